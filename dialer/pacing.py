@@ -1,0 +1,73 @@
+"""Pacing arithmetic (pure): how many calls a tick may queue, and when each goes.
+
+The Redis limiter enforces the hard caps at placement time across all
+workers; this module plans so that dial tasks rarely meet a closed limiter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dialer.spec import Pacing
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What is already committed, read from PostgreSQL by the tick."""
+
+    in_flight: int  # calls queued, dialing or placed for this campaign
+    org_in_flight: int  # the same across every campaign
+    placed_last_minute: int
+    placed_today: int
+
+
+def min_gap_s(pacing: Pacing) -> float:
+    """The gap between two placements that honours both spacing and calls/minute."""
+    per_minute_gap = 60.0 / pacing.calls_per_minute if pacing.calls_per_minute else 0.0
+    return max(float(pacing.spacing_seconds), per_minute_gap)
+
+
+def dispatch_budget(*, pacing: Pacing, usage: Usage, org_cap: int) -> int:
+    """How many new calls may be queued now, before the spreading in time."""
+    budget = min(pacing.channels - usage.in_flight, org_cap - usage.org_in_flight)
+    if pacing.calls_per_minute is not None:
+        budget = min(budget, pacing.calls_per_minute - usage.placed_last_minute)
+    if pacing.daily_limit is not None:
+        budget = min(budget, pacing.daily_limit - usage.placed_today)
+    return max(0, budget)
+
+
+def plan_slots(
+    *,
+    pacing: Pacing,
+    budget: int,
+    now: datetime,
+    next_free_slot: datetime | None,
+    horizon_s: float,
+) -> list[datetime]:
+    """Dispatch instants for up to ``budget`` calls within ``horizon_s`` of now.
+
+    Calls are spread by the minimum gap instead of released as a burst; a
+    slot never lies before ``next_free_slot`` (the gap carried over from the
+    previous tick), and nothing is planned past the horizon, so dial tasks
+    never queue up far ahead of the limiter.
+    """
+    gap_s = min_gap_s(pacing)
+    first = max(now, next_free_slot) if next_free_slot else now
+    slots: list[datetime] = []
+    horizon = now + timedelta(seconds=horizon_s)
+    for index in range(budget):
+        slot = first + timedelta(seconds=gap_s * index)
+        if slots and slot >= horizon:
+            break
+        if not slots and gap_s > 0 and slot >= horizon:
+            break
+        slots.append(slot)
+    return slots
+
+
+def next_free_slot_after(slots: list[datetime], pacing: Pacing) -> datetime | None:
+    if not slots:
+        return None
+    return slots[-1] + timedelta(seconds=min_gap_s(pacing))

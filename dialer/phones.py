@@ -1,0 +1,29 @@
+"""Phone numbers: E.164 normalisation and masking for logs."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def normalize_e164(raw: object, *, default_region: str | None = None) -> str:
+    """Parse ``raw`` into E.164 or raise ``ValueError`` saying why."""
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise ValueError("phone must be a string")
+    text = str(raw).strip()
+    if not text:
+        raise ValueError("phone is empty")
+    try:
+        parsed = phonenumbers.parse(text, None if text.startswith("+") else default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number ({exc._msg})") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(number: str | None) -> str:
+    """``+14155550123`` -> ``+1415555****``: enough to tell numbers apart in logs, no more."""
+    if not number:
+        return "-"
+    keep = max(0, len(number) - 4)
+    return number[:keep] + "*" * (len(number) - keep)

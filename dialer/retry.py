@@ -1,0 +1,63 @@
+"""What happens to a contact after a call's outcome (CONTRACT §6, pure).
+
+The decision gives the earliest instant the next attempt may happen; the
+calendar then moves it to the next opening (see ``service.results``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dialer.spec import RetryPolicySpec
+from dialer.statuses import Outcome, Participant
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    status: str  # completed | failed | retry_scheduled
+    not_before: datetime | None  # earliest next attempt when retry_scheduled
+    reason: str
+
+
+def wants_retry(outcome: str, goal_achieved: bool | None, policy: RetryPolicySpec) -> bool:
+    """Whether this outcome leaves the contact's goal unmet."""
+    if outcome == Outcome.ANSWERED:
+        return policy.goal_based and goal_achieved is False
+    if outcome == Outcome.VOICEMAIL:
+        return policy.retry_on_voicemail
+    return True  # no_answer, busy, failed
+
+
+def decide_after_outcome(
+    *,
+    outcome: str,
+    goal_achieved: bool | None,
+    attempts_made: int,
+    policy: RetryPolicySpec,
+    ended_at: datetime,
+) -> RetryDecision:
+    if not wants_retry(outcome, goal_achieved, policy):
+        return RetryDecision(Participant.COMPLETED, None, outcome)
+    if attempts_made >= policy.max_attempts:
+        return RetryDecision(Participant.FAILED, None, f"attempts exhausted after {outcome}")
+    return RetryDecision(
+        Participant.RETRY_SCHEDULED,
+        earliest_retry(outcome=outcome, policy=policy, ended_at=ended_at),
+        outcome,
+    )
+
+
+def earliest_retry(*, outcome: str, policy: RetryPolicySpec, ended_at: datetime) -> datetime:
+    """The later of the retry delay and every cooldown that applies.
+
+    Cooldowns are measured from the end of the last attempt: the stricter
+    reading of "never re-call within N hours of the last attempt".
+    """
+    candidates = [
+        ended_at + timedelta(minutes=policy.retry_delay_minutes),
+        ended_at + timedelta(hours=policy.cooldown_hours),
+    ]
+    if outcome == Outcome.NO_ANSWER:
+        candidates.append(ended_at + timedelta(hours=policy.not_picked_cooldown_hours))
+    return max(candidates)

@@ -1,0 +1,98 @@
+"""Settings from the environment (prefix ``DIALER_``), CONTRACT §2."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dialer.clock import ScaledClock, parse_time_origin
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://127.0.0.1:5432/dialer"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIALER_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str = DEFAULT_REDIS_URL
+    broker_url: str | None = None
+    provider: str = "simulated"
+    org_channel_cap: int = Field(default=100, ge=0)
+    tick_seconds: float = Field(default=1.0, gt=0)
+    time_scale: float = Field(default=1.0, gt=0)
+    time_origin: str | None = None
+
+    # Beyond the contract table: documented in the README.
+    sweep_seconds: float = Field(default=5.0, gt=0)
+    default_region: str | None = "US"
+    log_json: bool = False
+    # Frequency caps across campaigns (0 = off).
+    max_calls_per_number_24h: int = Field(default=0, ge=0)
+    max_calls_per_number_7d: int = Field(default=0, ge=0)
+    # Simulated provider.
+    sim_seed: int = 0
+    sim_outcome_rates: dict[str, float] = Field(
+        default_factory=lambda: {
+            "answered": 0.55,
+            "no_answer": 0.2,
+            "busy": 0.08,
+            "voicemail": 0.12,
+            "failed": 0.05,
+        }
+    )
+    sim_talk_s: tuple[float, float] = (20.0, 180.0)
+    sim_ring_s: tuple[float, float] = (3.0, 20.0)
+
+    @field_validator("time_origin")
+    @classmethod
+    def _origin_parses(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parse_time_origin(value)
+        return value
+
+    @model_validator(mode="after")
+    def _fill_broker(self) -> Settings:
+        if not self.broker_url:
+            self.broker_url = self.redis_url
+        return self
+
+    @property
+    def sim_origin(self) -> tuple[datetime, float] | None:
+        return parse_time_origin(self.time_origin) if self.time_origin else None
+
+    def clock(self) -> ScaledClock:
+        origin = self.sim_origin
+        if origin is None:
+            # Unset origin: real time. A scale other than 1 still needs an
+            # anchor every process shares, so it is taken as "now" only in
+            # this process; set DIALER_TIME_ORIGIN for multi-process runs.
+            if self.time_scale == 1.0:
+                return ScaledClock()
+            return ScaledClock(time_scale=self.time_scale, sim_origin=_utc_now_once())
+        sim, real = origin
+        return ScaledClock(time_scale=self.time_scale, sim_origin=sim, real_anchor_s=real)
+
+
+_PROCESS_ANCHOR: datetime | None = None
+
+
+def _utc_now_once() -> datetime:
+    # The one sanctioned wall-clock read for an unanchored scaled clock.
+    global _PROCESS_ANCHOR
+    if _PROCESS_ANCHOR is None:
+        import time
+        from datetime import UTC
+
+        _PROCESS_ANCHOR = datetime.fromtimestamp(time.time(), tz=UTC)
+    return _PROCESS_ANCHOR
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with keyword overrides (lower-case names)."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**clean)

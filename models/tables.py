@@ -1,0 +1,205 @@
+"""Tables: PostgreSQL is the source of truth for everything that must survive.
+
+Every timestamp is simulated time from the dialer's clock, never the
+database's ``now()``, so that accelerated runs stay consistent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class PhoneNumber(Base):
+    __tablename__ = "phone_numbers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    cps: Mapped[float | None] = mapped_column(Float)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Audience(Base):
+    __tablename__ = "audiences"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("audience_id", "phone", name="uq_contacts_audience_phone"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    audience_id: Mapped[str] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secondary_phones: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class DncEntry(Base):
+    __tablename__ = "dnc"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    added_at: Mapped[datetime]
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    agent_id: Mapped[str | None] = mapped_column(String(200))
+    audience_id: Mapped[str | None] = mapped_column(ForeignKey("audiences.id", ondelete="SET NULL"))
+    phone_number_ids: Mapped[list[Any]] = mapped_column(default=list)
+    spec: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    pause_reason: Mapped[str | None] = mapped_column(String(100))
+    scheduled_at: Mapped[datetime | None]
+    timezone: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Unique in PostgreSQL so that concurrent enqueue_campaign calls create one campaign.
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    channels: Mapped[int] = mapped_column(Integer)
+    breaker_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    caller_id_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    next_free_slot_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class Participant(Base):
+    """A contact inside a campaign: the unit the dialer drives to a terminal status."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id", name="uq_participants_campaign_contact"),
+        # The tick's only query path: due participants of one campaign, oldest first.
+        Index("ix_participants_due", "campaign_id", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    last_attempt_at: Mapped[datetime | None]
+    skip_reason: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime | None]
+
+
+class Call(Base):
+    """One attempt. ``UNIQUE(participant_id, attempt)`` makes a second call for
+    the same attempt impossible, whatever Celery redelivers."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "attempt", name="uq_calls_participant_attempt"),
+        Index("ix_calls_campaign_status", "campaign_id", "status"),
+        Index("ix_calls_status_deadline", "status", "deadline_at"),
+        Index("ix_calls_campaign_placed", "campaign_id", "placed_at"),
+        Index("ix_calls_phone_placed", "to_number", "placed_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(BigInteger)
+    execution_number: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    to_number: Mapped[str] = mapped_column(String(20))
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    provider_call_id: Mapped[str | None] = mapped_column(String(200))
+    queued_at: Mapped[datetime]
+    dispatch_at: Mapped[datetime]
+    placed_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    goal_achieved: Mapped[bool | None] = mapped_column(Boolean)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_campaign_id", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Execution(Base):
+    """One run, from start/resume to pause/stop/completion."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "execution_number", name="uq_executions_campaign_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    execution_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    total_members: Mapped[int] = mapped_column(Integer)
+
+
+class SkipRecord(Base):
+    """Every time a contact is passed over, and why: evidence for compliance reviews."""
+
+    __tablename__ = "skips"
+    __table_args__ = (Index("ix_skips_campaign_id", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class RejectedRequest(Base):
+    """Remote requests that failed validation, kept so a person can list them."""
+
+    __tablename__ = "rejected_requests"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    task: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    errors: Mapped[list[Any]]
+    payload: Mapped[dict[str, Any]]
