@@ -38,4 +38,5 @@ def allowed_from(command: str) -> frozenset[str]:
 
 def check_deletable(current: str) -> None:
     if current not in DELETABLE:
-        raise InvalidTransition(f"cannot delete a campaign that is {current}; pause or stop it first")
+        raise InvalidTransition(
+            f"cannot delete a campaign that is {current}; pause or stop it first")

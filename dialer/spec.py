@@ -222,7 +222,8 @@ def field_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[tuple[
         # Errors raised by a model validator carry the model's own path.
         loc = tuple(p for p in err["loc"] if p not in ("function-after", "function-before"))
         path = _field_path(loc)
-        out.append((f"{prefix}{path}" if prefix else path, err["msg"].removeprefix("Value error, ")))
+        message = err["msg"].removeprefix("Value error, ")
+        out.append((f"{prefix}{path}" if prefix else path, message))
     return out
 
 

@@ -1,0 +1,140 @@
+"""Channels as leases: the only thing that bounds concurrent calls.
+
+A plain counting semaphore leaks: a SIGKILLed worker never runs its
+``finally``. So each held channel is a member of a sorted set
+``{call_id: expires_at_s}`` per campaign and one for the organisation, and its
+score is the call's own deadline (ring + max duration + grace). Acquire prunes
+what has expired, checks both counts and adds, all in one Lua script, so no
+number of workers on any number of hosts can exceed either cap.
+
+Scores are simulated epoch seconds passed in by the caller; the Redis server
+clock and ``time.time()`` are never read here, so the simulated clock (up to
+1000x real time) works unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+from redis import Redis
+
+from workers import redis_keys
+
+# Keys and arguments per rebuild script call: big enough to be fast, small
+# enough that one call never blocks Redis noticeably.
+_REBUILD_CHUNK = 1000
+
+
+def _lua(name: str) -> str:
+    return resources.files("workers").joinpath("lua", name).read_text(encoding="utf-8")
+
+
+def _text(value: bytes | str | None) -> str | None:
+    # The client may or may not decode responses; callers always get str.
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def _seconds(value: float, name: str) -> str:
+    """A finite float as the exact text Redis and Lua parse back to the same double."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return repr(number)
+
+
+@dataclass(frozen=True)
+class LeaseResult:
+    acquired: bool
+    reason: str | None  # None when acquired; else 'campaign_full' | 'org_full' | 'not_ready'
+
+
+class LeaseSemaphore:
+    """Channels as leases.
+
+    A sorted set {call_id: expires_at_s} per campaign and one for the organisation.
+    """
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._acquire = redis.register_script(_lua("lease_acquire.lua"))
+        self._rebuild = redis.register_script(_lua("lease_rebuild.lua"))
+
+    def acquire(self, call_id: str, *, campaign_id: str, campaign_limit: int, org_limit: int,
+                now_s: float, expires_at_s: float) -> LeaseResult:
+        """Take one channel for ``call_id`` in its campaign and the organisation, or say why not.
+
+        Re-acquiring a lease the call already holds succeeds without taking a
+        second channel and moves its expiry to ``expires_at_s``.
+        """
+        if float(expires_at_s) <= float(now_s):
+            # Such a lease would be pruned at once: the call would run holding nothing.
+            raise ValueError(f"expires_at_s ({expires_at_s}) must be after now_s ({now_s})")
+        acquired, reason = self._acquire(
+            keys=[redis_keys.campaign_leases(campaign_id), redis_keys.org_leases(),
+                  redis_keys.leases_ready()],
+            args=[str(call_id), int(campaign_limit), int(org_limit),
+                  _seconds(now_s, "now_s"), _seconds(expires_at_s, "expires_at_s")])
+        if int(acquired) == 1:
+            return LeaseResult(acquired=True, reason=None)
+        return LeaseResult(acquired=False, reason=_text(reason))
+
+    def release(self, call_id: str, *, campaign_id: str) -> None:
+        """Free the channel; releasing twice, or a lease that expired, is harmless."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zrem(redis_keys.campaign_leases(campaign_id), str(call_id))
+        pipe.zrem(redis_keys.org_leases(), str(call_id))
+        pipe.execute()
+
+    def in_use(self, campaign_id: str, *, now_s: float) -> int:
+        """Unexpired leases of one campaign (read-only: pruning is the acquire's job)."""
+        return int(self._redis.zcount(redis_keys.campaign_leases(campaign_id),
+                                      f"({_seconds(now_s, 'now_s')}", "+inf"))
+
+    def org_in_use(self, *, now_s: float) -> int:
+        """Unexpired leases across all campaigns."""
+        return int(self._redis.zcount(redis_keys.org_leases(),
+                                      f"({_seconds(now_s, 'now_s')}", "+inf"))
+
+    def holders(self, campaign_id: str, *, now_s: float) -> list[str]:
+        """Call ids holding an unexpired lease in the campaign, soonest expiry first."""
+        members = self._redis.zrangebyscore(redis_keys.campaign_leases(campaign_id),
+                                            f"({_seconds(now_s, 'now_s')}", "+inf")
+        return [str(_text(member)) for member in members]
+
+    def is_ready(self) -> bool:
+        """False after a Redis wipe until ``rebuild`` (or ``mark_ready``) has run."""
+        return bool(self._redis.exists(redis_keys.leases_ready()))
+
+    def mark_ready(self) -> None:
+        """Declare the (empty) lease sets complete: for a fresh system with nothing in flight."""
+        self._redis.set(redis_keys.leases_ready(), "1", nx=True)
+
+    def rebuild(self, in_flight: Iterable[tuple[str, str, float]], *, now_s: float) -> None:
+        """Re-add the leases of calls in flight per PostgreSQL, then mark the sets ready.
+
+        ``in_flight`` holds ``(call_id, campaign_id, expires_at_s)``; expired
+        ones are skipped. It only adds (never shortens a lease), so it is
+        idempotent and safe while other processes acquire and release. Large
+        inputs go in chunks; the ready marker is set by the last one only, so
+        acquires keep answering ``not_ready`` until every lease is back.
+        A call that ends between the PostgreSQL read and this write gets a
+        lease back that nobody releases; it only holds its channel until its
+        own deadline, which errs on the safe side.
+        """
+        now_text = _seconds(now_s, "now_s")
+        entries = [(str(call_id), str(campaign_id), _seconds(expires_at_s, "expires_at_s"))
+                   for call_id, campaign_id, expires_at_s in in_flight]
+        chunks = [entries[i:i + _REBUILD_CHUNK]
+                  for i in range(0, len(entries), _REBUILD_CHUNK)] or [[]]
+        for index, chunk in enumerate(chunks):
+            keys = [redis_keys.leases_ready(), redis_keys.org_leases()]
+            args: list[str] = [now_text, "1" if index == len(chunks) - 1 else "0"]
+            for call_id, campaign_id, expires_at_text in chunk:
+                keys.append(redis_keys.campaign_leases(campaign_id))
+                args.extend((call_id, expires_at_text))
+            self._rebuild(keys=keys, args=args)

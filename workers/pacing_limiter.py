@@ -1,0 +1,137 @@
+"""The global placement limiter: calls per minute, spacing and the daily limit.
+
+Celery's ``rate_limit`` is per worker, so with many workers it limits nothing;
+this limiter lives in Redis and is shared by every worker on every host. Each
+decision is one Lua script: check all three limits and, only if all allow,
+record the placement — so two workers can never both take the last slot.
+
+Calls per minute is a sliding-window log (a ZSET of placement instants), not a
+fixed bucket: there are never more than N placements in ANY 60 simulated
+seconds, including across a minute boundary. All instants are simulated epoch
+seconds passed in by the caller; the only real-time value is the EXPIRE that
+garbage-collects idle keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+from redis import Redis
+
+from workers import redis_keys
+
+WINDOW_S = 60.0
+# Placements stay in the log for ten windows although only the last one is
+# counted: a worker whose simulated clock lags another's, or whose request
+# reaches Redis late (a few real ms are seconds at 1000x), must still see every
+# placement it has to count; the guarantee holds for lags up to
+# RETENTION_S - WINDOW_S. A redelivered dial is also recognised for longer.
+RETENTION_S = 10 * WINDOW_S
+# Real seconds, for garbage collection only: long past any simulated day or
+# window the keys could still matter for at any time scale >= 1.
+GC_TTL_REAL_S = 3 * 24 * 3600
+
+_REBUILD_CHUNK = 1000
+
+
+def _lua(name: str) -> str:
+    return resources.files("workers").joinpath("lua", name).read_text(encoding="utf-8")
+
+
+def _text(value: bytes | str | None) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def _seconds(value: float, name: str) -> str:
+    """A finite float as the exact text Redis and Lua parse back to the same double."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return repr(number)
+
+
+@dataclass(frozen=True)
+class PacingDecision:
+    allowed: bool
+    reason: str | None  # None | 'calls_per_minute' | 'spacing' | 'daily_limit'
+    # Earliest now_s at which a retry could succeed; None if allowed, or if it
+    # cannot succeed today (daily limit reached, or calls_per_minute == 0).
+    retry_at_s: float | None
+
+
+class PlacementLimiter:
+    """Calls per minute, spacing and daily limit per campaign, shared by all workers."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._try_acquire = redis.register_script(_lua("pacing_try_acquire.lua"))
+        self._rebuild = redis.register_script(_lua("pacing_rebuild.lua"))
+
+    def try_acquire(self, campaign_id: str, call_id: str, *, now_s: float,
+                    calls_per_minute: int | None, spacing_s: float, daily_limit: int | None,
+                    day_key: str) -> PacingDecision:
+        """Record the placement of ``call_id`` now if every limit allows it.
+
+        ``None`` limits are unlimited; 0 allows nothing. ``day_key`` is the
+        campaign-local date ('YYYY-MM-DD'), computed by the caller, which owns
+        the time zone. When several limits refuse, the daily limit wins (nothing
+        helps until tomorrow), else the one whose retry is later. Idempotent per
+        ``call_id``: one already recorded passes again without being counted again.
+        """
+        allowed, reason, retry_at = self._try_acquire(
+            keys=[redis_keys.placements(campaign_id), redis_keys.last_placement(campaign_id),
+                  redis_keys.daily_count(campaign_id, day_key)],
+            args=[_seconds(now_s, "now_s"), str(call_id),
+                  "" if calls_per_minute is None else int(calls_per_minute),
+                  _seconds(spacing_s, "spacing_s"),
+                  "" if daily_limit is None else int(daily_limit),
+                  repr(WINDOW_S), repr(RETENTION_S), GC_TTL_REAL_S])
+        if int(allowed) == 1:
+            return PacingDecision(allowed=True, reason=None, retry_at_s=None)
+        retry_text = _text(retry_at)
+        return PacingDecision(allowed=False, reason=_text(reason),
+                              retry_at_s=float(retry_text) if retry_text else None)
+
+    def usage(self, campaign_id: str, *, now_s: float, day_key: str) -> dict[str, float]:
+        """``{'last_minute': n, 'today': n, 'last_placement_s': x}`` (x is 0.0 if none known).
+
+        ``last_minute`` counts exactly what ``try_acquire`` counts at ``now_s``.
+        """
+        cutoff = f"({_seconds(float(now_s) - WINDOW_S, 'now_s')}"
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zcount(redis_keys.placements(campaign_id), cutoff, "+inf")
+        pipe.get(redis_keys.daily_count(campaign_id, day_key))
+        pipe.get(redis_keys.last_placement(campaign_id))
+        last_minute, today, last = pipe.execute()
+        return {
+            "last_minute": float(last_minute),
+            "today": float(_text(today) or 0),
+            "last_placement_s": float(_text(last) or 0.0),
+        }
+
+    def rebuild(self, campaign_id: str, placements: Iterable[tuple[str, float]], *,
+                day_key: str, today_count: int, now_s: float) -> None:
+        """Restore pacing after a Redis wipe from PostgreSQL's placed calls.
+
+        ``placements`` are ``(call_id, placed_at_s)`` of recent calls (older
+        than the retention are skipped), ``today_count`` the calls placed on
+        ``day_key``. Only adds or raises, never lowers, so it is idempotent and
+        safe while workers keep placing calls.
+        """
+        now_text = _seconds(now_s, "now_s")
+        entries = [(str(call_id), _seconds(placed_at_s, "placed_at_s"))
+                   for call_id, placed_at_s in placements]
+        chunks = [entries[i:i + _REBUILD_CHUNK]
+                  for i in range(0, len(entries), _REBUILD_CHUNK)] or [[]]
+        keys = [redis_keys.placements(campaign_id), redis_keys.last_placement(campaign_id),
+                redis_keys.daily_count(campaign_id, day_key)]
+        for chunk in chunks:
+            args: list[str | int] = [now_text, int(today_count), repr(RETENTION_S), GC_TTL_REAL_S]
+            for call_id, placed_at_text in chunk:
+                args.extend((call_id, placed_at_text))
+            self._rebuild(keys=keys, args=args)
