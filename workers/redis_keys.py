@@ -61,3 +61,14 @@ def daily_count(campaign_id: object, day: str) -> str:
 def breaker_window(campaign_id: object) -> str:
     """LIST of recent outcomes, newest first: '1:<call_id>' failed, '0:<call_id>' ok."""
     return _key("breaker", campaign_id, "window")
+
+
+# --- simulated provider ----------------------------------------------------------------------
+
+def sim_outbox() -> str:
+    """ZSET {result payload: due_s}: results the simulated provider still owes.
+
+    The simulated "carrier" lives outside any one worker: if the worker that
+    held a result's countdown dies, the sweep's poll delivers it from here.
+    """
+    return _key("sim", "outbox")

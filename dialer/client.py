@@ -1,0 +1,183 @@
+"""The Python client (CONTRACT §3): ``from dialer.client import DialerClient``.
+
+Each client builds its own engine and Redis connection from its own
+settings; nothing is cached process-wide, so keyword overrides always hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dialer.errors import ValidationError
+from dialer.service import campaigns as campaign_service
+from dialer.service import contacts as contact_service
+from dialer.service import reads
+from dialer.service.commands import run_command
+from dialer.service.runtime import Runtime, build_runtime
+from dialer.settings import load_settings
+from dialer.spec import CampaignSpec
+from dialer.views import (
+    AudienceView,
+    CallView,
+    CampaignDetail,
+    CampaignView,
+    EventView,
+    ImportReport,
+    ParticipantView,
+    PhoneNumberView,
+    SkipView,
+)
+from models.db import transaction
+
+
+class DialerClient:
+    def __init__(
+        self, *, database_url: str | None = None, redis_url: str | None = None,
+        broker_url: str | None = None, provider: str | None = None,
+        tick_seconds: float | None = None, time_scale: float | None = None,
+        time_origin: str | None = None, source: str = "api", **other_settings: Any,
+    ) -> None:
+        self.settings = load_settings(
+            database_url=database_url, redis_url=redis_url, broker_url=broker_url,
+            provider=provider, tick_seconds=tick_seconds, time_scale=time_scale,
+            time_origin=time_origin, **other_settings)
+        self._source = source
+        self._runtime: Runtime | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            from workers.app import create_app
+            from workers.dispatch import CeleryDispatcher
+            from workers.providers import load_provider
+
+            self._runtime = build_runtime(
+                self.settings, dispatcher=CeleryDispatcher(create_app(self.settings)),
+                provider_factory=load_provider, pool_size=2)
+        return self._runtime
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
+    def __enter__(self) -> DialerClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def now(self):  # -> datetime
+        """The dialer's simulated now, as every process sees it."""
+        return self.runtime.clock.now()
+
+    # -- caller IDs, audiences, DNC -------------------------------------------------
+
+    def add_phone_number(self, number: str, provider: str = "simulated",
+                         cps: float | None = None) -> PhoneNumberView:
+        rt = self.runtime
+        with transaction(rt.sessions) as s:
+            return contact_service.add_phone_number(
+                s, number=number, provider=provider, cps=cps, now=rt.clock.now(),
+                default_region=rt.settings.default_region)
+
+    def phone_numbers(self) -> list[PhoneNumberView]:
+        with self.runtime.sessions() as s:
+            return contact_service.list_phone_numbers(s)
+
+    def create_audience(self, name: str, contacts: list[dict[str, Any]] | None = None
+                        ) -> AudienceView:
+        rt = self.runtime
+        with transaction(rt.sessions) as s:
+            return contact_service.create_audience(
+                s, name=name, contacts=contacts or [], now=rt.clock.now(),
+                default_region=rt.settings.default_region)
+
+    def import_contacts(self, audience_id: str, csv_path: str | Path,
+                        on_progress: Any = None) -> ImportReport:
+        rt = self.runtime
+        with transaction(rt.sessions) as s:
+            return contact_service.import_contacts(
+                s, audience_id=str(audience_id), csv_path=csv_path,
+                default_region=rt.settings.default_region, on_progress=on_progress)
+
+    def add_dnc(self, numbers: list[str] | str) -> int:
+        rt = self.runtime
+        with transaction(rt.sessions) as s:
+            return contact_service.add_dnc(s, numbers, now=rt.clock.now(),
+                                           default_region=rt.settings.default_region)
+
+    def remove_dnc(self, numbers: list[str] | str) -> int:
+        rt = self.runtime
+        with transaction(rt.sessions) as s:
+            return contact_service.remove_dnc(s, numbers,
+                                              default_region=rt.settings.default_region)
+
+    def dnc(self) -> list[str]:
+        with self.runtime.sessions() as s:
+            return contact_service.list_dnc(s)
+
+    # -- campaigns ----------------------------------------------------------------
+
+    def create_campaign(self, spec: CampaignSpec | dict[str, Any]) -> CampaignView:
+        rt = self.runtime
+        with transaction(rt.sessions) as s:
+            campaign = campaign_service.create_campaign(s, spec, now=rt.clock.now(),
+                                                        source=self._source)
+            s.flush()
+            return reads.campaign_view(s, campaign)
+
+    def start(self, id: str) -> CampaignView:
+        return self._command(id, "start")
+
+    def pause(self, id: str) -> CampaignView:
+        return self._command(id, "pause")
+
+    def resume(self, id: str) -> CampaignView:
+        return self._command(id, "resume")
+
+    def stop(self, id: str) -> CampaignView:
+        return self._command(id, "stop")
+
+    def allocate_channels(self, id: str, n: int) -> CampaignView:
+        return self._command(id, "allocate_channels", channels=n)
+
+    def reset_breaker(self, id: str) -> CampaignView:
+        return self._command(id, "reset_breaker")
+
+    def delete(self, id: str) -> None:
+        run_command(self.runtime, str(id), "delete", {}, source=self._source)
+
+    def get(self, id: str) -> CampaignDetail:
+        with self.runtime.sessions() as s:
+            return reads.campaign_detail(s, str(id))
+
+    def list(self, status: str | None = None, sort: str = "created_at") -> list[CampaignView]:
+        with self.runtime.sessions() as s:
+            return reads.list_campaigns(s, status=status, sort=sort)
+
+    def participants(self, id: str) -> list[ParticipantView]:
+        with self.runtime.sessions() as s:
+            return reads.participants(s, str(id))
+
+    def calls(self, id: str) -> list[CallView]:
+        with self.runtime.sessions() as s:
+            return reads.calls(s, str(id))
+
+    def events(self, id: str) -> list[EventView]:
+        with self.runtime.sessions() as s:
+            return reads.events(s, str(id))
+
+    def skips(self, id: str) -> list[SkipView]:
+        with self.runtime.sessions() as s:
+            return reads.skips(s, str(id))
+
+    def _command(self, id: str, command: str, **args: Any) -> CampaignView:
+        rt = self.runtime
+        run_command(rt, str(id), command, args, source=self._source)
+        with rt.sessions() as s:
+            return reads.campaign_view(s, campaign_service.load_campaign(s, str(id)))
+
+
+__all__ = ["DialerClient", "ValidationError"]

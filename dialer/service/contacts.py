@@ -1,0 +1,273 @@
+"""Caller IDs, audiences, contact imports and the do-not-call list."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from dialer.errors import NotFound, ValidationError
+from dialer.phones import normalize_e164
+from dialer.views import (
+    AudienceView,
+    ImportReport,
+    PhoneNumberView,
+    RejectedContact,
+    RejectedRow,
+)
+from models.tables import Audience, Contact, DncEntry, PhoneNumber
+
+CONTACT_FIELDS = {"phone", "name", "timezone", "attributes", "secondary_phones"}
+
+
+def phone_number_view(row: PhoneNumber) -> PhoneNumberView:
+    return PhoneNumberView(id=row.id, number=row.number, provider=row.provider,
+                           is_active=row.is_active, cps=row.cps)
+
+
+def add_phone_number(
+    session: Session, *, number: str, provider: str, cps: float | None, now: datetime,
+    default_region: str | None,
+) -> PhoneNumberView:
+    errors: list[tuple[str, str]] = []
+    try:
+        e164 = normalize_e164(number, default_region=default_region)
+    except ValueError as exc:
+        errors.append(("number", str(exc)))
+    if not isinstance(provider, str) or not provider.strip():
+        errors.append(("provider", "must be a non-empty string"))
+    if cps is not None and (not isinstance(cps, int | float) or cps <= 0):
+        errors.append(("cps", "must be a positive number"))
+    if errors:
+        raise ValidationError(errors)
+    if session.scalar(select(PhoneNumber).where(PhoneNumber.number == e164)) is not None:
+        raise ValidationError([("number", f"{e164} is already registered")])
+    row = PhoneNumber(id=str(uuid.uuid4()), number=e164, provider=provider, cps=cps,
+                      is_active=True, created_at=now)
+    session.add(row)
+    session.flush()
+    return phone_number_view(row)
+
+
+def list_phone_numbers(session: Session) -> list[PhoneNumberView]:
+    rows = session.scalars(select(PhoneNumber).order_by(PhoneNumber.created_at, PhoneNumber.id))
+    return [phone_number_view(r) for r in rows]
+
+
+def parse_contact(raw: Any, *, default_region: str | None) -> dict[str, Any]:
+    """One contact dict, normalised, or ValueError naming what is wrong."""
+    if not isinstance(raw, dict):
+        raise ValueError("contact must be an object")
+    unknown = set(raw) - CONTACT_FIELDS
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    if "phone" not in raw or raw["phone"] in (None, ""):
+        raise ValueError("phone: required")
+    try:
+        phone = normalize_e164(raw["phone"], default_region=default_region)
+    except ValueError as exc:
+        raise ValueError(f"phone: {exc}") from None
+    name = raw.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ValueError("name: must be a string")
+    timezone = raw.get("timezone") or None
+    if timezone is not None:
+        try:
+            ZoneInfo(str(timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown IANA timezone {timezone!r}") from None
+    attributes = raw.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise ValueError("attributes: must be an object")
+    secondary = raw.get("secondary_phones") or []
+    if not isinstance(secondary, list):
+        raise ValueError("secondary_phones: must be a list")
+    try:
+        secondary_e164 = [normalize_e164(p, default_region=default_region) for p in secondary]
+    except ValueError as exc:
+        raise ValueError(f"secondary_phones: {exc}") from None
+    return {"phone": phone, "name": name, "timezone": timezone, "attributes": attributes,
+            "secondary_phones": secondary_e164}
+
+
+def create_audience(
+    session: Session, *, name: str, contacts: Iterable[Any], now: datetime,
+    default_region: str | None,
+) -> AudienceView:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError([("name", "must be a non-empty string")])
+    if len(name) > 200:
+        raise ValidationError([("name", "at most 200 characters")])
+    if contacts is None:
+        contacts = []
+    if isinstance(contacts, str | bytes | dict) or not isinstance(contacts, Iterable):
+        raise ValidationError([("contacts", "must be a list of contact objects")])
+    audience = Audience(id=str(uuid.uuid4()), name=name, created_at=now)
+    session.add(audience)
+    session.flush()
+    good: list[dict[str, Any]] = []
+    rejected: list[RejectedContact] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(contacts):
+        try:
+            contact = parse_contact(raw, default_region=default_region)
+        except ValueError as exc:
+            phone = raw.get("phone") if isinstance(raw, dict) else None
+            rejected.append(RejectedContact(index=index, phone=phone, error=str(exc)))
+            continue
+        if contact["phone"] in seen:
+            rejected.append(RejectedContact(index=index, phone=raw.get("phone"),
+                                            error="duplicate phone in this audience"))
+            continue
+        seen.add(contact["phone"])
+        good.append({"audience_id": audience.id, **contact})
+    for chunk in _chunks(good, 5000):
+        session.execute(pg_insert(Contact), chunk)
+    return AudienceView(id=audience.id, name=name, count=len(good), rejected=rejected)
+
+
+def import_contacts(
+    session: Session, *, audience_id: str, csv_path: str | Path, default_region: str | None,
+    on_progress: Any = None,
+) -> ImportReport:
+    """Stream a CSV into an audience with COPY; bad and duplicate rows are reported.
+
+    Rows are numbered as a spreadsheet shows them: the header is row 1.
+    """
+    if session.get(Audience, audience_id) is None:
+        raise NotFound(f"audience {audience_id} not found")
+    path = Path(csv_path)
+    if not path.is_file():
+        raise ValidationError([("csv_path", f"no such file: {csv_path}")])
+    rejected: list[RejectedRow] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        if "phone" not in header:
+            raise ValidationError([("phone", "the CSV header has no 'phone' column")])
+        reader.fieldnames = header
+        staged = _stage_rows(session, reader, rejected, default_region, on_progress)
+    inserted = _merge_staged(session, audience_id)
+    for row_number in sorted(set(staged) - set(inserted)):
+        rejected.append(RejectedRow(row=row_number, error="duplicate phone in this audience"))
+    rejected.sort(key=lambda r: r.row)
+    return ImportReport(imported=len(inserted), rejected=rejected)
+
+
+def _stage_rows(
+    session: Session, reader: csv.DictReader, rejected: list[RejectedRow],
+    default_region: str | None, on_progress: Any,
+) -> list[int]:
+    """COPY valid rows into a temp table; return their row numbers."""
+    import json
+
+    session.execute(_sql("""
+        CREATE TEMP TABLE contact_import (
+            row_number integer, phone varchar(20), name varchar(200), timezone varchar(64),
+            attributes jsonb) ON COMMIT DROP"""))
+    staged: list[int] = []
+    raw_connection = session.connection().connection.driver_connection
+    with raw_connection.cursor() as cursor, cursor.copy(
+        "COPY contact_import (row_number, phone, name, timezone, attributes) FROM STDIN"
+    ) as copy:
+        for offset, row in enumerate(reader):
+            row_number = offset + 2
+            raw = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
+            contact_raw = {
+                "phone": raw.pop("phone", None),
+                "name": raw.pop("name", None) or None,
+                "timezone": raw.pop("timezone", None) or None,
+                "attributes": {k: v for k, v in raw.items() if v not in (None, "")},
+            }
+            if None in row:  # more cells than the header names
+                rejected.append(RejectedRow(row=row_number, error="more cells than columns"))
+                continue
+            try:
+                contact = parse_contact(contact_raw, default_region=default_region)
+            except ValueError as exc:
+                rejected.append(RejectedRow(row=row_number, error=str(exc)))
+                continue
+            copy.write_row((row_number, contact["phone"], contact["name"], contact["timezone"],
+                            json.dumps(contact["attributes"])))
+            staged.append(row_number)
+            if on_progress is not None and offset % 5000 == 0:
+                on_progress(offset)
+    return staged
+
+
+def _merge_staged(session: Session, audience_id: str) -> list[int]:
+    """Insert staged rows, first occurrence of a phone wins; return inserted row numbers."""
+    result = session.execute(_sql("""
+        WITH first_rows AS (
+            SELECT DISTINCT ON (phone) row_number, phone, name, timezone, attributes
+            FROM contact_import ORDER BY phone, row_number
+        ), inserted AS (
+            INSERT INTO contacts (audience_id, phone, name, timezone, attributes, secondary_phones)
+            SELECT :audience_id, phone, name, timezone, attributes, '[]'::jsonb
+            FROM first_rows ORDER BY row_number
+            ON CONFLICT ON CONSTRAINT uq_contacts_audience_phone DO NOTHING
+            RETURNING phone
+        )
+        SELECT f.row_number FROM first_rows f JOIN inserted i USING (phone)
+    """), {"audience_id": audience_id})
+    return [r[0] for r in result]
+
+
+def add_dnc(session: Session, numbers: Any, *, now: datetime,
+            default_region: str | None) -> int:
+    e164 = _normalize_list(numbers, default_region)
+    if not e164:
+        return 0
+    result = session.execute(
+        pg_insert(DncEntry).values([{"phone": p, "added_at": now} for p in e164])
+        .on_conflict_do_nothing().returning(DncEntry.phone)
+    )
+    return len(result.all())
+
+
+def remove_dnc(session: Session, numbers: Any, *, default_region: str | None) -> int:
+    e164 = _normalize_list(numbers, default_region)
+    if not e164:
+        return 0
+    result = session.execute(delete(DncEntry).where(DncEntry.phone.in_(e164)))
+    return result.rowcount or 0
+
+
+def list_dnc(session: Session) -> list[str]:
+    return list(session.scalars(select(DncEntry.phone).order_by(DncEntry.phone)))
+
+
+def _normalize_list(numbers: Any, default_region: str | None) -> list[str]:
+    if isinstance(numbers, str):
+        numbers = [numbers]
+    if not isinstance(numbers, Iterable):
+        raise ValidationError([("numbers", "must be a list of phone numbers")])
+    out: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for index, raw in enumerate(numbers):
+        try:
+            out.append(normalize_e164(raw, default_region=default_region))
+        except ValueError as exc:
+            errors.append((f"numbers[{index}]", str(exc)))
+    if errors:
+        raise ValidationError(errors)
+    return sorted(set(out))
+
+
+def _chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _sql(text: str):  # small alias so the SQL above reads as SQL
+    from sqlalchemy import text as sa_text
+
+    return sa_text(text)

@@ -1,0 +1,52 @@
+"""Channel leases and pacing state, and their recovery from PostgreSQL after Redis is wiped."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dialer import statuses as st
+from dialer.service.runtime import Runtime
+from models.tables import Call, Campaign
+from workers.pacing_limiter import RETENTION_S
+
+log = logging.getLogger(__name__)
+
+
+def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
+    """Rebuild leases and pacing windows from PostgreSQL if Redis lost them.
+
+    Until the ready marker is back, every acquire answers ``not_ready``, so
+    an empty set after a FLUSHDB can never let more calls through than the
+    caps allow. Pacing is restored first, because the marker going up is what
+    lets dials through again. Returns True when a rebuild happened.
+    """
+    if rt.leases.is_ready():
+        return False
+    with rt.sessions() as session:
+        for campaign_id, timezone in session.execute(select(Campaign.id, Campaign.timezone).where(
+                Campaign.status.in_((st.RUNNING, st.PAUSED)))).all():
+            _rebuild_pacing(rt, session, campaign_id, ZoneInfo(timezone), now)
+        in_flight = session.execute(select(Call.id, Call.campaign_id, Call.deadline_at).where(
+            Call.status.in_(st.Call.HOLDING_CHANNEL))).all()
+    rt.leases.rebuild(((r.id, r.campaign_id, r.deadline_at.timestamp()) for r in in_flight),
+                      now_s=now.timestamp())
+    log.warning("leases rebuilt from PostgreSQL: %d calls in flight", len(in_flight))
+    return True
+
+
+def _rebuild_pacing(rt: Runtime, session: Session, campaign_id: str, zone: ZoneInfo,
+                    now: datetime) -> None:
+    recent = session.execute(select(Call.id, Call.placed_at).where(
+        Call.campaign_id == campaign_id,
+        Call.placed_at > now - timedelta(seconds=RETENTION_S))).all()
+    local_midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = session.scalar(select(func.count()).where(
+        Call.campaign_id == campaign_id, Call.placed_at >= local_midnight)) or 0
+    rt.limiter.rebuild(campaign_id, ((r.id, r.placed_at.timestamp()) for r in recent),
+                       day_key=local_midnight.date().isoformat(), today_count=today,
+                       now_s=now.timestamp())

@@ -1,0 +1,90 @@
+"""Everything the use cases need, built once per process and passed in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dialer.clock import Clock
+from dialer.provider import Provider
+from dialer.settings import Settings
+from models.db import make_engine, make_session_factory
+from workers.breaker_counter import BreakerCounter
+from workers.leases import LeaseSemaphore
+from workers.pacing_limiter import PlacementLimiter
+
+
+class Dispatcher(Protocol):
+    """How the service hands work to Celery (sent only after the commit)."""
+
+    def send_dial(self, call_id: str, *, countdown_s: float = 0.0) -> None: ...
+
+    def send_result(self, call_id: str, *, outcome: str, duration_s: float,
+                    goal_achieved: bool | None, detail: str | None, countdown_s: float) -> None: ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: redis.Redis
+    dispatcher: Dispatcher
+    provider_factory: Callable[[Runtime], Provider]
+    pid: int = field(default_factory=os.getpid)
+
+    @cached_property
+    def leases(self) -> LeaseSemaphore:
+        return LeaseSemaphore(self.redis)
+
+    @cached_property
+    def limiter(self) -> PlacementLimiter:
+        return PlacementLimiter(self.redis)
+
+    @cached_property
+    def breaker(self) -> BreakerCounter:
+        return BreakerCounter(self.redis)
+
+    @cached_property
+    def provider(self) -> Provider:
+        return self.provider_factory(self)
+
+    @property
+    def grace_s(self) -> float:
+        """Slack past ring + talk time before a silent call is closed as failed.
+
+        Part of it is real time (a busy queue delays results in real seconds),
+        so it grows with the time scale.
+        """
+        return 30.0 + 10.0 * self.clock.time_scale
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.redis.close()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    dispatcher: Dispatcher,
+    provider_factory: Callable[[Runtime], Provider],
+    pool_size: int = 5,
+) -> Runtime:
+    engine = make_engine(settings.database_url, pool_size=pool_size)
+    return Runtime(
+        settings=settings,
+        clock=settings.clock(),
+        engine=engine,
+        sessions=make_session_factory(engine),
+        redis=redis.Redis.from_url(settings.redis_url, health_check_interval=30),
+        dispatcher=dispatcher,
+        provider_factory=provider_factory,
+    )

@@ -1,0 +1,68 @@
+"""Per-contact facts the eligibility rules need, read in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from dialer.calendar import contact_zones, guard_zones
+from dialer.eligibility import ContactFacts
+from dialer.spec import CampaignSpec
+from models.tables import DncEntry
+
+
+def dnc_members(session: Session, phones: Iterable[str]) -> set[str]:
+    phones = list(set(phones))
+    if not phones:
+        return set()
+    return set(session.scalars(select(DncEntry.phone).where(DncEntry.phone.in_(phones))))
+
+
+def recently_completed(session: Session, phones: Iterable[str], *, since: datetime) -> set[str]:
+    """Numbers answered in any campaign since ``since``."""
+    phones = list(set(phones))
+    if not phones:
+        return set()
+    rows = session.execute(text("""
+        SELECT DISTINCT to_number FROM calls
+        WHERE to_number = ANY(:phones) AND outcome = 'answered' AND ended_at >= :since
+    """), {"phones": phones, "since": since})
+    return {r[0] for r in rows}
+
+
+def facts_for(
+    session: Session, spec: CampaignSpec, contacts: list[tuple[str, str | None]], *,
+    now: datetime,
+) -> dict[str, ContactFacts]:
+    """ContactFacts per phone for (phone, contact timezone) pairs."""
+    phones = [phone for phone, _ in contacts]
+    on_dnc = dnc_members(session, phones) if spec.safety.respect_dnc else set()
+    recent: set[str] = set()
+    hours = spec.safety.skip_recently_completed_hours
+    if hours:
+        recent = recently_completed(session, phones, since=now - timedelta(hours=hours))
+    out: dict[str, ContactFacts] = {}
+    for phone, tz in contacts:
+        zones, guard = zones_for(spec, phone, tz)
+        out[phone] = ContactFacts(zones=zones, guard_zones=guard, on_dnc=phone in on_dnc,
+                                  recently_completed=phone in recent)
+    return out
+
+
+def zones_for(spec: CampaignSpec, phone: str,
+              timezone: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(calling-window zones, business-hours-guard zones) of one contact."""
+    zones = contact_zones(phone_e164=phone, contact_timezone=timezone,
+                          campaign_timezone=spec.timezone,
+                          contact_local_time=spec.schedule.contact_local_time)
+    guard = guard_zones(phone_e164=phone, contact_timezone=timezone,
+                        campaign_timezone=spec.timezone)
+    return zones, guard
+
+
+def as_pairs(rows: Iterable[Any]) -> list[tuple[str, str | None]]:
+    return [(r.phone, r.timezone) for r in rows]

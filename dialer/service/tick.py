@@ -1,0 +1,204 @@
+"""The tick: start due campaigns, then queue the next calls of each running one.
+
+Cost depends on the batch, not the audience: due participants come from the
+``(campaign_id, status, next_attempt_at)`` index, and a contact whose window
+is closed gets ``next_attempt_at`` moved to its next opening so that later
+ticks do not read it again until then. Two ticks at once are harmless: each
+campaign is dispatched under its row lock (``SKIP LOCKED``: the other tick
+moves on), and the channel lease is re-checked at dial time anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dialer import statuses as st
+from dialer.calendar import CallingRules
+from dialer.eligibility import check_contact
+from dialer.pacing import Usage, dispatch_budget, next_free_slot_after, plan_slots
+from dialer.service import campaigns as campaign_service
+from dialer.service.events import record_event, record_skip
+from dialer.service.leasing import ensure_leases_ready
+from dialer.service.runtime import Runtime
+from dialer.service.targets import facts_for
+from dialer.spec import CampaignSpec
+from dialer.statuses import Participant as P
+from models.db import transaction
+from models.tables import Call, Campaign, Contact, Event, Participant, PhoneNumber
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    started: list[str] = field(default_factory=list)
+    queued: dict[str, int] = field(default_factory=dict)
+    completed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class QueuedCall:
+    call_id: str
+    countdown_s: float
+
+
+def tick(rt: Runtime) -> TickReport:
+    now = rt.clock.now()
+    report = TickReport()
+    ensure_leases_ready(rt, now)
+    with transaction(rt.sessions) as session:
+        report.started = campaign_service.start_due_scheduled(session, now=now)
+    with rt.sessions() as session:
+        running = session.scalars(
+            select(Campaign.id).where(Campaign.status == st.RUNNING, Campaign.deleted_at.is_(None))
+            .order_by(Campaign.priority.desc(), Campaign.created_at)).all()
+    for campaign_id in running:
+        queued = dispatch_campaign(rt, campaign_id, now)
+        for call in queued:
+            rt.dispatcher.send_dial(call.call_id, countdown_s=call.countdown_s)
+        if queued:
+            report.queued[campaign_id] = len(queued)
+        with transaction(rt.sessions) as session:
+            if campaign_service.complete_if_done(session, campaign_id, now=now):
+                report.completed.append(campaign_id)
+    return report
+
+
+def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[QueuedCall]:
+    """Queue this tick's calls for one campaign; returns them for sending after commit."""
+    with transaction(rt.sessions) as session:
+        campaign = session.scalar(
+            select(Campaign).where(Campaign.id == campaign_id, Campaign.status == st.RUNNING)
+            .with_for_update(skip_locked=True))
+        if campaign is None:
+            return []
+        spec = campaign_service.campaign_spec(campaign)
+        budget = dispatch_budget(pacing=spec.pacing, usage=read_usage(session, campaign, spec, now),
+                                 org_cap=rt.settings.org_channel_cap)
+        if budget <= 0:
+            return []
+        horizon_s = rt.settings.tick_seconds * rt.clock.time_scale
+        slots = plan_slots(pacing=spec.pacing, budget=budget, now=now,
+                           next_free_slot=campaign.next_free_slot_at, horizon_s=horizon_s)
+        if not slots:
+            return []
+        caller_ids = active_caller_ids(session, campaign)
+        if caller_ids is not None and not caller_ids:
+            _note_no_numbers(session, campaign, now)
+            return []
+        chosen = pick_participants(session, campaign, spec, now, len(slots))
+        if not chosen:
+            return []
+        execution_number = campaign_service.current_execution_number(session, campaign.id)
+        queued: list[QueuedCall] = []
+        for (participant, _attributes), slot in zip(chosen, slots, strict=False):
+            from_number = None
+            if caller_ids:
+                from_number = caller_ids[campaign.caller_id_cursor % len(caller_ids)]
+                campaign.caller_id_cursor += 1
+            call_id = str(uuid.uuid4())
+            participant.attempts += 1
+            participant.status = P.QUEUED
+            participant.updated_at = now
+            session.add(Call(
+                id=call_id, participant_id=participant.id, campaign_id=campaign.id,
+                contact_id=participant.contact_id, execution_number=execution_number,
+                attempt=participant.attempts, status=st.Call.QUEUED, to_number=participant.phone,
+                from_number=from_number, queued_at=now, dispatch_at=slot,
+                deadline_at=slot + call_deadline(spec, rt.grace_s),
+            ))
+            queued.append(QueuedCall(call_id, rt.clock.real_seconds((slot - now).total_seconds())))
+        campaign.next_free_slot_at = next_free_slot_after(slots[: len(queued)], spec.pacing)
+    return queued
+
+
+def pick_participants(
+    session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime, wanted: int,
+) -> list[tuple[Participant, dict]]:
+    """Lock due participants, settle those that may not be called now, return callable ones."""
+    rows = session.execute(
+        select(Participant, Contact.timezone, Contact.attributes)
+        .join(Contact, Contact.id == Participant.contact_id)
+        .where(Participant.campaign_id == campaign.id, Participant.status.in_(P.DUE),
+               Participant.next_attempt_at <= now)
+        .order_by(Participant.next_attempt_at, Participant.id)
+        .limit(wanted * 4 + 8)
+        .with_for_update(of=Participant, skip_locked=True)
+    ).all()
+    if not rows:
+        return []
+    rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
+                         business_hours_guard=spec.safety.business_hours_guard)
+    facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], now=now)
+    chosen: list[tuple[Participant, dict]] = []
+    for participant, _tz, attributes in rows:
+        if len(chosen) >= wanted:
+            break
+        verdict = check_contact(now=now, rules=rules, facts=facts[participant.phone],
+                                respect_dnc=spec.safety.respect_dnc)
+        if verdict.callable:
+            chosen.append((participant, attributes or {}))
+            continue
+        participant.updated_at = now
+        participant.skip_reason = verdict.reason
+        if verdict.action == "skip":
+            participant.status = verdict.status or P.SKIPPED
+            participant.next_attempt_at = None
+        else:
+            participant.next_attempt_at = verdict.until
+        record_skip(session, campaign.id, participant.id, at=now, reason=verdict.reason or "",
+                    detail=f"until {verdict.until.isoformat()}" if verdict.until else None)
+    return chosen
+
+
+def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> Usage:
+    in_flight = session.scalar(select(func.count()).where(
+        Call.campaign_id == campaign.id, Call.status.in_(st.Call.IN_FLIGHT))) or 0
+    org_in_flight = session.scalar(select(func.count()).where(
+        Call.status.in_(st.Call.IN_FLIGHT))) or 0
+    placed_last_minute = 0
+    placed_today = 0
+    if spec.pacing.calls_per_minute is not None:
+        # Queued calls will be placed within the minute too, so they count.
+        placed_last_minute = session.scalar(select(func.count()).where(
+            Call.campaign_id == campaign.id,
+            (Call.placed_at > now - timedelta(seconds=60)) | (Call.status == st.Call.QUEUED),
+        )) or 0
+    if spec.pacing.daily_limit is not None:
+        local_midnight = now.astimezone(spec.zone).replace(hour=0, minute=0, second=0,
+                                                           microsecond=0)
+        placed_today = session.scalar(select(func.count()).where(
+            Call.campaign_id == campaign.id,
+            (Call.placed_at >= local_midnight) | (Call.status == st.Call.QUEUED),
+        )) or 0
+    return Usage(in_flight=in_flight, org_in_flight=org_in_flight,
+                 placed_last_minute=placed_last_minute, placed_today=placed_today)
+
+
+def active_caller_ids(session: Session, campaign: Campaign) -> list[str] | None:
+    """Active caller IDs in the campaign's order; None when the campaign names none."""
+    if not campaign.phone_number_ids:
+        return None
+    rows = dict(session.execute(select(PhoneNumber.id, PhoneNumber.number).where(
+        PhoneNumber.id.in_(campaign.phone_number_ids), PhoneNumber.is_active.is_(True))).all())
+    return [rows[i] for i in campaign.phone_number_ids if i in rows]
+
+
+def call_deadline(spec: CampaignSpec, grace_s: float) -> timedelta:
+    handling = spec.call_handling
+    return timedelta(seconds=handling.ring_timeout_s + handling.max_duration_s + grace_s)
+
+
+def _note_no_numbers(session: Session, campaign: Campaign, now: datetime) -> None:
+    # Said once, not every tick: the latest event tells whether it was.
+    latest = session.scalar(select(Event.action).where(Event.campaign_id == campaign.id)
+                            .order_by(Event.id.desc()).limit(1))
+    if latest != "no_active_numbers":
+        record_event(session, campaign.id, at=now, action="no_active_numbers",
+                     detail="every caller ID of this campaign is inactive; nothing is dialed")

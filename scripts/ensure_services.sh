@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL and Redis answer on 127.0.0.1: use running ones, start
+# installed ones, install them from the OS packages when missing and possible;
+# otherwise say what to run and fail.
+set -euo pipefail
+
+PG_HOST=127.0.0.1
+PG_PORT=5432
+REDIS_PORT=6379
+
+say() { printf '[services] %s\n' "$*" >&2; }
+
+pg_up() { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
+redis_up() { command -v redis-cli >/dev/null 2>&1 && [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; }
+
+can_install() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then DEBIAN_FRONTEND=noninteractive apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+start_postgres() {
+  if command -v pg_ctlcluster >/dev/null 2>&1 && ls /etc/postgresql >/dev/null 2>&1; then
+    for version in $(ls /etc/postgresql); do
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+    done
+  fi
+}
+
+trust_local_postgres() {
+  # A fresh Debian cluster asks for passwords over TCP; the dialer's default
+  # URL has none, so trust loopback connections (development machines only).
+  local hba
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    [ -f "$hba" ] || continue
+    sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+  done
+}
+
+if ! pg_up; then
+  say "PostgreSQL is not answering on $PG_HOST:$PG_PORT; trying to start it"
+  start_postgres
+  if ! pg_up && ! ls /etc/postgresql >/dev/null 2>&1; then
+    if can_install; then
+      say "installing PostgreSQL from the OS packages"
+      apt_install postgresql postgresql-client
+      trust_local_postgres
+      start_postgres
+      for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+      su postgres -c "psql -qc \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$(id -un)') THEN CREATE ROLE \\\"$(id -un)\\\" SUPERUSER LOGIN; END IF; END \\\$\\\$\"" || true
+    fi
+  fi
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+if ! pg_up; then
+  say "PostgreSQL is still not reachable on $PG_HOST:$PG_PORT."
+  say "Install and start it (Debian: 'sudo apt-get install postgresql && sudo pg_ctlcluster 15 main start'),"
+  say "or point DIALER_DATABASE_URL at a server you have."
+  exit 1
+fi
+
+if ! redis_up; then
+  say "Redis is not answering on 127.0.0.1:$REDIS_PORT; trying to start it"
+  if ! command -v redis-server >/dev/null 2>&1 && can_install; then
+    say "installing Redis from the OS packages"
+    apt_install redis-server redis-tools
+  fi
+  if command -v redis-server >/dev/null 2>&1; then
+    mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+      --appendonly no --dir /tmp --logfile /tmp/dialer-redis.log || true
+    for _ in $(seq 1 20); do redis_up && break; sleep 0.5; done
+  fi
+fi
+if ! redis_up; then
+  say "Redis is still not reachable on 127.0.0.1:$REDIS_PORT."
+  say "Install and start it (Debian: 'sudo apt-get install redis-server'), or set DIALER_REDIS_URL."
+  exit 1
+fi
+say "PostgreSQL and Redis are up"

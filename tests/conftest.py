@@ -1,0 +1,81 @@
+"""Test tiers share one PostgreSQL database and one Redis db per run.
+
+Migrations run once per session; each test starts from empty tables and an
+empty Redis db. Workers and beats are real subprocesses (see ``stack``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+TEST_DATABASE_URL = os.environ.get(
+    "DIALER_TEST_DATABASE_URL", "postgresql+psycopg://127.0.0.1:5432/dialer_test")
+TEST_REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL_STACK", "redis://127.0.0.1:6379/13")
+
+TABLES = ("rejected_requests", "skips", "events", "executions", "calls", "participants",
+          "campaigns", "contacts", "audiences", "dnc", "phone_numbers")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    from models.db import upgrade
+
+    url = make_url(TEST_DATABASE_URL)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name "
+            "AND pid <> pg_backend_pid()"), {"name": url.database})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+    admin.dispose()
+    upgrade(TEST_DATABASE_URL)
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def clean_state(database_url: str, redis_url: str):
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def make_stack(clean_state, database_url: str, redis_url: str, request):
+    """Factory for a real stack; stopped (and its logs shown on failure) after the test."""
+    from tests.support.stack import Stack
+
+    stacks: list[Stack] = []
+
+    def factory(**kwargs):
+        stack = Stack(database_url=database_url, redis_url=redis_url, **kwargs)
+        stacks.append(stack)
+        return stack
+
+    yield factory
+    failed = getattr(request.node, "rep_call", None)
+    for stack in stacks:
+        stack.stop()
+        if failed is not None and failed.failed:
+            print(stack.logs())
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,157 @@
+"""The built-in simulated provider.
+
+Outcomes are scripted per contact (attribute ``sim_outcomes``: one outcome
+per attempt) or drawn from configurable rates with a seed, deterministically
+per (seed, call): every worker draws the same for the same attempt. Ring and
+talk times are simulated seconds; the result comes back through the
+``dialer.call_result`` task after that much simulated time, as a real
+provider's webhook would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from redis import Redis
+
+from dialer.clock import Clock
+from dialer.provider import CallRequest
+from dialer.statuses import Outcome
+from workers import redis_keys
+
+if TYPE_CHECKING:
+    from dialer.service.runtime import Dispatcher, Runtime
+
+
+@dataclass(frozen=True)
+class SimulatedCall:
+    outcome: str
+    ring_s: float
+    talk_s: float
+    goal_achieved: bool | None
+
+    @property
+    def total_s(self) -> float:
+        return self.ring_s + self.talk_s
+
+
+class SimulatedProvider:
+    def __init__(self, *, dispatcher: Dispatcher, clock: Clock, seed: int = 0,
+                 outcome_rates: dict[str, float] | None = None,
+                 ring_s: tuple[float, float] = (3.0, 20.0),
+                 talk_s: tuple[float, float] = (20.0, 180.0), redis: Redis | None = None) -> None:
+        self._dispatcher = dispatcher
+        self._redis = redis
+        self._clock = clock
+        self._seed = seed
+        rates = outcome_rates or {Outcome.ANSWERED: 1.0}
+        unknown = set(rates) - set(Outcome.ALL)
+        if unknown:
+            raise ValueError(f"sim_outcome_rates: unknown outcomes {sorted(unknown)}")
+        self._outcomes = list(rates)
+        self._weights = [float(rates[o]) for o in self._outcomes]
+        self._ring_s = ring_s
+        self._talk_s = talk_s
+
+    @classmethod
+    def from_runtime(cls, rt: Runtime) -> SimulatedProvider:
+        s = rt.settings
+        return cls(dispatcher=rt.dispatcher, clock=rt.clock, seed=s.sim_seed,
+                   outcome_rates=s.sim_outcome_rates, ring_s=s.sim_ring_s, talk_s=s.sim_talk_s,
+                   redis=rt.redis)
+
+    def plan(self, request: CallRequest) -> SimulatedCall:
+        """What this attempt will do; pure and deterministic."""
+        rng = random.Random(_seed_for(self._seed, request.campaign_id, request.contact_id,
+                                      request.attempt))
+        outcome = _scripted(request.attributes, request.attempt) or rng.choices(
+            self._outcomes, weights=self._weights)[0]
+        ring_cap = float(request.ring_timeout_s)
+        ring = min(ring_cap, rng.uniform(*self._ring_s))
+        talk = 0.0
+        if outcome == Outcome.ANSWERED:
+            talk = min(float(request.max_duration_s), rng.uniform(*self._talk_s))
+        elif outcome == Outcome.VOICEMAIL:
+            talk = min(float(request.max_duration_s), rng.uniform(15.0, 40.0))
+        elif outcome == Outcome.NO_ANSWER:
+            ring = ring_cap
+        elif outcome == Outcome.BUSY:
+            ring = min(ring_cap, 2.0)
+        elif outcome == Outcome.FAILED:
+            ring = 0.5
+        # Per-contact overrides make test scenarios exact.
+        if "sim_ring_s" in request.attributes:
+            ring = float(request.attributes["sim_ring_s"])
+        if "sim_duration_s" in request.attributes:
+            talk = float(request.attributes["sim_duration_s"])
+        goal = request.attributes.get("sim_goal_achieved")
+        goal_achieved = None if goal is None else _truthy(goal)
+        return SimulatedCall(outcome, ring, talk, goal_achieved)
+
+    def place_call(self, request: CallRequest) -> str:
+        call = self.plan(request)
+        result = {"call_id": request.call_id, "outcome": call.outcome,
+                  "duration_s": round(call.talk_s, 3), "goal_achieved": call.goal_achieved,
+                  "detail": "simulated"}
+        if self._redis is not None:
+            due_s = self._clock.now().timestamp() + call.total_s
+            self._redis.zadd(redis_keys.sim_outbox(), {json.dumps(result): due_s})
+        self._dispatcher.send_result(
+            request.call_id, outcome=call.outcome, duration_s=result["duration_s"],
+            goal_achieved=call.goal_achieved, detail="simulated",
+            countdown_s=self._clock.real_seconds(call.total_s))
+        return f"sim-{uuid.uuid4().hex[:12]}"
+
+    def poll(self, *, now: datetime, open_calls: Callable[[list[str]], set[str]],
+             overdue_real_s: float = 3.0) -> int:
+        """Deliver results owed for calls that are still open well past their due time.
+
+        The countdown task carrying a result lives in one worker's memory until
+        it fires; if that worker is killed, the result would only come back
+        after the broker's visibility timeout. Returns how many were re-sent.
+        """
+        if self._redis is None:
+            return 0
+        cutoff_s = now.timestamp() - overdue_real_s * self._clock.time_scale
+        key = redis_keys.sim_outbox()
+        raw = self._redis.zrangebyscore(key, "-inf", cutoff_s, start=0, num=1000)
+        if not raw:
+            return 0
+        self._redis.zrem(key, *raw)
+        owed = [json.loads(item) for item in raw]
+        still_open = open_calls([r["call_id"] for r in owed])
+        for result in owed:
+            if result["call_id"] in still_open:
+                self._dispatcher.send_result(
+                    result["call_id"], outcome=result["outcome"],
+                    duration_s=result["duration_s"], goal_achieved=result["goal_achieved"],
+                    detail="simulated (redelivered)", countdown_s=0.0)
+        return sum(1 for r in owed if r["call_id"] in still_open)
+
+
+def _scripted(attributes: dict[str, Any], attempt: int) -> str | None:
+    script = attributes.get("sim_outcomes")
+    if isinstance(script, str):
+        script = [s.strip() for s in script.replace(";", ",").split(",") if s.strip()]
+    if not isinstance(script, list) or not script:
+        return None
+    outcome = str(script[min(attempt, len(script)) - 1])
+    return outcome if outcome in Outcome.ALL else Outcome.FAILED
+
+
+def _seed_for(seed: int, campaign_id: str, contact_id: int, attempt: int) -> int:
+    digest = hashlib.sha256(f"{seed}:{campaign_id}:{contact_id}:{attempt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "y"}
+    return bool(value)

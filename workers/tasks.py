@@ -1,0 +1,69 @@
+"""Celery tasks: thin entry points that parse plain JSON and call the service.
+
+Every task may run twice; each service function starts with a conditional
+claim in PostgreSQL, so a duplicate finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+import redis
+from celery import Task
+from sqlalchemy.exc import OperationalError
+
+from dialer.service import remote
+from dialer.service.dial import dial as dial_call
+from dialer.service.results import record_result
+from dialer.service.sweep import sweep as sweep_once
+from dialer.service.tick import tick as tick_once
+from workers.app import app
+from workers.bootstrap import runtime
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL or Redis briefly away (restart, failover): retry with backoff.
+TRANSIENT = (OperationalError, redis.ConnectionError, redis.TimeoutError)
+
+
+class DialerTask(Task):
+    autoretry_for = TRANSIENT
+    retry_backoff = 1
+    retry_backoff_max = 30
+    retry_jitter = True
+    max_retries = 20
+
+
+@app.task(name="dialer.tick", base=DialerTask, max_retries=0)
+def tick() -> dict[str, Any]:
+    return asdict(tick_once(runtime()))
+
+
+@app.task(name="dialer.sweep", base=DialerTask, max_retries=0)
+def sweep() -> dict[str, Any]:
+    return asdict(sweep_once(runtime()))
+
+
+@app.task(name="dialer.dial", base=DialerTask)
+def dial(call_id: str) -> str:
+    return dial_call(runtime(), str(call_id))
+
+
+@app.task(name="dialer.call_result", base=DialerTask)
+def call_result(call_id: str, outcome: str, duration_s: float = 0.0,
+                goal_achieved: bool | None = None, detail: str | None = None) -> str:
+    return record_result(runtime(), str(call_id), outcome=outcome, duration_s=duration_s,
+                         goal_achieved=goal_achieved, detail=detail)
+
+
+@app.task(name="dialer.campaign_command", base=DialerTask)
+def campaign_command(campaign_id: str, command: str, **args: Any) -> dict[str, Any]:
+    return remote.campaign_command(runtime(), campaign_id, command, args)
+
+
+@app.task(name="dialer.enqueue_campaign", base=DialerTask)
+def enqueue_campaign(spec: dict[str, Any], contacts: list[dict[str, Any]] | None = None,
+                     start: bool = False) -> dict[str, Any]:
+    return remote.enqueue_campaign(runtime(), spec, contacts=contacts, start=start)
