@@ -16,6 +16,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import redis
 from rich.console import Console, Group
@@ -28,9 +29,10 @@ from dialer.client import DialerClient
 from dialer.settings import load_settings
 from dialer.statuses import Participant
 
-# A Tuesday, one minute before a New York window opens: the first calls go
-# out after half a real second.
-DEMO_START = datetime.fromisoformat("2026-03-03T08:59:00-05:00")
+# A Tuesday, 09:00 on the west coast: every contact's own 09:00-18:00 window
+# is open from New York to Seattle, so the whole audience dials at once.
+DEMO_START = datetime.fromisoformat("2026-03-03T09:00:00-08:00")
+NEW_YORK = ZoneInfo("America/New_York")
 AREA_CODES = ("212", "415", "312", "305", "206", "617", "512", "303")
 
 
@@ -153,7 +155,8 @@ def _watch(client: DialerClient, campaign_id: str, console: Console) -> str:
             metrics = detail.metrics
             done = sum(metrics.by_status.get(s, 0) for s in Participant.TERMINAL)
             progress.update(bar, total=metrics.total_participants, completed=done,
-                            description=f"[cyan]{client.now():%a %H:%M} NYC-sim[/cyan] "
+                            description=f"[cyan]{client.now().astimezone(NEW_YORK):%a %H:%M} "
+                                        f"New York (simulated)[/cyan] "
                                         f"{detail.campaign.status}")
             live.update(Group(progress, _table(detail)))
             if detail.campaign.status not in ("running", "scheduled"):
