@@ -23,6 +23,7 @@ from dialer.views import (
     CampaignDetail,
     CampaignView,
     EventView,
+    Forecast,
     ImportReport,
     ParticipantView,
     PhoneNumberView,
@@ -81,6 +82,11 @@ class DialerClient:
             return contact_service.add_phone_number(
                 s, number=number, provider=provider, cps=cps, now=rt.clock.now(),
                 default_region=rt.settings.default_region)
+
+    def set_phone_number_active(self, id: str, active: bool) -> PhoneNumberView:
+        """Take a caller ID out of rotation (or back in) without deleting it."""
+        with transaction(self.runtime.sessions) as s:
+            return contact_service.set_phone_number_active(s, id, active=active)
 
     def phone_numbers(self) -> list[PhoneNumberView]:
         with self.runtime.sessions() as s:
@@ -172,6 +178,12 @@ class DialerClient:
     def skips(self, id: str) -> list[SkipView]:
         with self.runtime.sessions() as s:
             return reads.skips(s, str(id))
+
+    def forecast(self, id: str) -> Forecast:
+        """Calls per hour the settings achieve and the ETA, simulated with the calendar."""
+        from dialer.service.forecasting import forecast
+
+        return forecast(self.runtime, str(id))
 
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
         rt = self.runtime

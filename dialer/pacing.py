@@ -6,6 +6,7 @@ workers; this module plans so that dial tasks rarely meet a closed limiter.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,21 +19,27 @@ class Usage:
 
     in_flight: int  # calls queued, dialing or placed for this campaign
     org_in_flight: int  # the same across every campaign
-    placed_last_minute: int
-    placed_today: int
+    placed_today: int  # placed or queued since local midnight
 
 
 def min_gap_s(pacing: Pacing) -> float:
     """The gap between two placements that honours both spacing and calls/minute."""
     per_minute_gap = 60.0 / pacing.calls_per_minute if pacing.calls_per_minute else 0.0
-    return max(float(pacing.spacing_seconds), per_minute_gap)
+    # Rounded up to whole microseconds (what a timedelta holds), so that N gaps
+    # never add up to a hair under a minute and let N + 1 calls into it.
+    return math.ceil(max(float(pacing.spacing_seconds), per_minute_gap) * 1e6) / 1e6
 
 
 def dispatch_budget(*, pacing: Pacing, usage: Usage, org_cap: int) -> int:
-    """How many new calls may be queued now, before the spreading in time."""
+    """How many new calls may be queued now, before the spreading in time.
+
+    Calls per minute is not counted here: ``plan_slots`` spaces calls at least
+    ``60 / calls_per_minute`` apart, so no 60 seconds of slots can hold more
+    than the cap, and the Redis limiter refuses the odd one that jitter
+    pushes over. Counting the last minute's placements here as well would
+    starve the next minute's slots.
+    """
     budget = min(pacing.channels - usage.in_flight, org_cap - usage.org_in_flight)
-    if pacing.calls_per_minute is not None:
-        budget = min(budget, pacing.calls_per_minute - usage.placed_last_minute)
     if pacing.daily_limit is not None:
         budget = min(budget, pacing.daily_limit - usage.placed_today)
     return max(0, budget)

@@ -18,6 +18,7 @@ class RetryDecision:
     status: str  # completed | failed | retry_scheduled
     not_before: datetime | None  # earliest next attempt when retry_scheduled
     reason: str
+    held_by: str | None = None  # which rule set not_before: retry_delay or a cooldown
 
 
 def wants_retry(outcome: str, goal_achieved: bool | None, policy: RetryPolicySpec) -> bool:
@@ -41,23 +42,23 @@ def decide_after_outcome(
         return RetryDecision(Participant.COMPLETED, None, outcome)
     if attempts_made >= policy.max_attempts:
         return RetryDecision(Participant.FAILED, None, f"attempts exhausted after {outcome}")
-    return RetryDecision(
-        Participant.RETRY_SCHEDULED,
-        earliest_retry(outcome=outcome, policy=policy, ended_at=ended_at),
-        outcome,
-    )
+    not_before, held_by = earliest_retry(outcome=outcome, policy=policy, ended_at=ended_at)
+    return RetryDecision(Participant.RETRY_SCHEDULED, not_before, outcome, held_by)
 
 
-def earliest_retry(*, outcome: str, policy: RetryPolicySpec, ended_at: datetime) -> datetime:
-    """The later of the retry delay and every cooldown that applies.
+def earliest_retry(*, outcome: str, policy: RetryPolicySpec,
+                   ended_at: datetime) -> tuple[datetime, str]:
+    """The later of the retry delay and every cooldown that applies, and which one it was.
 
     Cooldowns are measured from the end of the last attempt: the stricter
     reading of "never re-call within N hours of the last attempt".
     """
     candidates = [
-        ended_at + timedelta(minutes=policy.retry_delay_minutes),
-        ended_at + timedelta(hours=policy.cooldown_hours),
+        (ended_at + timedelta(minutes=policy.retry_delay_minutes), "retry_delay"),
+        (ended_at + timedelta(hours=policy.cooldown_hours), "cooldown"),
     ]
     if outcome == Outcome.NO_ANSWER:
-        candidates.append(ended_at + timedelta(hours=policy.not_picked_cooldown_hours))
-    return max(candidates)
+        candidates.append(
+            (ended_at + timedelta(hours=policy.not_picked_cooldown_hours), "not_picked_cooldown"))
+    # Ties go to the retry delay: a cooldown only "holds" a contact when it is longer.
+    return max(candidates, key=lambda item: (item[0], item[1] == "retry_delay"))

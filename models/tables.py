@@ -106,6 +106,9 @@ class Participant(Base):
     phone: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A recurring campaign dials everyone again each period: attempts restart
+    # at 0 in a new cycle, and a call is unique per (participant, cycle, attempt).
+    cycle: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     last_outcome: Mapped[str | None] = mapped_column(String(20))
     last_attempt_at: Mapped[datetime | None]
@@ -114,12 +117,13 @@ class Participant(Base):
 
 
 class Call(Base):
-    """One attempt. ``UNIQUE(participant_id, attempt)`` makes a second call for
-    the same attempt impossible, whatever Celery redelivers."""
+    """One attempt. ``UNIQUE(participant_id, cycle, attempt)`` makes a second
+    call for the same attempt impossible, whatever Celery redelivers."""
 
     __tablename__ = "calls"
     __table_args__ = (
-        UniqueConstraint("participant_id", "attempt", name="uq_calls_participant_attempt"),
+        UniqueConstraint("participant_id", "cycle", "attempt",
+                         name="uq_calls_participant_attempt"),
         Index("ix_calls_campaign_status", "campaign_id", "status"),
         Index("ix_calls_status_deadline", "status", "deadline_at"),
         Index("ix_calls_campaign_placed", "campaign_id", "placed_at"),
@@ -133,6 +137,7 @@ class Call(Base):
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     contact_id: Mapped[int] = mapped_column(BigInteger)
     execution_number: Mapped[int] = mapped_column(Integer)
+    cycle: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attempt: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     to_number: Mapped[str] = mapped_column(String(20))

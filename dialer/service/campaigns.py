@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dialer import lifecycle
 from dialer import statuses as st
 from dialer.errors import InvalidTransition, NotFound, ValidationError
+from dialer.recurrence import next_period_start
 from dialer.service.events import record_event
 from dialer.spec import CampaignSpec, parse_campaign_spec
 from dialer.statuses import Participant as P
@@ -203,7 +204,28 @@ def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bo
         .group_by(Participant.status)).all())
     record_event(session, campaign.id, at=now, action="completed",
                  detail=", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no contacts")
+    spec = campaign_spec(campaign)
+    if spec.schedule.recurrence:
+        _rearm(session, campaign, spec, now)
     return True
+
+
+def _rearm(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> None:
+    """A recurring campaign waits for its next period and then dials everyone again."""
+    run_started = session.scalar(select(func.min(Execution.started_at)).where(
+        Execution.campaign_id == campaign.id,
+        Execution.execution_number == current_execution_number(session, campaign.id)))
+    next_run = next_period_start(spec.schedule.recurrence, started=run_started or now, now=now,
+                                 zone=spec.zone)
+    _transition(campaign, "rearm", now)
+    campaign.scheduled_at = next_run
+    session.execute(
+        update(Participant).where(Participant.campaign_id == campaign.id)
+        .values(status=P.PENDING, attempts=0, cycle=Participant.cycle + 1,
+                next_attempt_at=next_run, skip_reason=None, updated_at=now))
+    record_event(session, campaign.id, at=now, action="scheduled", source="system",
+                 detail=f"recurrence {spec.schedule.recurrence}: next run at "
+                        f"{next_run.isoformat()}")
 
 
 def delete_campaign(session: Session, campaign_id: str, *, now: datetime, source: str) -> None:

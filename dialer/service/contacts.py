@@ -57,6 +57,22 @@ def add_phone_number(
     return phone_number_view(row)
 
 
+def set_phone_number_active(session: Session, number_id: str, *, active: bool) -> PhoneNumberView:
+    row = session.get(PhoneNumber, str(number_id)) if _is_uuid(number_id) else None
+    if row is None:
+        raise NotFound(f"phone number {number_id} not found")
+    row.is_active = bool(active)
+    return phone_number_view(row)
+
+
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def list_phone_numbers(session: Session) -> list[PhoneNumberView]:
     rows = session.scalars(select(PhoneNumber).order_by(PhoneNumber.created_at, PhoneNumber.id))
     return [phone_number_view(r) for r in rows]

@@ -21,7 +21,7 @@ from dialer.service import campaigns as campaign_service
 from dialer.service.events import record_skip
 from dialer.service.results import record_result
 from dialer.service.runtime import Runtime
-from dialer.service.targets import facts_for
+from dialer.service.targets import cap_reached_until, facts_for
 from dialer.statuses import Participant as P
 from models.db import transaction
 from models.tables import Call, Campaign, Contact, Participant
@@ -46,6 +46,9 @@ def dial(rt: Runtime, call_id: str) -> str:
         assert call is not None
         campaign = session.get(Campaign, call.campaign_id)
         if campaign is None or campaign.status != st.RUNNING or campaign.deleted_at is not None:
+            if campaign is not None and campaign.pause_reason == "circuit_breaker":
+                record_skip(session, campaign.id, call.participant_id, at=now, reason="breaker",
+                            detail="campaign paused by its circuit breaker")
             put_back(session, call, next_attempt_at=now, now=now)
             return "returned:not_running"
         spec = campaign_service.campaign_spec(campaign)
@@ -53,7 +56,8 @@ def dial(rt: Runtime, call_id: str) -> str:
             select(Contact.timezone, Contact.attributes).where(Contact.id == call.contact_id)).one()
         rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
                              business_hours_guard=spec.safety.business_hours_guard)
-        facts = facts_for(session, spec, [(call.to_number, timezone)], now=now)[call.to_number]
+        facts = facts_for(session, spec, [(call.to_number, timezone)], now=now,
+                          caps=rt.caps)[call.to_number]
         verdict = check_contact(now=now, rules=rules, facts=facts,
                                 respect_dnc=spec.safety.respect_dnc)
         if not verdict.callable:
@@ -95,6 +99,9 @@ def dial(rt: Runtime, call_id: str) -> str:
         return _requeue_for_pacing(rt, call_id, now, decision.retry_at_s, decision.reason)
 
     with transaction(rt.sessions) as session:
+        if rt.caps.active and _at_frequency_cap(session, rt, call_id, request.to, now):
+            rt.leases.release(call_id, campaign_id=request.campaign_id)
+            return "returned:frequency_cap"
         # Conditional: a sweep may have returned this call while we waited.
         marked = session.execute(
             update(Call).where(Call.id == call_id, Call.status == st.Call.DIALING)
@@ -119,6 +126,21 @@ def dial(rt: Runtime, call_id: str) -> str:
         session.execute(update(Call).where(Call.id == call_id, Call.status == st.Call.DIALING)
                         .values(status=st.Call.PLACED))
     return "placed"
+
+
+def _at_frequency_cap(session: Session, rt: Runtime, call_id: str, phone: str,
+                      now: datetime) -> bool:
+    """Count and mark under a per-number lock, so two campaigns cannot both take the last slot."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:phone))"), {"phone": phone})
+    until = cap_reached_until(session, [phone], now=now, caps=rt.caps).get(phone)
+    if until is None:
+        return False
+    call = session.get(Call, call_id)
+    if call is not None and call.status == st.Call.DIALING and call.placed_at is None:
+        record_skip(session, call.campaign_id, call.participant_id, at=now,
+                    reason="frequency_cap", detail=f"until {until.isoformat()}")
+        put_back(session, call, next_attempt_at=until, now=now)
+    return True
 
 
 def put_back(session: Session, call: Call, *, next_attempt_at: datetime, now: datetime) -> None:

@@ -17,6 +17,7 @@ from dialer.breaker import counts_as_failure, should_trip
 from dialer.calendar import CallingRules
 from dialer.retry import decide_after_outcome
 from dialer.service import campaigns as campaign_service
+from dialer.service.events import record_skip
 from dialer.service.runtime import Runtime
 from dialer.service.targets import zones_for
 from dialer.spec import CampaignSpec
@@ -68,6 +69,9 @@ def record_result(
             participant.status = P.RETRY_SCHEDULED
             participant.next_attempt_at = _next_opening(session, spec, participant,
                                                         decision.not_before)
+            if decision.held_by != "retry_delay":
+                record_skip(session, campaign_id, participant.id, at=now, reason="cooldown",
+                            detail=f"{decision.held_by} until {decision.not_before.isoformat()}")
             if participant.next_attempt_at is None:
                 participant.status = P.SKIPPED
                 participant.skip_reason = "calendar_closed"

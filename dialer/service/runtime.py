@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
 from dialer.provider import Provider
+from dialer.service.targets import FrequencyCaps
 from dialer.settings import Settings
 from models.db import make_engine, make_session_factory
 from workers.breaker_counter import BreakerCounter
@@ -56,6 +57,11 @@ class Runtime:
     @cached_property
     def provider(self) -> Provider:
         return self.provider_factory(self)
+
+    @property
+    def caps(self) -> FrequencyCaps:
+        return FrequencyCaps(per_24h=self.settings.max_calls_per_number_24h,
+                             per_7d=self.settings.max_calls_per_number_7d)
 
     @property
     def grace_s(self) -> float:

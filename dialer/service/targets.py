@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,9 +35,48 @@ def recently_completed(session: Session, phones: Iterable[str], *, since: dateti
     return {r[0] for r in rows}
 
 
+@dataclass(frozen=True)
+class FrequencyCaps:
+    """Organisation-wide caps on calls to one number (0 = off)."""
+
+    per_24h: int = 0
+    per_7d: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.per_24h > 0 or self.per_7d > 0
+
+
+def cap_reached_until(session: Session, phones: Iterable[str], *, now: datetime,
+                      caps: FrequencyCaps) -> dict[str, datetime]:
+    """Numbers at a frequency cap, with the instant their oldest counted call ages out."""
+    phones = list(set(phones))
+    if not phones or not caps.active:
+        return {}
+    day_ago, week_ago = now - timedelta(hours=24), now - timedelta(days=7)
+    rows = session.execute(text("""
+        SELECT to_number,
+               count(*) FILTER (WHERE placed_at > :day_ago) AS day_count,
+               min(placed_at) FILTER (WHERE placed_at > :day_ago) AS day_oldest,
+               count(*) AS week_count, min(placed_at) AS week_oldest
+        FROM calls WHERE to_number = ANY(:phones) AND placed_at > :week_ago
+        GROUP BY to_number
+    """), {"phones": phones, "day_ago": day_ago, "week_ago": week_ago})
+    out: dict[str, datetime] = {}
+    for phone, day_count, day_oldest, week_count, week_oldest in rows:
+        waits = []
+        if caps.per_24h and day_count >= caps.per_24h:
+            waits.append(day_oldest + timedelta(hours=24))
+        if caps.per_7d and week_count >= caps.per_7d:
+            waits.append(week_oldest + timedelta(days=7))
+        if waits:
+            out[phone] = max(waits)
+    return out
+
+
 def facts_for(
     session: Session, spec: CampaignSpec, contacts: list[tuple[str, str | None]], *,
-    now: datetime,
+    now: datetime, caps: FrequencyCaps | None = None,
 ) -> dict[str, ContactFacts]:
     """ContactFacts per phone for (phone, contact timezone) pairs."""
     phones = [phone for phone, _ in contacts]
@@ -45,11 +85,13 @@ def facts_for(
     hours = spec.safety.skip_recently_completed_hours
     if hours:
         recent = recently_completed(session, phones, since=now - timedelta(hours=hours))
+    capped = cap_reached_until(session, phones, now=now, caps=caps) if caps else {}
     out: dict[str, ContactFacts] = {}
     for phone, tz in contacts:
         zones, guard = zones_for(spec, phone, tz)
         out[phone] = ContactFacts(zones=zones, guard_zones=guard, on_dnc=phone in on_dnc,
-                                  recently_completed=phone in recent)
+                                  recently_completed=phone in recent,
+                                  cap_reached_until=capped.get(phone))
     return out
 
 

@@ -26,7 +26,7 @@ from dialer.service import campaigns as campaign_service
 from dialer.service.events import record_event, record_skip
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.runtime import Runtime
-from dialer.service.targets import facts_for
+from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import Participant as P
 from models.db import transaction
@@ -92,12 +92,16 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[Queu
         if caller_ids is not None and not caller_ids:
             _note_no_numbers(session, campaign, now)
             return []
-        chosen = pick_participants(session, campaign, spec, now, len(slots))
+        chosen = pick_participants(session, campaign, spec, now, len(slots), caps=rt.caps,
+                                   until=now + timedelta(seconds=horizon_s))
         if not chosen:
             return []
         execution_number = campaign_service.current_execution_number(session, campaign.id)
         queued: list[QueuedCall] = []
-        for (participant, _attributes), slot in zip(chosen, slots, strict=False):
+        for (participant, due_at), planned in zip(chosen, slots, strict=False):
+            # A contact whose window opens within this tick is dialed at the opening,
+            # not up to a tick later (a tick is an hour of simulated time at 3600x).
+            slot = max(planned, due_at)
             from_number = None
             if caller_ids:
                 from_number = caller_ids[campaign.caller_id_cursor % len(caller_ids)]
@@ -109,9 +113,9 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[Queu
             session.add(Call(
                 id=call_id, participant_id=participant.id, campaign_id=campaign.id,
                 contact_id=participant.contact_id, execution_number=execution_number,
-                attempt=participant.attempts, status=st.Call.QUEUED, to_number=participant.phone,
-                from_number=from_number, queued_at=now, dispatch_at=slot,
-                deadline_at=slot + call_deadline(spec, rt.grace_s),
+                cycle=participant.cycle, attempt=participant.attempts, status=st.Call.QUEUED,
+                to_number=participant.phone, from_number=from_number, queued_at=now,
+                dispatch_at=slot, deadline_at=slot + call_deadline(spec, rt.grace_s),
             ))
             queued.append(QueuedCall(call_id, rt.clock.real_seconds((slot - now).total_seconds())))
         campaign.next_free_slot_at = next_free_slot_after(slots[: len(queued)], spec.pacing)
@@ -119,14 +123,16 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[Queu
 
 
 def pick_participants(
-    session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime, wanted: int,
-) -> list[tuple[Participant, dict]]:
-    """Lock due participants, settle those that may not be called now, return callable ones."""
+    session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime, wanted: int, *,
+    caps: FrequencyCaps, until: datetime,
+) -> list[tuple[Participant, datetime]]:
+    """Lock participants due before ``until``, settle those that may not be called when
+    due, and return the callable ones with the instant they are due."""
     rows = session.execute(
-        select(Participant, Contact.timezone, Contact.attributes)
+        select(Participant, Contact.timezone)
         .join(Contact, Contact.id == Participant.contact_id)
         .where(Participant.campaign_id == campaign.id, Participant.status.in_(P.DUE),
-               Participant.next_attempt_at <= now)
+               Participant.next_attempt_at <= until)
         .order_by(Participant.next_attempt_at, Participant.id)
         .limit(wanted * 4 + 8)
         .with_for_update(of=Participant, skip_locked=True)
@@ -135,15 +141,16 @@ def pick_participants(
         return []
     rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
                          business_hours_guard=spec.safety.business_hours_guard)
-    facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], now=now)
-    chosen: list[tuple[Participant, dict]] = []
-    for participant, _tz, attributes in rows:
+    facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], now=now, caps=caps)
+    chosen: list[tuple[Participant, datetime]] = []
+    for participant, _tz in rows:
         if len(chosen) >= wanted:
             break
-        verdict = check_contact(now=now, rules=rules, facts=facts[participant.phone],
+        due_at = max(now, participant.next_attempt_at)
+        verdict = check_contact(now=due_at, rules=rules, facts=facts[participant.phone],
                                 respect_dnc=spec.safety.respect_dnc)
         if verdict.callable:
-            chosen.append((participant, attributes or {}))
+            chosen.append((participant, due_at))
             continue
         participant.updated_at = now
         participant.skip_reason = verdict.reason
@@ -162,14 +169,7 @@ def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: da
         Call.campaign_id == campaign.id, Call.status.in_(st.Call.IN_FLIGHT))) or 0
     org_in_flight = session.scalar(select(func.count()).where(
         Call.status.in_(st.Call.IN_FLIGHT))) or 0
-    placed_last_minute = 0
     placed_today = 0
-    if spec.pacing.calls_per_minute is not None:
-        # Queued calls will be placed within the minute too, so they count.
-        placed_last_minute = session.scalar(select(func.count()).where(
-            Call.campaign_id == campaign.id,
-            (Call.placed_at > now - timedelta(seconds=60)) | (Call.status == st.Call.QUEUED),
-        )) or 0
     if spec.pacing.daily_limit is not None:
         local_midnight = now.astimezone(spec.zone).replace(hour=0, minute=0, second=0,
                                                            microsecond=0)
@@ -177,8 +177,7 @@ def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: da
             Call.campaign_id == campaign.id,
             (Call.placed_at >= local_midnight) | (Call.status == st.Call.QUEUED),
         )) or 0
-    return Usage(in_flight=in_flight, org_in_flight=org_in_flight,
-                 placed_last_minute=placed_last_minute, placed_today=placed_today)
+    return Usage(in_flight=in_flight, org_in_flight=org_in_flight, placed_today=placed_today)
 
 
 def active_caller_ids(session: Session, campaign: Campaign) -> list[str] | None:

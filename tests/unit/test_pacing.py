@@ -21,7 +21,7 @@ pacings = hs.builds(
     daily_limit=hs.one_of(hs.none(), hs.integers(1, 1000)),
 )
 usages = hs.builds(Usage, in_flight=hs.integers(0, 60), org_in_flight=hs.integers(0, 200),
-                   placed_last_minute=hs.integers(0, 150), placed_today=hs.integers(0, 1200))
+                   placed_today=hs.integers(0, 1200))
 
 
 @settings(max_examples=400, deadline=None)
@@ -31,14 +31,12 @@ def test_budget_never_exceeds_any_cap(pacing, usage, org_cap):
     assert budget >= 0
     assert usage.in_flight + budget <= max(pacing.channels, usage.in_flight)
     assert usage.org_in_flight + budget <= max(org_cap, usage.org_in_flight)
-    if pacing.calls_per_minute is not None:
-        assert budget <= max(0, pacing.calls_per_minute - usage.placed_last_minute)
     if pacing.daily_limit is not None:
         assert budget <= max(0, pacing.daily_limit - usage.placed_today)
 
 
 def test_zero_channels_dials_nothing():
-    usage = Usage(in_flight=0, org_in_flight=0, placed_last_minute=0, placed_today=0)
+    usage = Usage(in_flight=0, org_in_flight=0, placed_today=0)
     assert dispatch_budget(pacing=Pacing(channels=0), usage=usage, org_cap=100) == 0
 
 
@@ -74,3 +72,22 @@ def test_no_gap_releases_the_whole_budget_now():
     slots = plan_slots(pacing=Pacing(channels=10), budget=10, now=NOW, next_free_slot=None,
                        horizon_s=1)
     assert slots == [NOW] * 10
+
+
+@settings(max_examples=300, deadline=None)
+@given(cpm=hs.integers(1, 120), spacing=hs.floats(0, 30), ticks=hs.integers(1, 40),
+       tick_s=hs.floats(0.5, 90))
+def test_slots_planned_tick_after_tick_never_exceed_calls_per_minute(cpm, spacing, ticks,
+                                                                      tick_s):
+    """However the ticks fall, no 60 seconds of planned slots hold more than the cap."""
+    pacing = Pacing(channels=10_000, calls_per_minute=cpm, spacing_seconds=spacing)
+    carry, planned = None, []
+    for index in range(ticks):
+        now = NOW + timedelta(seconds=index * tick_s)
+        slots = plan_slots(pacing=pacing, budget=10_000, now=now, next_free_slot=carry,
+                           horizon_s=tick_s)
+        planned += slots
+        carry = next_free_slot_after(slots, pacing) or carry
+    stamps = [slot.timestamp() for slot in planned]
+    for i, start in enumerate(stamps):
+        assert sum(1 for t in stamps[i:] if t < start + 60 - 1e-6) <= cpm

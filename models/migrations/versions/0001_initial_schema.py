@@ -1,12 +1,12 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-22 14:08:15.216286
+Revises: 
+Create Date: 2026-11-22 14:44:00.421307
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
@@ -115,6 +115,7 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('cycle', sa.Integer(), server_default='0', nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_outcome', sa.String(length=20), nullable=True),
     sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
@@ -143,6 +144,7 @@ def upgrade() -> None:
     sa.Column('campaign_id', sa.String(length=36), nullable=False),
     sa.Column('contact_id', sa.BigInteger(), nullable=False),
     sa.Column('execution_number', sa.Integer(), nullable=False),
+    sa.Column('cycle', sa.Integer(), server_default='0', nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('to_number', sa.String(length=20), nullable=False),
@@ -160,7 +162,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_calls_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_calls_participant_id_participants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calls')),
-    sa.UniqueConstraint('participant_id', 'attempt', name='uq_calls_participant_attempt')
+    sa.UniqueConstraint('participant_id', 'cycle', 'attempt', name='uq_calls_participant_attempt')
     )
     op.create_index('ix_calls_campaign_placed', 'calls', ['campaign_id', 'placed_at'], unique=False)
     op.create_index('ix_calls_campaign_status', 'calls', ['campaign_id', 'status'], unique=False)
