@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ def calls_by_contact(client, campaign_id):
 
 
 def gaps_after(calls) -> list[timedelta]:
-    return [b.placed_at - a.ended_at for a, b in zip(calls, calls[1:], strict=False)]
+    return [b.placed_at - a.ended_at for a, b in itertools.pairwise(calls)]
 
 
 def test_retry_gaps_respect_the_delay(make_stack, clean_state):
