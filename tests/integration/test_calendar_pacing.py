@@ -174,3 +174,28 @@ def test_forecast_reads_the_calendar(make_stack, clean_state):
     # Two channels cannot clear 100 calls in ten minutes: the rest waits for Monday.
     assert forecast.eta.astimezone(NY).date().isoformat() >= "2026-03-09"
     assert forecast.eta.astimezone(UTC) > friday_1750
+
+
+def test_daily_recurrence_rearms_and_dials_everyone_again(make_stack, clean_state):
+    stack = make_stack(sim_start=datetime(2026, 3, 2, 9, 0, tzinfo=NY), time_scale=3600,
+                       lead_s=2)
+    stack.start_worker(concurrency=2)
+    stack.start_beat()
+    client = stack.client()
+    campaign_id = launch(client, ny_contacts([["answered"]] * 3), pacing={"channels": 3},
+                         schedule={"recurrence": "daily"})
+    wait_for(lambda: len(client.get(campaign_id).campaign.executions) >= 2
+             and client.get(campaign_id).campaign.executions[1].status == "completed",
+             timeout_s=90, what="two daily runs completed")
+    detail = client.get(campaign_id)
+    first, second = detail.campaign.executions[:2]
+    assert first.started_at.astimezone(NY).date().isoformat() == "2026-03-02"
+    assert second.started_at.astimezone(NY).date().isoformat() == "2026-03-03"
+    calls = client.calls(campaign_id)
+    by_day = Counter(c.placed_at.astimezone(NY).date().isoformat() for c in calls
+                     if c.placed_at.astimezone(NY).date().isoformat() <= "2026-03-03")
+    assert by_day == {"2026-03-02": 3, "2026-03-03": 3}
+    ledger = read_ledger(clean_state)
+    assert len({e.call_id for e in ledger}) == len(ledger)
+    actions = [e.action for e in client.events(campaign_id)]
+    assert actions.count("completed") >= 2 and actions.count("started") >= 2
