@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -96,8 +97,12 @@ class Participant(Base):
     __tablename__ = "participants"
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id", name="uq_participants_campaign_contact"),
-        # The tick's only query path: due participants of one campaign, oldest first.
         Index("ix_participants_due", "campaign_id", "status", "next_attempt_at"),
+        # The tick's query: waiting participants of one campaign, oldest due first.
+        # Partial and in ORDER BY order, so LIMIT stops after the batch however
+        # large the audience (no sort of 200,000 pending rows per tick).
+        Index("ix_participants_waiting", "campaign_id", "next_attempt_at", "id",
+              postgresql_where=text("status IN ('pending', 'retry_scheduled')")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 14:44:00.421307
+Create Date: 2026-11-22 14:56:42.800255
 """
 
 from alembic import op
@@ -127,6 +127,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('campaign_id', 'contact_id', name='uq_participants_campaign_contact')
     )
     op.create_index('ix_participants_due', 'participants', ['campaign_id', 'status', 'next_attempt_at'], unique=False)
+    op.create_index('ix_participants_waiting', 'participants', ['campaign_id', 'next_attempt_at', 'id'], unique=False, postgresql_where=sa.text("status IN ('pending', 'retry_scheduled')"))
     op.create_table('skips',
     sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('campaign_id', sa.String(length=36), nullable=False),
@@ -180,6 +181,7 @@ def downgrade() -> None:
     op.drop_table('calls')
     op.drop_index('ix_skips_campaign_id', table_name='skips')
     op.drop_table('skips')
+    op.drop_index('ix_participants_waiting', table_name='participants', postgresql_where=sa.text("status IN ('pending', 'retry_scheduled')"))
     op.drop_index('ix_participants_due', table_name='participants')
     op.drop_table('participants')
     op.drop_table('executions')
