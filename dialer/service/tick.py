@@ -34,6 +34,8 @@ from models.tables import Call, Campaign, Contact, Event, Participant, PhoneNumb
 
 log = logging.getLogger(__name__)
 
+PLAN_AHEAD_TICKS = 2
+
 
 @dataclass
 class TickReport:
@@ -83,7 +85,9 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[Queu
                                  org_cap=rt.settings.org_channel_cap)
         if budget <= 0:
             return []
-        horizon_s = rt.settings.tick_seconds * rt.clock.time_scale
+        # Two tick intervals ahead: a tick that expired in a busy queue (beat
+        # sends them with expires < interval) must not leave a hole in the pace.
+        horizon_s = PLAN_AHEAD_TICKS * rt.settings.tick_seconds * rt.clock.time_scale
         slots = plan_slots(pacing=spec.pacing, budget=budget, now=now,
                            next_free_slot=campaign.next_free_slot_at, horizon_s=horizon_s)
         if not slots:
