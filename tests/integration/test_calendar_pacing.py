@@ -104,18 +104,20 @@ def test_new_york_and_los_angeles_contacts_each_called_in_their_own_window(
 
 def test_calls_per_minute_cap_holds_across_two_workers_and_is_nearly_reached(
         make_stack, clean_state):
-    stack = make_stack(sim_start=datetime(2026, 3, 2, 9, 0, tzinfo=NY), time_scale=60,
+    # 10x, not more: at 60x a few milliseconds of task latency are seconds of
+    # simulated jitter against a 2-second gap (bench/pacing_rate.py measures both).
+    stack = make_stack(sim_start=datetime(2026, 3, 2, 9, 0, tzinfo=NY), time_scale=10,
                        tick_seconds=0.5)
     stack.start_worker(concurrency=3)
     stack.start_worker(concurrency=3)
     stack.start_beat()
     client = stack.client()
-    campaign_id = launch(client, ny_contacts([["answered"]] * 165, ring_s=2, talk_s=8),
+    campaign_id = launch(client, ny_contacts([["answered"]] * 100, ring_s=2, talk_s=8),
                          pacing={"channels": 50, "calls_per_minute": 30})
     wait_for(lambda: status_of(client, campaign_id) == "completed", timeout_s=120,
              what="campaign completed")
     instants = [t.timestamp() for t in placed_at(client, campaign_id)]
-    assert len(instants) == 165
+    assert len(instants) == 100
     # Never more than 30 in any 60 simulated seconds (window starting at each placement).
     for index, start in enumerate(instants):
         assert sum(1 for t in instants[index:] if t < start + 60) <= 30
