@@ -8,7 +8,20 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
-class PhoneNumberView(BaseModel):
+class View(BaseModel):
+    """A returned record: attributes, ``model_dump(mode="json")``, and ``view["field"]``
+    (so ``client.get(id)["campaign"]["status"]`` reads as the contract writes it)."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default) if key in type(self).model_fields else default
+
+
+class PhoneNumberView(View):
     id: str
     number: str
     provider: str
@@ -16,30 +29,30 @@ class PhoneNumberView(BaseModel):
     cps: float | None = None
 
 
-class RejectedContact(BaseModel):
+class RejectedContact(View):
     index: int
     phone: Any = None
     error: str
 
 
-class AudienceView(BaseModel):
+class AudienceView(View):
     id: str
     name: str
     count: int
     rejected: list[RejectedContact] = Field(default_factory=list)
 
 
-class RejectedRow(BaseModel):
+class RejectedRow(View):
     row: int
     error: str
 
 
-class ImportReport(BaseModel):
+class ImportReport(View):
     imported: int
     rejected: list[RejectedRow] = Field(default_factory=list)
 
 
-class ExecutionView(BaseModel):
+class ExecutionView(View):
     execution_number: int
     status: str
     started_at: datetime
@@ -49,7 +62,7 @@ class ExecutionView(BaseModel):
     failed_members: int
 
 
-class CampaignView(BaseModel):
+class CampaignView(View):
     id: str
     name: str
     description: str | None
@@ -70,7 +83,7 @@ class CampaignView(BaseModel):
     executions: list[ExecutionView] = Field(default_factory=list)
 
 
-class Metrics(BaseModel):
+class Metrics(View):
     total_participants: int
     contacts_called: int
     contacts_connected: int
@@ -81,16 +94,12 @@ class Metrics(BaseModel):
     by_status: dict[str, int]
 
 
-class CampaignDetail(BaseModel):
+class CampaignDetail(View):
     campaign: CampaignView
     metrics: Metrics
 
-    def __getitem__(self, key: str) -> Any:
-        # get(id)["metrics"] reads as the contract writes it.
-        return getattr(self, key)
 
-
-class ParticipantView(BaseModel):
+class ParticipantView(View):
     contact_id: int
     phone: str
     status: str
@@ -99,7 +108,7 @@ class ParticipantView(BaseModel):
     last_outcome: str | None
 
 
-class CallView(BaseModel):
+class CallView(View):
     call_id: str
     contact_id: int
     phone: str
@@ -111,14 +120,14 @@ class CallView(BaseModel):
     duration_s: float | None
 
 
-class EventView(BaseModel):
+class EventView(View):
     at: datetime
     source: str
     action: str
     detail: str | None
 
 
-class SkipView(BaseModel):
+class SkipView(View):
     at: datetime
     contact_id: int
     phone: str
@@ -126,6 +135,6 @@ class SkipView(BaseModel):
     detail: str | None
 
 
-class Forecast(BaseModel):
+class Forecast(View):
     calls_per_hour: float
     eta: datetime | None
