@@ -10,15 +10,11 @@ Whether the counts trip the breaker is a pure rule too; this is only storage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
 from redis import Redis
 
 from workers import redis_keys
-
-
-def _lua(name: str) -> str:
-    return resources.files("workers").joinpath("lua", name).read_text(encoding="utf-8")
+from workers.lua_scripts import lua_source
 
 
 def _window(window: int) -> int:
@@ -40,7 +36,7 @@ class BreakerCounter:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._record = redis.register_script(_lua("breaker_record.lua"))
+        self._record = redis.register_script(lua_source("breaker_record.lua"))
 
     def record(self, campaign_id: str, call_id: str, *, failed: bool, window: int) -> BreakerWindow:
         """Add one finished call and return the counts over the last ``window`` calls.

@@ -14,37 +14,20 @@ clock and ``time.time()`` are never read here, so the simulated clock (up to
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 
 from redis import Redis
 
 from workers import redis_keys
+from workers.lua_scripts import as_text, lua_source, seconds_arg
 
 # Keys and arguments per rebuild script call: big enough to be fast, small
 # enough that one call never blocks Redis noticeably.
 _REBUILD_CHUNK = 1000
 
 
-def _lua(name: str) -> str:
-    return resources.files("workers").joinpath("lua", name).read_text(encoding="utf-8")
 
-
-def _text(value: bytes | str | None) -> str | None:
-    # The client may or may not decode responses; callers always get str.
-    if isinstance(value, bytes):
-        return value.decode()
-    return value
-
-
-def _seconds(value: float, name: str) -> str:
-    """A finite float as the exact text Redis and Lua parse back to the same double."""
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return repr(number)
 
 
 @dataclass(frozen=True)
@@ -61,8 +44,8 @@ class LeaseSemaphore:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._acquire = redis.register_script(_lua("lease_acquire.lua"))
-        self._rebuild = redis.register_script(_lua("lease_rebuild.lua"))
+        self._acquire = redis.register_script(lua_source("lease_acquire.lua"))
+        self._rebuild = redis.register_script(lua_source("lease_rebuild.lua"))
 
     def acquire(self, call_id: str, *, campaign_id: str, campaign_limit: int, org_limit: int,
                 now_s: float, expires_at_s: float) -> LeaseResult:
@@ -78,10 +61,10 @@ class LeaseSemaphore:
             keys=[redis_keys.campaign_leases(campaign_id), redis_keys.org_leases(),
                   redis_keys.leases_ready()],
             args=[str(call_id), int(campaign_limit), int(org_limit),
-                  _seconds(now_s, "now_s"), _seconds(expires_at_s, "expires_at_s")])
+                  seconds_arg(now_s, "now_s"), seconds_arg(expires_at_s, "expires_at_s")])
         if int(acquired) == 1:
             return LeaseResult(acquired=True, reason=None)
-        return LeaseResult(acquired=False, reason=_text(reason))
+        return LeaseResult(acquired=False, reason=as_text(reason))
 
     def release(self, call_id: str, *, campaign_id: str) -> None:
         """Free the channel; releasing twice, or a lease that expired, is harmless."""
@@ -93,18 +76,18 @@ class LeaseSemaphore:
     def in_use(self, campaign_id: str, *, now_s: float) -> int:
         """Unexpired leases of one campaign (read-only: pruning is the acquire's job)."""
         return int(self._redis.zcount(redis_keys.campaign_leases(campaign_id),
-                                      f"({_seconds(now_s, 'now_s')}", "+inf"))
+                                      f"({seconds_arg(now_s, 'now_s')}", "+inf"))
 
     def org_in_use(self, *, now_s: float) -> int:
         """Unexpired leases across all campaigns."""
         return int(self._redis.zcount(redis_keys.org_leases(),
-                                      f"({_seconds(now_s, 'now_s')}", "+inf"))
+                                      f"({seconds_arg(now_s, 'now_s')}", "+inf"))
 
     def holders(self, campaign_id: str, *, now_s: float) -> list[str]:
         """Call ids holding an unexpired lease in the campaign, soonest expiry first."""
         members = self._redis.zrangebyscore(redis_keys.campaign_leases(campaign_id),
-                                            f"({_seconds(now_s, 'now_s')}", "+inf")
-        return [str(_text(member)) for member in members]
+                                            f"({seconds_arg(now_s, 'now_s')}", "+inf")
+        return [str(as_text(member)) for member in members]
 
     def is_ready(self) -> bool:
         """False after a Redis wipe until ``rebuild`` (or ``mark_ready``) has run."""
@@ -126,8 +109,8 @@ class LeaseSemaphore:
         lease back that nobody releases; it only holds its channel until its
         own deadline, which errs on the safe side.
         """
-        now_text = _seconds(now_s, "now_s")
-        entries = [(str(call_id), str(campaign_id), _seconds(expires_at_s, "expires_at_s"))
+        now_text = seconds_arg(now_s, "now_s")
+        entries = [(str(call_id), str(campaign_id), seconds_arg(expires_at_s, "expires_at_s"))
                    for call_id, campaign_id, expires_at_s in in_flight]
         chunks = [entries[i:i + _REBUILD_CHUNK]
                   for i in range(0, len(entries), _REBUILD_CHUNK)] or [[]]

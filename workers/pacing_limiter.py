@@ -14,14 +14,13 @@ garbage-collects idle keys.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 
 from redis import Redis
 
 from workers import redis_keys
+from workers.lua_scripts import as_text, lua_source, seconds_arg
 
 WINDOW_S = 60.0
 # Placements stay in the log for ten windows although only the last one is
@@ -37,22 +36,7 @@ GC_TTL_REAL_S = 3 * 24 * 3600
 _REBUILD_CHUNK = 1000
 
 
-def _lua(name: str) -> str:
-    return resources.files("workers").joinpath("lua", name).read_text(encoding="utf-8")
 
-
-def _text(value: bytes | str | None) -> str | None:
-    if isinstance(value, bytes):
-        return value.decode()
-    return value
-
-
-def _seconds(value: float, name: str) -> str:
-    """A finite float as the exact text Redis and Lua parse back to the same double."""
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return repr(number)
 
 
 @dataclass(frozen=True)
@@ -69,8 +53,8 @@ class PlacementLimiter:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._try_acquire = redis.register_script(_lua("pacing_try_acquire.lua"))
-        self._rebuild = redis.register_script(_lua("pacing_rebuild.lua"))
+        self._try_acquire = redis.register_script(lua_source("pacing_try_acquire.lua"))
+        self._rebuild = redis.register_script(lua_source("pacing_rebuild.lua"))
 
     def try_acquire(self, campaign_id: str, call_id: str, *, now_s: float,
                     calls_per_minute: int | None, spacing_s: float, daily_limit: int | None,
@@ -86,15 +70,15 @@ class PlacementLimiter:
         allowed, reason, retry_at = self._try_acquire(
             keys=[redis_keys.placements(campaign_id), redis_keys.last_placement(campaign_id),
                   redis_keys.daily_count(campaign_id, day_key)],
-            args=[_seconds(now_s, "now_s"), str(call_id),
+            args=[seconds_arg(now_s, "now_s"), str(call_id),
                   "" if calls_per_minute is None else int(calls_per_minute),
-                  _seconds(spacing_s, "spacing_s"),
+                  seconds_arg(spacing_s, "spacing_s"),
                   "" if daily_limit is None else int(daily_limit),
                   repr(WINDOW_S), repr(RETENTION_S), GC_TTL_REAL_S])
         if int(allowed) == 1:
             return PacingDecision(allowed=True, reason=None, retry_at_s=None)
-        retry_text = _text(retry_at)
-        return PacingDecision(allowed=False, reason=_text(reason),
+        retry_text = as_text(retry_at)
+        return PacingDecision(allowed=False, reason=as_text(reason),
                               retry_at_s=float(retry_text) if retry_text else None)
 
     def usage(self, campaign_id: str, *, now_s: float, day_key: str) -> dict[str, float]:
@@ -102,7 +86,7 @@ class PlacementLimiter:
 
         ``last_minute`` counts exactly what ``try_acquire`` counts at ``now_s``.
         """
-        cutoff = f"({_seconds(float(now_s) - WINDOW_S, 'now_s')}"
+        cutoff = f"({seconds_arg(float(now_s) - WINDOW_S, 'now_s')}"
         pipe = self._redis.pipeline(transaction=True)
         pipe.zcount(redis_keys.placements(campaign_id), cutoff, "+inf")
         pipe.get(redis_keys.daily_count(campaign_id, day_key))
@@ -110,8 +94,8 @@ class PlacementLimiter:
         last_minute, today, last = pipe.execute()
         return {
             "last_minute": float(last_minute),
-            "today": float(_text(today) or 0),
-            "last_placement_s": float(_text(last) or 0.0),
+            "today": float(as_text(today) or 0),
+            "last_placement_s": float(as_text(last) or 0.0),
         }
 
     def rebuild(self, campaign_id: str, placements: Iterable[tuple[str, float]], *,
@@ -123,8 +107,8 @@ class PlacementLimiter:
         ``day_key``. Only adds or raises, never lowers, so it is idempotent and
         safe while workers keep placing calls.
         """
-        now_text = _seconds(now_s, "now_s")
-        entries = [(str(call_id), _seconds(placed_at_s, "placed_at_s"))
+        now_text = seconds_arg(now_s, "now_s")
+        entries = [(str(call_id), seconds_arg(placed_at_s, "placed_at_s"))
                    for call_id, placed_at_s in placements]
         chunks = [entries[i:i + _REBUILD_CHUNK]
                   for i in range(0, len(entries), _REBUILD_CHUNK)] or [[]]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dialer import lifecycle
 from dialer import statuses as st
 from dialer.errors import InvalidTransition, NotFound, ValidationError
+from dialer.ids import is_uuid
 from dialer.recurrence import next_period_start
 from dialer.service.events import record_event
 from dialer.spec import CampaignSpec, parse_campaign_spec
@@ -23,7 +24,7 @@ def load_campaign(session: Session, campaign_id: str, *, lock: bool = False) -> 
     query = select(Campaign).where(Campaign.id == str(campaign_id), Campaign.deleted_at.is_(None))
     if lock:
         query = query.with_for_update()
-    campaign = session.scalar(query) if _is_uuid(campaign_id) else None
+    campaign = session.scalar(query) if is_uuid(campaign_id) else None
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
     return campaign
@@ -43,10 +44,10 @@ def create_campaign(
     errors: list[tuple[str, str]] = []
     if spec.audience_id is None:
         errors.append(("audience_id", "required"))
-    elif not _is_uuid(spec.audience_id) or session.get(Audience, spec.audience_id) is None:
+    elif not is_uuid(spec.audience_id) or session.get(Audience, spec.audience_id) is None:
         errors.append(("audience_id", f"no audience {spec.audience_id}"))
     for index, number_id in enumerate(spec.phone_number_ids):
-        if not _is_uuid(number_id) or session.get(PhoneNumber, number_id) is None:
+        if not is_uuid(number_id) or session.get(PhoneNumber, number_id) is None:
             errors.append((f"phone_number_ids[{index}]", f"no phone number {number_id}"))
     if errors:
         raise ValidationError(errors)
@@ -284,10 +285,3 @@ def restore_after_putback(session: Session, participant_ids: list[int], *,
         WHERE id = ANY(:ids) AND status IN ('queued', 'dialing')
     """), {"ids": participant_ids, "at": next_attempt_at, "now": now})
 
-
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from dialer.errors import NotFound, ValidationError
+from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
 from dialer.views import (
     AudienceView,
@@ -58,19 +59,12 @@ def add_phone_number(
 
 
 def set_phone_number_active(session: Session, number_id: str, *, active: bool) -> PhoneNumberView:
-    row = session.get(PhoneNumber, str(number_id)) if _is_uuid(number_id) else None
+    row = session.get(PhoneNumber, str(number_id)) if is_uuid(number_id) else None
     if row is None:
         raise NotFound(f"phone number {number_id} not found")
     row.is_active = bool(active)
     return phone_number_view(row)
 
-
-def _is_uuid(value: object) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def list_phone_numbers(session: Session) -> list[PhoneNumberView]:
