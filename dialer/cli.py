@@ -42,6 +42,38 @@ def demo(
                               workers=workers, console=console))
 
 
+def _client():  # -> DialerClient
+    from dialer.client import DialerClient
+
+    return DialerClient(source="manual")
+
+
+@app.command("forecast")
+def forecast_command(campaign_id: str) -> None:
+    """Calls per hour the settings achieve, and when the remaining contacts are done."""
+    with _client() as client:
+        result = client.forecast(campaign_id)
+    eta = result.eta.isoformat() if result.eta else "not within the forecast horizon"
+    console.print(f"calls per hour: {result.calls_per_hour:g}\neta: {eta}")
+
+
+@app.command("skips")
+def skips_command(campaign_id: str,
+                  limit: int = typer.Option(50, min=1, help="Most recent N.")) -> None:
+    """Why contacts were passed over (DNC, window, cap, cooldown, breaker ...)."""
+    from rich.table import Table
+
+    from dialer.phones import mask
+
+    with _client() as client:
+        rows = client.skips(campaign_id)[-limit:]
+    table = Table("at", "contact", "phone", "reason", "detail")
+    for row in rows:
+        table.add_row(row.at.isoformat(), str(row.contact_id), mask(row.phone), row.reason,
+                      row.detail or "")
+    console.print(table)
+
+
 def main() -> None:
     try:
         app()
