@@ -1,33 +1,47 @@
-"""When a contact may be called (CONTRACT §4/§6), as pure functions of the instant.
+"""When a contact may be called (CONTRACT §4/§6): pure functions of the instant.
 
-Windows, days and holidays are read on the local wall clock of every zone
-that governs a contact (all must be open); start/end dates on the
-campaign's. Daylight-saving days are handled by cutting each local day into
-pieces of constant UTC offset: inside a piece, wall time is UTC plus that
-offset, so the window's edges are exact instants, never a minute-by-minute
-scan.
+The call window, allowed days and holidays are read on the local wall clock of
+every zone that governs a contact (all of them must be open); start/end dates
+on the campaign's wall clock; the business-hours guard on the callee's.
+
+``next_opening`` never scans minute by minute. Within a stretch of constant
+UTC offset, wall time is UTC plus that offset, so every wall-clock rule is a
+list of exact UTC spans; the answer is the start of the first span in the
+intersection of all the rules' spans. DST needs no special case: a window
+edge that falls in a spring-forward gap is clipped to the instant the clocks
+jump, and a fall-back hour simply yields a span for each pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
+import holidays
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
 from dialer.spec import WEEKDAYS, Schedule
 
-BUSINESS_HOURS = (time(8, 0), time(21, 0))  # TCPA: callee local time, [08:00, 21:00)
-_ONE_DAY = timedelta(days=1)
-_TINY = timedelta(microseconds=1)
+BUSINESS_HOURS = (time(8, 0), time(21, 0))  # TCPA guard, callee local time, [08:00, 21:00)
+
+Span = tuple[datetime, datetime]  # [start, end) in UTC
+_Piece = tuple[datetime, datetime, timedelta]  # [start, end) in UTC, and the offset there
+
+_DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)  # datetime's resolution: openings are exact to it
+# No UTC offset exceeds 14 h, so an instant whose local date is D is never
+# earlier than D 00:00 (read as UTC) minus this: lets start_date skip ahead.
+_MAX_OFFSET = timedelta(hours=15)
 
 
-@lru_cache(maxsize=512)
+# -- which zones govern a contact ------------------------------------------------------
+
+
+@lru_cache(maxsize=1024)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
@@ -44,196 +58,238 @@ def _valid_zone(name: str | None) -> bool:
 
 @lru_cache(maxsize=65536)
 def _number_zones(phone_e164: str) -> tuple[str, ...]:
+    """Zones phonenumbers places the number in; () when it cannot tell."""
     try:
         number = phonenumbers.parse(phone_e164, None)
     except phonenumbers.NumberParseException:
         return ()
-    # A non-geographic number (toll-free, mobile-only ranges) maps to every
-    # zone of its country; that says nothing about where the callee is.
+    # A non-geographic number (toll-free, many mobile ranges) maps to every zone
+    # of its country: +1 800 spans Guam to Newfoundland, so "open in all of them"
+    # would never open. It says nothing about where the callee is: campaign zone.
     if not phonenumbers.is_number_geographical(number):
         return ()
-    zones = phone_timezone.time_zones_for_number(number)
-    return tuple(z for z in zones if z != "Etc/Unknown" and _valid_zone(z))
+    # 'Etc/Unknown' is phonenumbers' "no idea", not a zone to read a clock in.
+    return tuple(z for z in phone_timezone.time_zones_for_number(number)
+                 if z != "Etc/Unknown" and _valid_zone(z))
 
 
 def guard_zones(*, phone_e164: str, contact_timezone: str | None,
                 campaign_timezone: str) -> tuple[str, ...]:
-    """Zones of the callee's local time: the contact's, else the number's, else the campaign's."""
-    if _valid_zone(contact_timezone):
-        return (str(contact_timezone),)
+    """The callee's local zones: the contact's own, else every zone of the number, else
+    the campaign's. A number spanning several zones must be open in all of them."""
+    if contact_timezone is not None and _valid_zone(contact_timezone):
+        return (contact_timezone,)
     return _number_zones(phone_e164) or (campaign_timezone,)
 
 
 def contact_zones(*, phone_e164: str, contact_timezone: str | None, campaign_timezone: str,
                   contact_local_time: bool) -> tuple[str, ...]:
-    """Zones whose local time governs the calling window (open in all of them)."""
+    """Zones whose local time governs the calling window (it must be open in all)."""
     if not contact_local_time:
         return (campaign_timezone,)
     return guard_zones(phone_e164=phone_e164, contact_timezone=contact_timezone,
                        campaign_timezone=campaign_timezone)
 
 
-@dataclass(frozen=True)
-class _Piece:
-    """Part of a local day with one UTC offset: wall = utc + offset."""
-
-    start: datetime  # UTC, inclusive
-    end: datetime  # UTC, exclusive
-    offset: timedelta
+# -- wall-clock rules as UTC spans -----------------------------------------------------
 
 
-def _local(instant: datetime, zone: ZoneInfo) -> datetime:
-    return instant.astimezone(zone)
+@lru_cache(maxsize=512)
+def _country_holidays(code: str, year: int) -> frozenset[date]:
+    # Built once per (country, year) and shared by every CallingRules: rules are
+    # rebuilt per tick, and an immutable set is safe across worker threads. The next
+    # year is populated too, in case a version of `holidays` files an observed day
+    # (New Year's Day observed on Friday Dec 31) under the year it observes.
+    return frozenset(d for d in holidays.country_holidays(code, years=(year, year + 1))
+                     if d.year == year)
 
 
-def _first_instant_of(day: date, zone: ZoneInfo) -> datetime:
-    """The first instant whose local date is ``day``."""
-    guess = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    if _local(guess, zone).date() == day and _local(guess - _TINY, zone).date() < day:
-        return guess
-    # Midnight falls in a gap (or the guess overshot): search the change of date.
-    return _search(guess - timedelta(hours=26), guess + timedelta(hours=26),
-                   lambda u: _local(u, zone).date() >= day)
+def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        # astimezone() would silently read a naive value as the server's local time.
+        raise ValueError("instant must be timezone-aware")
+    return instant.astimezone(UTC)
 
 
-def _search(lo: datetime, hi: datetime, reached: Callable[[datetime], bool]) -> datetime:
-    """First instant in (lo, hi] where the monotone predicate holds (microsecond exact)."""
-    lo_us, hi_us = 0, int((hi - lo) / _TINY)
-    while hi_us - lo_us > 1:
-        mid = (lo_us + hi_us) // 2
-        if reached(lo + mid * _TINY):
-            hi_us = mid
-        else:
-            lo_us = mid
-    return lo + hi_us * _TINY
+def _offset(zone: ZoneInfo, instant: datetime) -> timedelta:
+    offset = instant.astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
 
 
-@lru_cache(maxsize=8192)
-def _pieces(day: date, zone_name: str) -> tuple[_Piece, ...]:
-    zone = _zone(zone_name)
-    begin = _first_instant_of(day, zone)
-    end = _first_instant_of(day + _ONE_DAY, zone)
-    first_offset = _local(begin, zone).utcoffset()
-    last_offset = _local(end - _TINY, zone).utcoffset()
-    assert first_offset is not None and last_offset is not None
-    if first_offset == last_offset:
-        return (_Piece(begin, end, first_offset),)
-    change = _search(begin, end, lambda u: _local(u, zone).utcoffset() == last_offset)
-    return (_Piece(begin, change, first_offset), _Piece(change, end, last_offset))
+def _pieces(zone: ZoneInfo, lo: datetime, hi: datetime) -> Iterator[_Piece]:
+    """Split [lo, hi) where the zone's UTC offset changes; within a piece, wall = utc + offset.
+
+    Callers pass at most a day; no zone changes its offset twice within a day, so
+    equal offsets at both ends mean no change, and one binary search finds a change.
+    """
+    while lo < hi:
+        first = _offset(zone, lo)
+        if _offset(zone, hi - _TICK) == first:
+            yield lo, hi, first
+            return
+        same, changed = 0, (hi - lo) // _TICK - 1  # in ticks from lo
+        while changed - same > 1:
+            mid = (same + changed) // 2
+            if _offset(zone, lo + mid * _TICK) == first:
+                same = mid
+            else:
+                changed = mid
+        yield lo, lo + changed * _TICK, first
+        lo += changed * _TICK
 
 
-def _wall_intervals(day: date, zone_name: str, start: time,
-                    end: time) -> list[tuple[datetime, datetime]]:
-    """UTC intervals of ``day`` whose local wall time lies in [start, end)."""
-    out = []
-    naive_start = datetime.combine(day, start, tzinfo=UTC)
-    naive_end = datetime.combine(day, end, tzinfo=UTC) if end != time(0) else (
-        datetime.combine(day + _ONE_DAY, time(0), tzinfo=UTC))
-    for piece in _pieces(day, zone_name):
-        lo = max(piece.start, naive_start - piece.offset)
-        hi = min(piece.end, naive_end - piece.offset)
-        if lo < hi:
-            out.append((lo, hi))
+def _wall_spans(zone: ZoneInfo, lo: datetime, hi: datetime, start: time, end: time | None,
+                day_ok: Callable[[date], bool]) -> list[Span]:
+    """UTC spans in [lo, hi) whose local wall time is in [start, end) on a day with
+    day_ok(day); end None means up to the midnight that ends the day. Sorted, disjoint."""
+    out: list[Span] = []
+    for piece_lo, piece_hi, offset in _pieces(zone, lo, hi):
+        wall_lo = piece_lo.replace(tzinfo=None) + offset
+        wall_hi = piece_hi.replace(tzinfo=None) + offset
+        day = wall_lo.date()
+        while day <= wall_hi.date():
+            if day_ok(day):
+                wall_start = datetime.combine(day, start)
+                wall_end = (datetime.combine(day + _DAY, time()) if end is None
+                            else datetime.combine(day, end))
+                # Wall times the piece never shows (a spring-forward gap) clip to its edge.
+                a = max(piece_lo, (wall_start - offset).replace(tzinfo=UTC))
+                b = min(piece_hi, (wall_end - offset).replace(tzinfo=UTC))
+                if a < b:
+                    out.append((a, b))
+            day += _DAY
     return out
+
+
+def _any_day(day: date) -> bool:
+    return True
+
+
+def _intersect(left: list[Span], right: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        a, b = max(left[i][0], right[j][0]), min(left[i][1], right[j][1])
+        if a < b:
+            out.append((a, b))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+# -- the rules of one campaign ---------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CallingRules:
+    """A campaign's calendar; build once per campaign, ask per contact and instant."""
+
     schedule: Schedule
     campaign_timezone: str
     business_hours_guard: bool = False
-    _country: holidays_lib.HolidayBase | None = field(default=None, init=False, repr=False,
-                                                      compare=False)
+    # Derived once from the schedule so the per-contact questions stay cheap.
+    _campaign_zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _weekdays: frozenset[int] = field(init=False, repr=False, compare=False)
+    _holidays: frozenset[date] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.schedule.holiday_country:
-            object.__setattr__(self, "_country",
-                               holidays_lib.country_holidays(self.schedule.holiday_country))
-
-    # -- questions about one instant -------------------------------------------------
+        set_ = object.__setattr__  # frozen: only here may the caches be filled
+        set_(self, "_campaign_zone", _zone(self.campaign_timezone))
+        set_(self, "_weekdays", frozenset(WEEKDAYS.index(d) for d in self.schedule.allowed_days))
+        set_(self, "_holidays", frozenset(self.schedule.holidays))
 
     def closed_reason(self, instant: datetime, zones: Sequence[str],
                       guard: Sequence[str] = ()) -> str | None:
-        """None when a call may be placed at ``instant``, else the first rule that forbids it."""
-        campaign_day = _local(instant, _zone(self.campaign_timezone)).date()
-        if self.schedule.start_date and campaign_day < self.schedule.start_date:
-            return "before_start_date"
-        if self.schedule.end_date and campaign_day > self.schedule.end_date:
-            return "after_end_date"
-        window = self.schedule.call_window
-        locals_ = [_local(instant, _zone(z)) for z in zones]
-        if any(not self._day_allowed(local.date()) for local in locals_):
+        """None if a call may be placed at ``instant``, else the first rule that forbids it."""
+        now = _utc(instant)
+        zones, guard = self._zones(zones, guard)
+        first, last = self.schedule.start_date, self.schedule.end_date
+        if first or last:
+            campaign_day = now.astimezone(self._campaign_zone).date()
+            if first and campaign_day < first:
+                return "before_start_date"
+            if last and campaign_day > last:
+                return "after_end_date"
+        local = [now.astimezone(_zone(z)) for z in zones]
+        if any(t.weekday() not in self._weekdays for t in local):
             return "day_not_allowed"
-        if any(self._is_holiday(local.date()) for local in locals_):
+        if any(self._is_holiday(t.date()) for t in local):
             return "holiday"
-        if any(not (window.start_time <= local.time() < window.end_time) for local in locals_):
+        window = self.schedule.call_window
+        if any(not window.start_time <= t.time() < window.end_time for t in local):
             return "outside_window"
-        if self.business_hours_guard:
-            lo, hi = BUSINESS_HOURS
-            for z in guard or zones:
-                if not (lo <= _local(instant, _zone(z)).time() < hi):
-                    return "business_hours_guard"
+        lo, hi = BUSINESS_HOURS
+        if any(not lo <= now.astimezone(_zone(z)).time() < hi for z in guard):
+            return "business_hours_guard"
         return None
 
-    def is_open(self, instant: datetime, zones: Sequence[str], guard: Sequence[str] = ()) -> bool:
+    def is_open(self, instant: datetime, zones: Sequence[str],
+                guard: Sequence[str] = ()) -> bool:
         return self.closed_reason(instant, zones, guard) is None
 
     def next_opening(self, instant: datetime, zones: Sequence[str], guard: Sequence[str] = (),
                      *, horizon_days: int = 400) -> datetime | None:
-        """The earliest instant >= ``instant`` at which a call may be placed, or None."""
-        limit = instant + timedelta(days=horizon_days)
-        candidate = instant.astimezone(UTC)
+        """The earliest instant >= ``instant`` (in UTC) at which a call may be placed:
+        ``instant`` itself if open now, None if nothing opens within ``horizon_days``."""
+        now = _utc(instant)
+        if self.is_open(now, zones, guard):
+            return now
+        zones, guard = self._zones(zones, guard)
+        limit = now + timedelta(days=horizon_days)
+        cursor = now
+        if self.schedule.start_date:
+            skip_to = datetime.combine(self.schedule.start_date, time(), tzinfo=UTC) - _MAX_OFFSET
+            cursor = max(cursor, skip_to)
         window = self.schedule.call_window
-        guard_zones_ = tuple(guard or zones) if self.business_hours_guard else ()
-        # Each rule's own earliest opening; all must hold, so jump to the latest
-        # and ask again until they agree (each jump is to an exact edge).
-        for _ in range(10_000):
-            if self.closed_reason(candidate, zones, guard) is None:
-                return candidate
-            if candidate > limit:
-                return None
-            if self.schedule.end_date and (
-                    _local(candidate, _zone(self.campaign_timezone)).date()
-                    > self.schedule.end_date):
-                return None
-            nexts: list[datetime | None] = [self._start_date_opening(candidate)]
-            nexts += [self._earliest_in(candidate, z, window.start_time, window.end_time,
-                                        self._calling_day, limit) for z in zones]
-            nexts += [self._earliest_in(candidate, z, *BUSINESS_HOURS, lambda d: True, limit)
-                      for z in guard_zones_]
-            if any(n is None for n in nexts):
-                return None
-            latest = max(n for n in nexts if n is not None)
-            candidate = latest if latest > candidate else candidate + _TINY
+        # Every rule as (zone, wall start, wall end, which local days count).
+        rules: list[tuple[ZoneInfo, time, time | None, Callable[[date], bool]]] = []
+        if self.schedule.start_date or self.schedule.end_date:
+            rules.append((self._campaign_zone, time(), None, self._within_dates))
+        rules += [(_zone(z), window.start_time, window.end_time, self._calling_day)
+                  for z in zones]
+        rules += [(_zone(z), *BUSINESS_HOURS, _any_day) for z in guard]
+        # One day at a time: each rule's spans are exact, so the first instant
+        # of their intersection is the opening.
+        while cursor < limit:
+            if self._past_end_date(cursor):
+                return None  # local dates only move forward: end_date is behind us
+            chunk_end = min(cursor + _DAY, limit)
+            spans = [(cursor, chunk_end)]
+            for zone, start, end, day_ok in rules:
+                spans = _intersect(spans, _wall_spans(zone, cursor, chunk_end, start, end,
+                                                      day_ok))
+                if not spans:
+                    break
+            if spans:
+                return spans[0][0]
+            cursor = chunk_end
         return None
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _start_date_opening(self, instant: datetime) -> datetime:
-        if not self.schedule.start_date:
-            return instant
-        opening = _first_instant_of(self.schedule.start_date, _zone(self.campaign_timezone))
-        return max(instant, opening)
-
-    def _day_allowed(self, day: date) -> bool:
-        return WEEKDAYS[day.weekday()] in self.schedule.allowed_days
+    def _zones(self, zones: Sequence[str],
+               guard: Sequence[str]) -> tuple[Sequence[str], Sequence[str]]:
+        """The window's zones and the guard's (empty when the guard is off)."""
+        # No zones would make the window vacuously open; read it on the campaign's clock.
+        zones = zones or (self.campaign_timezone,)
+        return zones, ((guard or zones) if self.business_hours_guard else ())
 
     def _is_holiday(self, day: date) -> bool:
-        return day in self.schedule.holidays or (self._country is not None and day in self._country)
+        if day in self._holidays:
+            return True
+        code = self.schedule.holiday_country
+        return code is not None and day in _country_holidays(code, day.year)
 
     def _calling_day(self, day: date) -> bool:
-        return self._day_allowed(day) and not self._is_holiday(day)
+        return day.weekday() in self._weekdays and not self._is_holiday(day)
 
-    @staticmethod
-    def _earliest_in(instant: datetime, zone_name: str, start: time, end: time,
-                     day_ok: Callable[[date], bool], limit: datetime) -> datetime | None:
-        """Earliest u >= instant with day_ok(local date) and local wall time in [start, end)."""
-        day = _local(instant, _zone(zone_name)).date()
-        while True:
-            if day_ok(day):
-                for lo, hi in _wall_intervals(day, zone_name, start, end):
-                    if hi > instant:
-                        return max(lo, instant)
-            day += _ONE_DAY
-            if _first_instant_of(day, _zone(zone_name)) > limit:
-                return None
+    def _within_dates(self, day: date) -> bool:
+        first, last = self.schedule.start_date, self.schedule.end_date
+        return (first is None or day >= first) and (last is None or day <= last)
+
+    def _past_end_date(self, instant: datetime) -> bool:
+        last = self.schedule.end_date
+        return last is not None and instant.astimezone(self._campaign_zone).date() > last
