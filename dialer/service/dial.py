@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import case, select, text, update
 from sqlalchemy.orm import Session
 
 from dialer import statuses as st
@@ -37,23 +37,22 @@ def dial(rt: Runtime, call_id: str) -> str:
     """Returns what happened, for logs and tests: placed, failed, requeued, returned, ..."""
     now = rt.clock.now()
     with transaction(rt.sessions) as session:
-        claimed = session.execute(
+        call = session.execute(
             update(Call).where(Call.id == call_id, Call.status == st.Call.QUEUED)
-            .values(status=st.Call.DIALING).returning(Call.participant_id)).first()
-        if claimed is None:
+            .values(status=st.Call.DIALING).returning(Call)).scalar_one_or_none()
+        if call is None:
             return "not_queued"
-        call = session.get(Call, call_id)
-        assert call is not None
-        campaign = session.get(Campaign, call.campaign_id)
-        if campaign is None or campaign.status != st.RUNNING or campaign.deleted_at is not None:
-            if campaign is not None and campaign.pause_reason == "circuit_breaker":
+        campaign, timezone, attributes = session.execute(
+            select(Campaign, Contact.timezone, Contact.attributes)
+            .join(Contact, Contact.id == call.contact_id)
+            .where(Campaign.id == call.campaign_id)).one()
+        if campaign.status != st.RUNNING or campaign.deleted_at is not None:
+            if campaign.pause_reason == "circuit_breaker":
                 record_skip(session, campaign.id, call.participant_id, at=now, reason="breaker",
                             detail="campaign paused by its circuit breaker")
             put_back(session, call, next_attempt_at=now, now=now)
             return "returned:not_running"
         spec = campaign_service.campaign_spec(campaign)
-        timezone, attributes = session.execute(
-            select(Contact.timezone, Contact.attributes).where(Contact.id == call.contact_id)).one()
         rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
                              business_hours_guard=spec.safety.business_hours_guard)
         facts = facts_for(session, spec, [(call.to_number, timezone)], now=now,
@@ -121,10 +120,10 @@ def dial(rt: Runtime, call_id: str) -> str:
                       goal_achieved=None, detail=f"provider error: {exc}"[:500])
         return "failed"
     with transaction(rt.sessions) as session:
+        # The result may already have ended the call: keep 'ended', record the id anyway.
         session.execute(update(Call).where(Call.id == call_id).values(
-            provider_call_id=str(provider_call_id)[:200]))
-        session.execute(update(Call).where(Call.id == call_id, Call.status == st.Call.DIALING)
-                        .values(status=st.Call.PLACED))
+            provider_call_id=str(provider_call_id)[:200],
+            status=case((Call.status == st.Call.DIALING, st.Call.PLACED), else_=Call.status)))
     return "placed"
 
 
