@@ -29,6 +29,9 @@ from workers import redis_keys
 if TYPE_CHECKING:
     from dialer.service.runtime import Dispatcher, Runtime
 
+POLL_BATCH = 1000
+POLL_MAX_BATCHES = 20
+
 
 @dataclass(frozen=True)
 class SimulatedCall:
@@ -121,19 +124,24 @@ class SimulatedProvider:
             return 0
         cutoff_s = now.timestamp() - overdue_real_s * self._clock.time_scale
         key = redis_keys.sim_outbox()
-        raw = self._redis.zrangebyscore(key, "-inf", cutoff_s, start=0, num=1000)
-        if not raw:
-            return 0
-        self._redis.zrem(key, *raw)
-        owed = [json.loads(item) for item in raw]
-        still_open = open_calls([r["call_id"] for r in owed])
-        for result in owed:
-            if result["call_id"] in still_open:
-                self._dispatcher.send_result(
-                    result["call_id"], outcome=result["outcome"],
-                    duration_s=result["duration_s"], goal_achieved=result["goal_achieved"],
-                    detail="simulated (redelivered)", countdown_s=0.0)
-        return sum(1 for r in owed if r["call_id"] in still_open)
+        resent = 0
+        # Batches, so that a busy outbox (most entries were delivered by their
+        # countdown and are only checked off here) drains within one sweep.
+        for _ in range(POLL_MAX_BATCHES):
+            raw = self._redis.zrangebyscore(key, "-inf", cutoff_s, start=0, num=POLL_BATCH)
+            if not raw:
+                break
+            self._redis.zrem(key, *raw)
+            owed = [json.loads(item) for item in raw]
+            still_open = open_calls([r["call_id"] for r in owed])
+            for result in owed:
+                if result["call_id"] in still_open:
+                    self._dispatcher.send_result(
+                        result["call_id"], outcome=result["outcome"],
+                        duration_s=result["duration_s"], goal_achieved=result["goal_achieved"],
+                        detail="simulated (redelivered)", countdown_s=0.0)
+                    resent += 1
+        return resent
 
 
 def _scripted(attributes: dict[str, Any], attempt: int) -> str | None:
