@@ -17,28 +17,15 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import redis
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.db import upgrade  # noqa: E402
+from bench.common import fresh_state  # noqa: E402
 from tests.support.scenario import launch, ny_contacts, status_of  # noqa: E402
 from tests.support.stack import Stack, wait_for  # noqa: E402
 
 DATABASE_URL = "postgresql+psycopg://127.0.0.1:5432/dialer_bench_pacing"
 REDIS_URL = "redis://127.0.0.1:6379/11"
-
-
-def fresh_state() -> None:
-    admin = sa.create_engine("postgresql+psycopg://127.0.0.1:5432/postgres",
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS dialer_bench_pacing WITH (FORCE)"))
-    admin.dispose()
-    upgrade(DATABASE_URL)
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 def main() -> None:
@@ -50,7 +37,7 @@ def main() -> None:
     # 2-second gap; 10x keeps the scenario short and the jitter realistic.
     parser.add_argument("--time-scale", type=float, default=10)
     args = parser.parse_args()
-    fresh_state()
+    fresh_state(DATABASE_URL, REDIS_URL)
     stack = Stack(database_url=DATABASE_URL, redis_url=REDIS_URL, time_scale=args.time_scale,
                   sim_start=datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/New_York")),
                   tick_seconds=1.0)

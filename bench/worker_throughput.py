@@ -19,12 +19,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import redis
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.db import upgrade  # noqa: E402
+from bench.common import fresh_state  # noqa: E402
 from tests.support.scenario import launch, ny_contacts, status_of  # noqa: E402
 from tests.support.stack import Stack, wait_for  # noqa: E402
 
@@ -60,13 +59,7 @@ def baseline_tasks_per_s(count: int, concurrency: int) -> float:
 
 
 def dialer_dials_per_s(count: int, concurrency: int) -> float:
-    admin = sa.create_engine("postgresql+psycopg://127.0.0.1:5432/postgres",
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS dialer_bench_throughput WITH (FORCE)"))
-    admin.dispose()
-    upgrade(DATABASE_URL)
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    fresh_state(DATABASE_URL, REDIS_URL)
     stack = Stack(database_url=DATABASE_URL, redis_url=REDIS_URL, time_scale=1,
                   sim_start=datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York")),
                   tick_seconds=0.5, provider="simulated")

@@ -36,7 +36,7 @@ def demo(
     workers: int = typer.Option(1, min=1, max=8, help="Worker processes to start."),
 ) -> None:
     """Run a simulated campaign end to end with live progress."""
-    from dialer.demo import run_demo
+    from dialer.cli_demo import run_demo
 
     raise typer.Exit(run_demo(contacts=contacts, channels=channels, time_scale=time_scale,
                               workers=workers, console=console))
