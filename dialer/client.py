@@ -18,6 +18,7 @@ from dialer.service.runtime import Runtime, build_runtime
 from dialer.settings import load_settings
 from dialer.spec import CampaignSpec
 from dialer.views import (
+    AudienceSummary,
     AudienceView,
     CallView,
     CampaignDetail,
@@ -27,6 +28,9 @@ from dialer.views import (
     ImportReport,
     ParticipantView,
     PhoneNumberView,
+    ReadinessView,
+    RejectedContact,
+    RejectedRequestView,
     SkipView,
 )
 from models.db import transaction
@@ -108,6 +112,26 @@ class DialerClient:
                 s, audience_id=str(audience_id), csv_path=csv_path,
                 default_region=rt.settings.default_region, on_progress=on_progress)
 
+    def create_audience_from_csv(self, name: str, csv_path: str | Path,
+                                 on_progress: Any = None) -> AudienceView:
+        """An audience and its CSV import in one transaction: a file that cannot be read
+        at all (no ``phone`` column, missing) leaves no empty audience behind."""
+        rt = self.runtime
+        with transaction(rt.sessions) as s:
+            audience = contact_service.create_audience(
+                s, name=name, contacts=[], now=rt.clock.now(),
+                default_region=rt.settings.default_region)
+            report = contact_service.import_contacts(
+                s, audience_id=audience.id, csv_path=csv_path,
+                default_region=rt.settings.default_region, on_progress=on_progress)
+        rejected = [RejectedContact(index=r.row, phone=None, error=r.error)
+                    for r in report.rejected]
+        return AudienceView(id=audience.id, name=name, count=report.imported, rejected=rejected)
+
+    def audiences(self) -> list[AudienceSummary]:
+        with self.runtime.sessions() as s:
+            return reads.audiences(s)
+
     def add_dnc(self, numbers: list[str] | str) -> int:
         rt = self.runtime
         with transaction(rt.sessions) as s:
@@ -178,6 +202,17 @@ class DialerClient:
     def skips(self, id: str) -> list[SkipView]:
         with self.runtime.sessions() as s:
             return reads.skips(s, str(id))
+
+    def readiness(self, id: str) -> ReadinessView:
+        """"Will it dial?": every condition for placing a call, and which one fails."""
+        from dialer.service.readiness import campaign_readiness
+
+        return campaign_readiness(self.runtime, str(id))
+
+    def rejected_requests(self, limit: int = 50) -> list[RejectedRequestView]:
+        """Remote requests refused for bad input (``dialer.enqueue_campaign`` ...)."""
+        with self.runtime.sessions() as s:
+            return reads.rejected_requests(s, limit=limit)
 
     def forecast(self, id: str) -> Forecast:
         """Calls per hour the settings achieve and the ETA, simulated with the calendar."""

@@ -138,3 +138,33 @@ class SkipView(View):
 class Forecast(View):
     calls_per_hour: float
     eta: datetime | None
+
+
+class CheckView(View):
+    name: str
+    ok: bool
+    detail: str
+
+
+class ReadinessView(View):
+    """"Will it dial?" for one campaign, at the dialer's now."""
+
+    campaign_id: str
+    at: datetime
+    will_dial: bool
+    checks: list[CheckView]
+
+
+class AudienceSummary(View):
+    id: str
+    name: str
+    count: int
+    created_at: datetime
+
+
+class RejectedRequestView(View):
+    id: int
+    at: datetime
+    task: str
+    external_id: str | None
+    errors: list[Any]

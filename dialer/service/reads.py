@@ -10,6 +10,7 @@ from dialer.errors import ValidationError
 from dialer.service.campaigns import load_campaign
 from dialer.statuses import Participant as P
 from dialer.views import (
+    AudienceSummary,
     CallView,
     CampaignDetail,
     CampaignView,
@@ -17,9 +18,20 @@ from dialer.views import (
     ExecutionView,
     Metrics,
     ParticipantView,
+    RejectedRequestView,
     SkipView,
 )
-from models.tables import Call, Campaign, Event, Execution, Participant, SkipRecord
+from models.tables import (
+    Audience,
+    Call,
+    Campaign,
+    Contact,
+    Event,
+    Execution,
+    Participant,
+    RejectedRequest,
+    SkipRecord,
+)
 
 SORTABLE = {"created_at", "updated_at", "name", "priority", "status"}
 
@@ -137,3 +149,22 @@ def skips(session: Session, campaign_id: str) -> list[SkipView]:
         .where(SkipRecord.campaign_id == campaign.id).order_by(SkipRecord.id)).all()
     return [SkipView(at=s.at, contact_id=contact_id, phone=phone, reason=s.reason,
                      detail=s.detail) for s, contact_id, phone in rows]
+
+
+def audiences(session: Session) -> list[AudienceSummary]:
+    counts = (select(Contact.audience_id, func.count().label("n"))
+              .group_by(Contact.audience_id).subquery())
+    rows = session.execute(
+        select(Audience, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.audience_id == Audience.id)
+        .order_by(Audience.created_at.desc(), Audience.id)).all()
+    return [AudienceSummary(id=a.id, name=a.name, count=int(n), created_at=a.created_at)
+            for a, n in rows]
+
+
+def rejected_requests(session: Session, *, limit: int) -> list[RejectedRequestView]:
+    """The most recent remote requests refused for bad input, newest first."""
+    rows = session.scalars(select(RejectedRequest)
+                           .order_by(RejectedRequest.id.desc()).limit(limit))
+    return [RejectedRequestView(id=r.id, at=r.at, task=r.task, external_id=r.external_id,
+                                errors=r.errors) for r in rows]
