@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
-from rich.console import Console
 
-from dialer.errors import DialerError
+from dialer.cli_campaign import campaign_app
+from dialer.cli_common import console, dialer_client, time_column, user_errors, when
+from dialer.cli_contacts import audience_app, dnc_app, phone_app, rejected_app
+from dialer.cli_watch import watch
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Outbound campaign dialer.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
-
-console = Console()
-err_console = Console(stderr=True)
+app.add_typer(phone_app, name="phone")
+app.add_typer(audience_app, name="audience")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(dnc_app, name="dnc")
+app.add_typer(rejected_app, name="rejected")
+app.command("watch")(watch)
 
 
 @db_app.command("upgrade")
@@ -23,8 +26,8 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     from dialer.settings import load_settings
     from models.db import upgrade
 
-    settings = load_settings()
-    upgrade(settings.database_url, revision)
+    with user_errors():
+        upgrade(load_settings().database_url, revision)
     console.print(f"schema at {revision}")
 
 
@@ -42,16 +45,10 @@ def demo(
                               workers=workers, console=console))
 
 
-def _client():  # -> DialerClient
-    from dialer.client import DialerClient
-
-    return DialerClient(source="manual")
-
-
 @app.command("forecast")
 def forecast_command(campaign_id: str) -> None:
     """Calls per hour the settings achieve, and when the remaining contacts are done."""
-    with _client() as client:
+    with dialer_client() as client:
         result = client.forecast(campaign_id)
     eta = result.eta.isoformat() if result.eta else "not within the forecast horizon"
     console.print(f"calls per hour: {result.calls_per_hour:g}\neta: {eta}")
@@ -65,30 +62,17 @@ def skips_command(campaign_id: str,
 
     from dialer.phones import mask
 
-    with _client() as client:
+    with dialer_client() as client:
         rows = client.skips(campaign_id)[-limit:]
-    table = Table("at", "contact", "phone", "reason", "detail")
+    table = Table(time_column("at"), "contact", "phone", "reason", "detail")
     for row in rows:
-        table.add_row(row.at.isoformat(), str(row.contact_id), mask(row.phone), row.reason,
+        table.add_row(when(row.at), str(row.contact_id), mask(row.phone), row.reason,
                       row.detail or "")
     console.print(table)
 
 
 def main() -> None:
-    try:
-        app()
-    except DialerError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        sys.exit(2)
-    except Exception as exc:  # infrastructure down: one clear line, not a traceback
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from sqlalchemy.exc import OperationalError
-
-        if isinstance(exc, OperationalError | RedisConnectionError):
-            err_console.print(f"[red]error:[/red] cannot reach a service: "
-                              f"{str(exc).splitlines()[0]}")
-            sys.exit(3)
-        raise
+    app()
 
 
 if __name__ == "__main__":

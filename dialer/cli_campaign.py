@@ -1,0 +1,177 @@
+"""``dialer campaign ...``: create from a spec file, drive the lifecycle, list and show."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from dialer.cli_common import (
+    console,
+    dialer_client,
+    fail,
+    id_column,
+    time_column,
+    when,
+)
+
+campaign_app = typer.Typer(no_args_is_help=True, help="Create, drive and inspect campaigns.")
+
+STATUS_STYLE = {"running": "green", "paused": "yellow", "failed": "red", "stopped": "red",
+                "completed": "cyan", "scheduled": "blue", "draft": "dim"}
+
+
+def read_spec_file(path: Path) -> dict[str, Any]:
+    """A campaign spec from JSON or YAML (by extension; anything else is tried as YAML,
+    which also reads JSON)."""
+    import yaml
+
+    if not path.is_file():
+        fail(f"spec file: no such file: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        fail(f"spec file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
+             f"{exc.msg}")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        fail(f"spec file {path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}")
+    if not isinstance(data, dict):
+        fail(f"spec file {path}: expected a mapping of spec fields at the top level")
+    return data
+
+
+@campaign_app.command("create")
+def create(
+    file: Annotated[Path, typer.Option("--file", "-f", help="Campaign spec, YAML or JSON.")],
+    start: bool = typer.Option(False, "--start", help="Start it at once."),
+) -> None:
+    """Create a campaign from a spec file (CONTRACT §4); every bad field is named."""
+    spec = read_spec_file(file)
+    with dialer_client() as client:
+        campaign = client.create_campaign(spec)
+        if start:
+            campaign = client.start(campaign.id)
+    console.print(f"campaign {campaign.id} created: {campaign.status}")
+
+
+def _lifecycle(command: str, campaign_id: str) -> None:
+    with dialer_client() as client:
+        campaign = getattr(client, command)(campaign_id)
+    reason = f" ({campaign.pause_reason})" if campaign.pause_reason else ""
+    console.print(f"campaign {campaign.id}: {campaign.status}{reason}")
+
+
+@campaign_app.command("start")
+def start_command(campaign_id: str) -> None:
+    """draft/scheduled -> running."""
+    _lifecycle("start", campaign_id)
+
+
+@campaign_app.command("pause")
+def pause_command(campaign_id: str) -> None:
+    """running -> paused: nothing new is placed; calls in progress finish."""
+    _lifecycle("pause", campaign_id)
+
+
+@campaign_app.command("resume")
+def resume_command(campaign_id: str) -> None:
+    """paused -> running, where it left off."""
+    _lifecycle("resume", campaign_id)
+
+
+@campaign_app.command("stop")
+def stop_command(campaign_id: str) -> None:
+    """Any non-terminal status -> stopped; pending contacts are canceled."""
+    _lifecycle("stop", campaign_id)
+
+
+@campaign_app.command("reset-breaker")
+def reset_breaker_command(campaign_id: str) -> None:
+    """Close a tripped circuit breaker (the campaign stays paused until resumed)."""
+    _lifecycle("reset_breaker", campaign_id)
+
+
+@campaign_app.command("channels")
+def channels_command(campaign_id: str,
+                     channels: int = typer.Argument(..., help="Concurrent calls.")) -> None:
+    """Set the campaign's concurrent channels (capped by the organisation cap)."""
+    with dialer_client() as client:
+        campaign = client.allocate_channels(campaign_id, channels)
+    console.print(f"campaign {campaign.id}: {campaign.channels} channels")
+
+
+@campaign_app.command("delete")
+def delete_command(campaign_id: str,
+                   yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
+    """Delete a campaign that is not running (its rows are kept for audit)."""
+    if not yes:
+        typer.confirm(f"Delete campaign {campaign_id}?", abort=True)
+    with dialer_client() as client:
+        client.delete(campaign_id)
+    console.print(f"campaign {campaign_id} deleted")
+
+
+@campaign_app.command("list")
+def list_command(
+    status: str | None = typer.Option(None, help="Only campaigns in this status."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Campaigns, newest first."""
+    with dialer_client() as client:
+        campaigns = client.list(status=status)
+    if as_json:
+        console.print_json(json.dumps([c.model_dump(mode="json", exclude={"spec"})
+                                       for c in campaigns]))
+        return
+    table = Table(id_column(), "name", "status", "channels", time_column("created"))
+    for c in campaigns:
+        style = STATUS_STYLE.get(c.status, "")
+        table.add_row(c.id, c.name, f"[{style}]{c.status}[/]" if style else c.status,
+                      str(c.channels), when(c.created_at))
+    console.print(table)
+
+
+@campaign_app.command("show")
+def show_command(
+    campaign_id: str,
+    events: int = typer.Option(10, min=0, help="How many recent events to show."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Metrics, executions and recent events of one campaign."""
+    with dialer_client() as client:
+        detail = client.get(campaign_id)
+        recent = client.events(campaign_id)[-events:] if events else []
+    if as_json:
+        payload = detail.model_dump(mode="json")
+        payload["events"] = [e.model_dump(mode="json") for e in recent]
+        console.print_json(json.dumps(payload))
+        return
+    c, m = detail.campaign, detail.metrics
+    reason = f" ({c.pause_reason})" if c.pause_reason else ""
+    console.print(f"[bold]{c.name}[/bold]  {c.id}\nstatus {c.status}{reason} · "
+                  f"{c.channels} channels · agent {c.agent_id or '-'} · tz {c.timezone}")
+    table = Table("metric", "value", title="metrics")
+    for name in ("total_participants", "contacts_called", "contacts_connected",
+                 "calls_placed", "in_progress", "channels_in_use"):
+        table.add_row(name, str(m[name]))
+    for outcome, count in sorted(m.outcomes.items()):
+        table.add_row(f"outcome {outcome}", str(count))
+    for status, count in sorted(m.by_status.items()):
+        table.add_row(f"status {status}", str(count))
+    console.print(table)
+    runs = Table("#", "status", time_column("started"), time_column("ended"), "members",
+                 "processed", "failed", title="executions")
+    for e in c.executions:
+        runs.add_row(str(e.execution_number), e.status, when(e.started_at), when(e.ended_at),
+                     str(e.total_members), str(e.processed_members), str(e.failed_members))
+    console.print(runs)
+    log = Table(time_column("at"), "source", "action", "detail", title="recent events")
+    for e in recent:
+        log.add_row(when(e.at), e.source, e.action, e.detail or "")
+    console.print(log)

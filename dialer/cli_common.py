@@ -1,0 +1,64 @@
+"""What every ``dialer`` command shares: consoles, the client, one-line errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Column
+
+from dialer.errors import DialerError
+
+if TYPE_CHECKING:
+    from dialer.client import DialerClient
+
+console = Console()
+err_console = Console(stderr=True)
+
+USER_ERROR = 2       # bad input, unknown id, forbidden transition
+SERVICE_ERROR = 3    # PostgreSQL or Redis unreachable
+
+
+def fail(message: str, code: int = USER_ERROR) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a person can fix into one line and an exit code, never a traceback."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except DialerError as exc:
+        fail(str(exc))
+    except (OperationalError, RedisConnectionError) as exc:
+        fail(f"cannot reach a service: {str(exc).splitlines()[0]}", SERVICE_ERROR)
+
+
+@contextlib.contextmanager
+def dialer_client() -> Iterator[DialerClient]:
+    """A client acting as a person (events say ``manual``), with one-line errors."""
+    from dialer.client import DialerClient
+
+    with user_errors(), DialerClient(source="manual") as client:
+        yield client
+
+
+def id_column(header: str = "id") -> Column:
+    """Ids are for copying: never truncated, never wrapped."""
+    return Column(header, no_wrap=True, min_width=36)
+
+
+def time_column(header: str) -> Column:
+    return Column(header, no_wrap=True, min_width=25)
+
+
+def when(instant: datetime | None) -> str:
+    return instant.isoformat(timespec="seconds") if instant else "-"

@@ -1,0 +1,190 @@
+"""``dialer phone|audience|dnc|rejected ...``: caller IDs, contact lists, do-not-call."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dialer.cli_common import (
+    console,
+    dialer_client,
+    fail,
+    id_column,
+    time_column,
+    when,
+)
+from dialer.phones import mask
+
+phone_app = typer.Typer(no_args_is_help=True, help="Outbound caller IDs.")
+audience_app = typer.Typer(no_args_is_help=True, help="Contact lists.")
+dnc_app = typer.Typer(no_args_is_help=True, help="The organisation-wide do-not-call list.")
+rejected_app = typer.Typer(no_args_is_help=True, help="Remote requests refused for bad input.")
+
+FULL_HELP = "Show whole phone numbers (masked by default, as in logs)."
+NumbersArg = Annotated[list[str] | None, typer.Argument(help="Numbers, any format.")]
+NumbersFile = Annotated[Path | None, typer.Option(help="A file of numbers, one per line.")]
+
+
+# -- caller IDs ---------------------------------------------------------------------------
+
+@phone_app.command("add")
+def phone_add(number: str,
+              provider: str = typer.Option("simulated", help="Telephony provider name."),
+              cps: float | None = typer.Option(None, help="Calls per second this number allows.")
+              ) -> None:
+    """Register an outbound caller ID (any format; stored as E.164)."""
+    with dialer_client() as client:
+        row = client.add_phone_number(number, provider=provider, cps=cps)
+    console.print(f"phone number {row.id}: {row.number} ({row.provider})")
+
+
+@phone_app.command("list")
+def phone_list() -> None:
+    """Caller IDs, oldest first."""
+    with dialer_client() as client:
+        rows = client.phone_numbers()
+    table = Table(id_column(), "number", "provider", "active", "cps")
+    for r in rows:
+        table.add_row(r.id, r.number, r.provider, "yes" if r.is_active else "no",
+                      f"{r.cps:g}" if r.cps else "-")
+    console.print(table)
+
+
+@phone_app.command("disable")
+def phone_disable(number_id: str) -> None:
+    """Take a caller ID out of rotation (campaigns keep dialing with the others)."""
+    with dialer_client() as client:
+        row = client.set_phone_number_active(number_id, False)
+    console.print(f"phone number {row.id}: inactive")
+
+
+@phone_app.command("enable")
+def phone_enable(number_id: str) -> None:
+    """Put a caller ID back into rotation."""
+    with dialer_client() as client:
+        row = client.set_phone_number_active(number_id, True)
+    console.print(f"phone number {row.id}: active")
+
+
+# -- audiences ----------------------------------------------------------------------------
+
+def _data_rows(path: Path) -> int:
+    """Lines after the header: the progress bar's total, counted without parsing."""
+    with path.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(0, lines - 1)
+
+
+@audience_app.command("create")
+def audience_create(
+    name: str,
+    csv_file: Annotated[Path, typer.Option(
+        "--csv", help="CSV with a header row; 'phone' required.")],
+    show_rejected: int = typer.Option(10, min=0, help="How many rejected rows to print."),
+    rejected_out: Annotated[Path | None, typer.Option(
+        help="Write every rejected row (row, error) to this CSV.")] = None,
+) -> None:
+    """Create an audience from a CSV: good rows are kept, bad rows reported by row number."""
+    if not csv_file.is_file():
+        fail(f"--csv: no such file: {csv_file}")
+    total = _data_rows(csv_file)
+    progress = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=True,
+                        disable=total < 10_000)
+    with progress, dialer_client() as client:
+        task = progress.add_task("rows", total=total)
+        audience = client.create_audience_from_csv(
+            name, csv_file, on_progress=lambda done: progress.update(task, completed=done))
+        progress.update(task, completed=total)
+    rejected = audience.rejected
+    console.print(f"audience {audience.id}: {audience.count} contacts imported, "
+                  f"{len(rejected)} rows rejected")
+    if rejected and show_rejected:
+        table = Table("row", "error", title=f"rejected rows (first {show_rejected})")
+        for r in rejected[:show_rejected]:
+            table.add_row(str(r.index), r.error)
+        console.print(table)
+    if rejected_out is not None:
+        with rejected_out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "error"])
+            writer.writerows((r.index, r.error) for r in rejected)
+        console.print(f"rejected rows written to {rejected_out}")
+
+
+@audience_app.command("list")
+def audience_list() -> None:
+    """Audiences, newest first, with their contact counts."""
+    with dialer_client() as client:
+        rows = client.audiences()
+    table = Table(id_column(), "name", "contacts", time_column("created"))
+    for a in rows:
+        table.add_row(a.id, a.name, str(a.count), when(a.created_at))
+    console.print(table)
+
+
+# -- do-not-call --------------------------------------------------------------------------
+
+def _numbers(numbers: list[str], file: Path | None) -> list[str]:
+    found = list(numbers)
+    if file is not None:
+        if not file.is_file():
+            fail(f"--file: no such file: {file}")
+        for line in file.read_text(encoding="utf-8").splitlines():
+            text = line.split("#", 1)[0].strip()
+            if text and text.lower() != "phone":
+                found.append(text)
+    if not found:
+        fail("numbers: give at least one number (or --file)")
+    return found
+
+
+@dnc_app.command("add")
+def dnc_add(numbers: NumbersArg = None, file: NumbersFile = None) -> None:
+    """Never call these numbers again, in any campaign (checked right before each call)."""
+    with dialer_client() as client:
+        added = client.add_dnc(_numbers(numbers or [], file))
+    console.print(f"{added} numbers added to the do-not-call list")
+
+
+@dnc_app.command("remove")
+def dnc_remove(numbers: NumbersArg = None, file: NumbersFile = None) -> None:
+    """Take numbers off the do-not-call list."""
+    with dialer_client() as client:
+        removed = client.remove_dnc(_numbers(numbers or [], file))
+    console.print(f"{removed} numbers removed from the do-not-call list")
+
+
+@dnc_app.command("list")
+def dnc_list(full: bool = typer.Option(False, "--full", help=FULL_HELP)) -> None:
+    """The do-not-call list."""
+    with dialer_client() as client:
+        rows = client.dnc()
+    for number in rows:
+        console.print(number if full else mask(number), highlight=False)
+    console.print(f"{len(rows)} numbers", style="dim")
+
+
+# -- rejected remote requests ------------------------------------------------------------
+
+@rejected_app.command("list")
+def rejected_list(limit: int = typer.Option(20, min=1, help="Most recent N."),
+                  as_json: bool = typer.Option(False, "--json")) -> None:
+    """Requests sent by other services (dialer.enqueue_campaign ...) that were refused."""
+    with dialer_client() as client:
+        rows = client.rejected_requests(limit=limit)
+    if as_json:
+        console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
+        return
+    table = Table("id", time_column("at"), "task", "external_id", "errors")
+    for r in rows:
+        errors = "; ".join(": ".join(map(str, e)) if isinstance(e, list | tuple) else str(e)
+                           for e in r.errors)
+        table.add_row(str(r.id), when(r.at), r.task, r.external_id or "-", errors)
+    console.print(table)

@@ -1,0 +1,91 @@
+"""``dialer watch ID``: a live console of one campaign for the person on call."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.console import Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from dialer.cli_common import console, dialer_client, time_column, when
+from dialer.statuses import CAMPAIGN_TERMINAL
+from dialer.views import CampaignDetail, EventView, ReadinessView
+
+EVENT_TAIL = 8
+
+
+def render(detail: CampaignDetail, readiness: ReadinessView,
+           events: list[EventView]) -> RenderableType:
+    c, m = detail.campaign, detail.metrics
+    reason = f" ({c.pause_reason})" if c.pause_reason else ""
+    header = Text.assemble((c.name, "bold"), f"  {c.id}\n", f"status {c.status}{reason}",
+                           f" · dialer time {when(readiness.at)}")
+
+    checklist = Table.grid(padding=(0, 1))
+    for check in readiness.checks:
+        mark = Text("✔", style="green") if check.ok else Text("✘", style="red")
+        checklist.add_row(mark, Text(check.name, style="bold"), Text(check.detail))
+    verdict = ("[green]will dial[/green]" if readiness.will_dial
+               else "[red]will not dial[/red]")
+
+    channels = Table.grid(padding=(0, 1))
+    channels.add_row("channels", ProgressBar(total=max(c.channels, 1),
+                                             completed=min(m.channels_in_use, c.channels),
+                                             width=30),
+                     f"{m.channels_in_use} in use / {c.channels} allocated")
+
+    counters = Table("participants", "called", "connected", "calls placed", "in progress",
+                     box=None)
+    counters.add_row(str(m.total_participants), str(m.contacts_called),
+                     str(m.contacts_connected), str(m.calls_placed), str(m.in_progress))
+
+    outcomes = Table("outcome", "calls", box=None)
+    for outcome, count in sorted(m.outcomes.items(), key=lambda kv: -kv[1]):
+        outcomes.add_row(outcome, str(count))
+    statuses = Table("participant status", "count", box=None)
+    for status, count in sorted(m.by_status.items(), key=lambda kv: -kv[1]):
+        statuses.add_row(status, str(count))
+    breakdown = Table.grid(padding=(0, 4))
+    breakdown.add_row(outcomes, statuses)
+
+    tail = Table(time_column("at"), "source", "action", "detail", box=None)
+    for e in events[-EVENT_TAIL:]:
+        tail.add_row(when(e.at), e.source, e.action, e.detail or "")
+
+    return Group(
+        Panel(header),
+        Panel(checklist, title=f"will it dial? {verdict}", title_align="left"),
+        channels, counters, breakdown,
+        Panel(tail, title="recent events", title_align="left"),
+    )
+
+
+def watch(campaign_id: str,
+          interval: float = typer.Option(1.0, min=0.1, help="Real seconds between refreshes."),
+          once: bool = typer.Option(False, "--once", help="Print one frame and exit."),
+          until_done: bool = typer.Option(False, "--until-done",
+                                          help="Exit when the campaign is terminal.")) -> None:
+    """Live console: will it dial?, channels in use vs allocated, counters, outcomes, events."""
+    with dialer_client() as client:
+        def frame() -> tuple[RenderableType, bool]:
+            detail = client.get(campaign_id)
+            view = render(detail, client.readiness(campaign_id), client.events(campaign_id))
+            return view, detail.campaign.status in CAMPAIGN_TERMINAL
+
+        view, done = frame()
+        if once:
+            console.print(view)
+            return
+        try:
+            with Live(view, console=console, auto_refresh=False) as live:
+                while not (until_done and done):
+                    time.sleep(interval)  # a refresh period, not a timing assumption
+                    view, done = frame()
+                    live.update(view, refresh=True)
+        except KeyboardInterrupt:
+            pass
