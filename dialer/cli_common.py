@@ -16,8 +16,8 @@ from dialer.errors import DialerError
 if TYPE_CHECKING:
     from dialer.client import DialerClient
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # messages stay one greppable line
+err_console = Console(stderr=True, soft_wrap=True)
 
 USER_ERROR = 2       # bad input, unknown id, forbidden transition
 SERVICE_ERROR = 3    # PostgreSQL or Redis unreachable

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from dialer.cli_common import (
     console,
@@ -49,7 +49,8 @@ def phone_list() -> None:
     """Caller IDs, oldest first."""
     with dialer_client() as client:
         rows = client.phone_numbers()
-    table = Table(id_column(), "number", "provider", "active", "cps")
+    table = Table(id_column(), Column("number", no_wrap=True, min_width=16), "provider",
+                  "active", "cps")
     for r in rows:
         table.add_row(r.id, r.number, r.provider, "yes" if r.is_active else "no",
                       f"{r.cps:g}" if r.cps else "-")

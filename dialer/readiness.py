@@ -45,9 +45,7 @@ def readiness_checks(facts: ReadinessFacts) -> list[Check]:
         _status_check(facts),
         Check("agent", bool(facts.agent_id),
               f"agent {facts.agent_id}" if facts.agent_id else "no agent_id set"),
-        Check("caller IDs", facts.numbers_active > 0,
-              f"{facts.numbers_active} of {facts.numbers_listed} numbers active"
-              if facts.numbers_listed else "no phone_number_ids"),
+        _caller_id_check(facts),
         Check("contacts", facts.contacts_waiting > 0,
               f"{facts.contacts_waiting} waiting, {facts.contacts_due} due now"
               if facts.contacts_waiting else "no contact left to call"),
@@ -78,6 +76,14 @@ def _status_check(facts: ReadinessFacts) -> Check:
     if facts.status == st.DRAFT:
         return Check("running", False, "draft: start it")
     return Check("running", False, f"{facts.status}: nothing more will be dialed")
+
+
+def _caller_id_check(facts: ReadinessFacts) -> Check:
+    if not facts.numbers_listed:
+        # Not a blocker: the provider then uses its own default caller ID.
+        return Check("caller IDs", True, "none listed: the provider's default caller ID")
+    return Check("caller IDs", facts.numbers_active > 0,
+                 f"{facts.numbers_active} of {facts.numbers_listed} numbers active")
 
 
 def _channels_check(facts: ReadinessFacts) -> Check:

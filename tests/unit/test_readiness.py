@@ -30,6 +30,11 @@ def test_a_ready_campaign_passes_every_check():
         "breaker closed", "channel store ready"]
 
 
+def test_no_caller_ids_listed_is_not_a_blocker():
+    facts = replace(READY, numbers_listed=0, numbers_active=0)
+    assert will_dial(readiness_checks(facts))
+
+
 @pytest.mark.parametrize(("change", "name", "says"), [
     ({"status": "paused", "pause_reason": "circuit_breaker"}, "running", "circuit_breaker"),
     ({"status": "draft"}, "running", "start it"),
@@ -37,7 +42,6 @@ def test_a_ready_campaign_passes_every_check():
     ({"status": "completed"}, "running", "completed"),
     ({"agent_id": None}, "agent", "no agent_id"),
     ({"numbers_active": 0}, "caller IDs", "0 of 2"),
-    ({"numbers_listed": 0, "numbers_active": 0}, "caller IDs", "no phone_number_ids"),
     ({"contacts_waiting": 0, "contacts_due": 0}, "contacts", "no contact left"),
     ({"channels": 0}, "channels", "0 channels"),
     ({"org_channel_cap": 0}, "channels", "DIALER_ORG_CHANNEL_CAP"),
