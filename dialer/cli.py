@@ -6,7 +6,7 @@ import typer
 
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import console, dialer_client, time_column, user_errors, when
-from dialer.cli_contacts import audience_app, dnc_app, phone_app, rejected_app
+from dialer.cli_contacts import FULL_HELP, audience_app, dnc_app, phone_app, rejected_app
 from dialer.cli_watch import watch
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Outbound campaign dialer.")
@@ -56,7 +56,8 @@ def forecast_command(campaign_id: str) -> None:
 
 @app.command("skips")
 def skips_command(campaign_id: str,
-                  limit: int = typer.Option(50, min=1, help="Most recent N.")) -> None:
+                  limit: int = typer.Option(50, min=1, help="Most recent N."),
+                  full: bool = typer.Option(False, "--full", help=FULL_HELP)) -> None:
     """Why contacts were passed over (DNC, window, cap, cooldown, breaker ...)."""
     from rich.table import Table
 
@@ -66,7 +67,8 @@ def skips_command(campaign_id: str,
         rows = client.skips(campaign_id)[-limit:]
     table = Table(time_column("at"), "contact", "phone", "reason", "detail")
     for row in rows:
-        table.add_row(when(row.at), str(row.contact_id), mask(row.phone), row.reason,
+        table.add_row(when(row.at), str(row.contact_id),
+                      row.phone if full else mask(row.phone), row.reason,
                       row.detail or "")
     console.print(table)
 
