@@ -41,8 +41,10 @@ def demo(
     """Run a simulated campaign end to end with live progress."""
     from dialer.cli_demo import run_demo
 
-    raise typer.Exit(run_demo(contacts=contacts, channels=channels, time_scale=time_scale,
-                              workers=workers, console=console))
+    with user_errors():
+        code = run_demo(contacts=contacts, channels=channels, time_scale=time_scale,
+                        workers=workers, console=console)
+    raise typer.Exit(code)
 
 
 @app.command("forecast")

@@ -5,18 +5,21 @@ from __future__ import annotations
 import time
 
 import typer
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import OperationalError
 
 from dialer.cli_common import console, dialer_client, time_column, when
 from dialer.statuses import CAMPAIGN_TERMINAL
 from dialer.views import CampaignDetail, EventView, ReadinessView
 
 EVENT_TAIL = 8
+TRANSIENT = (OperationalError, RedisConnectionError)
 
 
 def render(detail: CampaignDetail, readiness: ReadinessView,
@@ -85,7 +88,13 @@ def watch(campaign_id: str,
             with Live(view, console=console, auto_refresh=False) as live:
                 while not (until_done and done):
                     time.sleep(interval)  # a refresh period, not a timing assumption
-                    view, done = frame()
+                    try:
+                        view, done = frame()
+                    except TRANSIENT as exc:
+                        # A restart of PostgreSQL or Redis must not end the watch:
+                        # keep the last frame and say what is wrong until it is back.
+                        view = Group(view, Text(f"reconnecting: {str(exc).splitlines()[0]}",
+                                                style="red"))
                     live.update(view, refresh=True)
         except KeyboardInterrupt:
             pass
