@@ -72,3 +72,14 @@ def sim_outbox() -> str:
     held a result's countdown dies, the sweep's poll delivers it from here.
     """
     return _key("sim", "outbox")
+
+
+# --- monitoring ------------------------------------------------------------------------------
+
+def tick_duration_histogram() -> str:
+    """HASH of the tick duration histogram: per-bucket counts ('le:<bound>'), 'sum', 'count'.
+
+    The one key here PostgreSQL cannot rebuild: after a wipe the histogram
+    starts again from zero, which Prometheus reads as a counter reset.
+    """
+    return _key("metrics", "tick_duration")
