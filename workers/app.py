@@ -10,6 +10,7 @@ from celery import Celery
 from kombu import Queue
 
 from dialer.settings import Settings, load_settings
+from workers.logging_setup import connect_celery_signals
 
 CONTROL_QUEUE = "dialer.control"
 DIAL_QUEUE = "dialer.dial"
@@ -67,4 +68,7 @@ def _beat_schedule(settings: Settings) -> dict:
     return build_beat_schedule(settings)
 
 
-app = create_app()
+_settings = load_settings()
+app = create_app(_settings)
+# Workers and beat: phone numbers masked in every log, JSON lines with DIALER_LOG_JSON=1.
+connect_celery_signals(log_json=_settings.log_json)

@@ -1,0 +1,228 @@
+"""What the Prometheus exporter reads: one snapshot of the dialer per scrape.
+
+A scrape is four GROUP BY queries and three Redis reads whatever the number
+of campaigns, so Prometheus polling every few seconds costs PostgreSQL a
+constant handful of statements. Counts come from PostgreSQL (the truth) with
+the same filters as ``DialerClient.get(id)["metrics"]`` and the readiness
+checklist, so a dashboard never disagrees with ``dialer watch``.
+
+The tick duration histogram is the exception: ticks run in worker
+processes and the exporter in another, so each tick adds its observation to
+one Redis hash and the exporter reads it back. A Redis wipe restarts it from
+zero, which Prometheus treats as an ordinary counter reset.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import redis
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from dialer import statuses as st
+from dialer.service.runtime import Runtime
+from models.tables import Call, Campaign, Participant
+from workers import redis_keys
+
+log = logging.getLogger(__name__)
+
+# Seconds. A healthy tick takes milliseconds to a few hundred; the upper buckets
+# exist to show a tick creeping toward DIALER_TICK_SECONDS (beat expires it then).
+TICK_BUCKETS_S: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                                     10.0)
+
+
+# --- the tick histogram, shared through Redis -----------------------------------------------
+
+def _bucket_field(bound_s: float) -> str:
+    return f"le:{bound_s:g}"
+
+
+def observe_tick(client: redis.Redis, duration_s: float) -> None:
+    """Add one tick's duration. Never raises: a metric must not fail the tick it measures."""
+    bound = next((b for b in TICK_BUCKETS_S if duration_s <= b), None)
+    key = redis_keys.tick_duration_histogram()
+    try:
+        # MULTI/EXEC: a scrape never sees the count without its bucket.
+        pipe = client.pipeline(transaction=True)
+        if bound is not None:  # above the last bound it is counted in +Inf (= count) only
+            pipe.hincrby(key, _bucket_field(bound), 1)
+        pipe.hincrbyfloat(key, "sum", float(duration_s))
+        pipe.hincrby(key, "count", 1)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("tick duration not recorded: %s", type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class TickHistogram:
+    buckets: list[tuple[str, float]]  # cumulative, Prometheus style, ending with +Inf
+    sum_s: float
+    count: int
+
+
+def read_tick_histogram(client: redis.Redis) -> TickHistogram:
+    raw = {_text(k): _text(v) for k, v in client.hgetall(
+        redis_keys.tick_duration_histogram()).items()}
+    count = int(raw.get("count", 0))
+    running = 0
+    buckets: list[tuple[str, float]] = []
+    for bound in TICK_BUCKETS_S:
+        running += int(raw.get(_bucket_field(bound), 0))
+        buckets.append((f"{bound:g}", float(running)))
+    buckets.append(("+Inf", float(count)))
+    return TickHistogram(buckets=buckets, sum_s=float(raw.get("sum", 0.0)), count=count)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+# --- the snapshot ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CampaignRow:
+    id: str
+    name: str
+    status: str
+    pause_reason: str | None
+    channels: int
+
+
+@dataclass
+class Snapshot:
+    at: datetime
+    campaigns: list[CampaignRow]
+    outcomes: dict[tuple[str, str], int] = field(default_factory=dict)
+    in_use: dict[str, int] = field(default_factory=dict)
+    due: dict[str, int] = field(default_factory=dict)
+    org_channel_cap: int = 0
+    org_leases_held: int = 0
+    leases_ready: bool = False
+    tick: TickHistogram | None = None
+
+    @property
+    def org_in_use(self) -> int:
+        return sum(self.in_use.values())
+
+
+def take_snapshot(rt: Runtime) -> Snapshot:
+    now = rt.clock.now()
+    with rt.sessions() as session:
+        campaigns = [CampaignRow(*row) for row in session.execute(
+            select(Campaign.id, Campaign.name, Campaign.status, Campaign.pause_reason,
+                   Campaign.channels)
+            .where(Campaign.deleted_at.is_(None)).order_by(Campaign.created_at, Campaign.id))]
+        # Finished calls only: a call in progress has no outcome yet.
+        outcomes = {(cid, outcome): int(n) for cid, outcome, n in session.execute(
+            select(Call.campaign_id, Call.outcome, func.count())
+            .where(Call.outcome.is_not(None)).group_by(Call.campaign_id, Call.outcome))}
+        # A channel is held exactly while a call is dialing or placed (as in reads.metrics).
+        in_use = {cid: int(n) for cid, n in session.execute(
+            select(Call.campaign_id, func.count())
+            .where(Call.status.in_(st.Call.HOLDING_CHANNEL)).group_by(Call.campaign_id))}
+        # Same definition as the readiness checklist's "due now".
+        due = {cid: int(n) for cid, n in session.execute(
+            select(Participant.campaign_id, func.count())
+            .where(Participant.status.in_(st.Participant.DUE),
+                   Participant.next_attempt_at <= now)
+            .group_by(Participant.campaign_id))}
+    return Snapshot(
+        at=now, campaigns=campaigns, outcomes=outcomes, in_use=in_use, due=due,
+        org_channel_cap=rt.settings.org_channel_cap,
+        org_leases_held=rt.leases.org_in_use(now_s=now.timestamp()),
+        leases_ready=rt.leases.is_ready(), tick=read_tick_histogram(rt.redis))
+
+
+# --- Prometheus families ------------------------------------------------------------------
+
+def families(snap: Snapshot) -> Iterator[Metric]:
+    """The metric families of one snapshot; campaigns are labelled by id (UUID)."""
+    ids = [c.id for c in snap.campaigns]
+    known = set(ids)
+    calls = CounterMetricFamily("dialer_calls", "Finished calls by campaign and outcome.",
+                                labels=["campaign", "outcome"])
+    for (cid, outcome), n in sorted(snap.outcomes.items()):
+        if cid in known:
+            calls.add_metric([cid, outcome], n)
+    yield calls
+    yield _per_campaign("dialer_channels_in_use", "Calls holding a channel (dialing or placed).",
+                        ids, lambda cid: snap.in_use.get(cid, 0))
+    channels = {c.id: c.channels for c in snap.campaigns}
+    yield _per_campaign("dialer_channels_allocated", "Concurrent channels allocated.",
+                        ids, channels.__getitem__)
+    yield GaugeMetricFamily("dialer_org_channels_in_use",
+                            "Calls holding a channel across all campaigns (PostgreSQL).",
+                            value=snap.org_in_use)
+    yield GaugeMetricFamily("dialer_org_channel_cap", "DIALER_ORG_CHANNEL_CAP.",
+                            value=snap.org_channel_cap)
+    yield GaugeMetricFamily("dialer_org_leases_held",
+                            "Unexpired channel leases in Redis; should track "
+                            "dialer_org_channels_in_use.", value=snap.org_leases_held)
+    yield GaugeMetricFamily("dialer_leases_ready",
+                            "1 when Redis holds complete lease sets; 0 after a wipe until the "
+                            "next tick or sweep rebuilds them (nothing dials meanwhile).",
+                            value=int(snap.leases_ready))
+    yield _per_campaign("dialer_due_backlog",
+                        "Participants whose next attempt is due now but not yet queued.",
+                        ids, lambda cid: snap.due.get(cid, 0))
+    breaker = {c.id: int(c.status == st.PAUSED and c.pause_reason == "circuit_breaker")
+               for c in snap.campaigns}
+    yield _per_campaign("dialer_breaker_open", "1 while the circuit breaker holds it paused.",
+                        ids, breaker.__getitem__)
+    status = GaugeMetricFamily("dialer_campaign_status", "1 for the campaign's current status.",
+                               labels=["campaign", "status"])
+    info = GaugeMetricFamily("dialer_campaign_info", "Campaign names, to join on the id.",
+                             labels=["campaign", "name"])
+    for campaign in snap.campaigns:
+        for name in st.CAMPAIGN_STATUSES:
+            status.add_metric([campaign.id, name], int(campaign.status == name))
+        info.add_metric([campaign.id, campaign.name], 1)
+    yield status
+    yield info
+    if snap.tick is not None:
+        yield HistogramMetricFamily(
+            "dialer_tick_duration_seconds", "Real seconds per scheduler tick (all workers).",
+            buckets=snap.tick.buckets, sum_value=snap.tick.sum_s)
+
+
+def _per_campaign(name: str, documentation: str, ids: Sequence[str],
+                  value_of: Callable[[str], float]) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation, labels=["campaign"])
+    for cid in ids:
+        gauge.add_metric([cid], value_of(cid))
+    return gauge
+
+
+class DialerCollector(Collector):
+    """Reads a fresh snapshot on every scrape; nothing is cached between scrapes.
+
+    With no ``describe``, registering it on a registry runs no query.
+    """
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            snap = take_snapshot(self._rt)
+        except (SQLAlchemyError, redis.RedisError) as exc:
+            # Answer the scrape anyway: "the exporter is up, the dialer's stores are not".
+            log.warning("scrape failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
+            yield GaugeMetricFamily("dialer_scrape_success",
+                                    "1 when PostgreSQL and Redis answered this scrape.", value=0)
+            return
+        yield GaugeMetricFamily("dialer_scrape_success",
+                                "1 when PostgreSQL and Redis answered this scrape.", value=1)
+        yield from families(snap)
