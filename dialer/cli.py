@@ -7,6 +7,7 @@ import typer
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import console, dialer_client, time_column, user_errors, when
 from dialer.cli_contacts import FULL_HELP, audience_app, dnc_app, phone_app, rejected_app
+from dialer.cli_metrics import metrics_app
 from dialer.cli_watch import watch
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Outbound campaign dialer.")
@@ -17,6 +18,7 @@ app.add_typer(audience_app, name="audience")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(rejected_app, name="rejected")
+app.add_typer(metrics_app, name="metrics")
 app.command("watch")(watch)
 
 
