@@ -27,6 +27,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -80,7 +81,7 @@ def read_tick_histogram(client: redis.Redis) -> TickHistogram:
     buckets: list[tuple[str, float]] = []
     for bound in TICK_BUCKETS_S:
         running += int(raw.get(_bucket_field(bound), 0))
-        buckets.append((f"{bound:g}", float(running)))
+        buckets.append((floatToGoString(bound), float(running)))
     buckets.append(("+Inf", float(count)))
     return TickHistogram(buckets=buckets, sum_s=float(raw.get("sum", 0.0)), count=count)
 
