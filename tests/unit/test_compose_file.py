@@ -1,0 +1,175 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine.
+
+The files are parsed and held against the code they start: every DIALER_*
+variable must be a real setting with a value it accepts, every ``dialer``
+command must parse in the Typer app, every ``celery`` command must name the
+Celery app and a sub-command that exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import tomllib
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import typer
+import yaml
+
+from dialer.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+DIALER_SERVICES = ("migrate", "worker", "beat", "flower", "metrics")
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+# Compose interpolation: ${NAME:-default} or ${NAME-default}; a bare ${NAME} has no default.
+VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?::?-)(?P<default>[^}]*))?\}")
+
+
+def interpolate(value: str) -> str:
+    def default(match: re.Match[str]) -> str:
+        assert match.group("default") is not None, f"{match.group(0)} needs a default"
+        return match.group("default")
+
+    return VARIABLE.sub(default, value)
+
+
+def command(service: str) -> list[str]:
+    raw = SERVICES[service]["command"]
+    return shlex.split(raw) if isinstance(raw, str) else list(raw)
+
+
+def depends(service: str) -> dict[str, str]:
+    return {name: spec["condition"] for name, spec in SERVICES[service]["depends_on"].items()}
+
+
+def resolve_dialer(argv: list[str]) -> Any:
+    """Parse a ``dialer ...`` command line in the real Typer app, without running it.
+
+    Returns the click context (Typer vendors its own click: groups are told
+    apart by their ``commands``).
+    """
+    from dialer.cli import app
+
+    assert argv[0] == "dialer"
+    node = typer.main.get_command(app)
+    args = argv[1:]
+    while hasattr(node, "commands") and args and args[0] in node.commands:
+        node, args = node.commands[args[0]], args[1:]
+    assert not hasattr(node, "commands"), f"{argv} names a group, not a command"
+    return node.make_context(" ".join(argv), list(args))
+
+
+def check_celery(argv: list[str]) -> None:
+    assert argv[:3] == ["celery", "-A", "workers.app"], argv
+    assert argv[3] in {"worker", "beat", "flower"}, argv
+    if argv[3] == "flower":
+        assert "flower" in {e.name for e in entry_points(group="celery.commands")}
+    assert import_module("workers.app").app.main == "dialer"
+
+
+def test_the_services_are_all_there() -> None:
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "worker", "beat", "flower",
+                             "metrics"}
+
+
+def test_postgres_and_redis_have_health_checks() -> None:
+    assert "pg_isready" in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
+    assert SERVICES["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+
+
+def test_redis_never_evicts_and_keeps_an_append_only_file() -> None:
+    argv = command("redis")
+    assert argv[argv.index("--maxmemory-policy") + 1] == "noeviction"
+    assert argv[argv.index("--appendonly") + 1] == "yes"
+
+
+def test_migrate_is_a_one_shot_upgrade_after_postgres_is_healthy() -> None:
+    assert command("migrate") == ["dialer", "db", "upgrade"]
+    resolve_dialer(command("migrate"))
+    assert SERVICES["migrate"]["restart"] == "no"
+    assert depends("migrate") == {"postgres": "service_healthy"}
+
+
+@pytest.mark.parametrize("service", ["worker", "beat", "metrics"])
+def test_long_running_services_wait_for_the_migration(service: str) -> None:
+    assert depends(service)["migrate"] == "service_completed_successfully"
+    assert depends(service)["redis"] == "service_healthy"
+
+
+def test_worker_scales_and_consumes_every_queue() -> None:
+    worker = SERVICES["worker"]
+    assert "container_name" not in worker and "ports" not in worker
+    # No -Q: a plain worker consumes every queue the dialer routes to (CONTRACT §1).
+    argv = command("worker")
+    check_celery(argv)
+    assert argv[3] == "worker" and "-Q" not in argv
+    assert "healthcheck" in worker
+
+
+def test_exactly_one_beat() -> None:
+    beat = SERVICES["beat"]
+    check_celery(command("beat"))
+    assert command("beat")[3] == "beat"
+    assert beat.get("deploy", {}).get("replicas", 1) == 1
+    assert beat.get("scale", 1) == 1
+
+
+def test_flower_and_the_exporter() -> None:
+    check_celery(command("flower"))
+    assert any(str(p).endswith("5555:5555") for p in SERVICES["flower"]["ports"])
+    context = resolve_dialer(command("metrics"))
+    assert context.command.name == "serve" and context.params["port"] == 9108
+    assert any(str(p).endswith("9108:9108") for p in SERVICES["metrics"]["ports"])
+
+
+def test_every_dialer_variable_is_a_setting_with_a_valid_value() -> None:
+    for name in DIALER_SERVICES:
+        env = {key: interpolate(str(value))
+               for key, value in SERVICES[name]["environment"].items()}
+        dialer_vars = {k: v for k, v in env.items() if k.startswith("DIALER_")}
+        fields = {k.removeprefix("DIALER_").lower(): v for k, v in dialer_vars.items()}
+        unknown = set(fields) - set(Settings.model_fields)
+        assert not unknown, f"{name}: not settings: {unknown}"
+        settings = Settings(**fields)  # explicit values win over this process's environment
+        assert urlsplit(settings.database_url).hostname == "postgres"
+        assert urlsplit(settings.redis_url).hostname == "redis"
+        assert urlsplit(str(settings.broker_url)).hostname == "redis"
+        assert settings.log_json
+
+
+def test_the_dockerfile_builds_a_non_root_image_running_a_worker() -> None:
+    froms = re.findall(r"^FROM\s+(\S+)", DOCKERFILE, flags=re.M)
+    assert froms and all(image == "python:3.11-slim" for image in froms)
+    assert re.search(r"pip (install|wheel)\b.*\s\.$", DOCKERFILE, flags=re.M)
+    users = re.findall(r"^USER\s+(\S+)", DOCKERFILE, flags=re.M)
+    assert users and users[-1] not in {"root", "0"}
+    [cmd] = re.findall(r"^CMD\s+(\[.*\])$", DOCKERFILE, flags=re.M)
+    argv = json.loads(cmd)
+    check_celery(argv)
+    assert argv[3] == "worker"
+
+
+def test_the_image_holds_everything_the_package_installs() -> None:
+    copied = set(re.findall(r"^COPY\s+(?!--from)(.+?)\s+\S+$", DOCKERFILE, flags=re.M))
+    sources = {part for line in copied for part in line.split()}
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    packages = {p.rstrip("*") for p in setuptools["packages"]["find"]["include"]}
+    wanted = (packages | {f"{m}.py" for m in setuptools["py-modules"]}
+              | {"pyproject.toml", PYPROJECT["project"]["readme"]})
+    assert wanted <= sources, wanted - sources
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert not (wanted & ignored)
+
+
+def test_the_console_script_the_compose_file_runs_exists() -> None:
+    module, _, attr = PYPROJECT["project"]["scripts"]["dialer"].partition(":")
+    assert callable(getattr(import_module(module), attr))
