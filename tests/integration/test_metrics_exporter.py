@@ -123,6 +123,11 @@ def test_exporter_events_and_logs_on_the_real_stack(make_stack, clean_state):
                  timeout_s=60, what="campaign B's breaker tripped")
         wait_for(lambda: client.get(b_id).metrics.in_progress == 0, timeout_s=30,
                  what="B's calls in flight finished")
+        # Routed by queue name, as docs/remote-control.md shows, from an app with no routes.
+        remote.send_task("dialer.campaign_command", queue="dialer.control", kwargs={
+            "campaign_id": b_id, "command": "allocate_channels", "channels": 5})
+        wait_for(lambda: client.get(b_id).campaign.channels == 5, timeout_s=30,
+                 what="B's channels allocated remotely")
 
         samples = wait_for(lambda: scrape(port), timeout_s=30, what="exporter answering")
         now = client.now()
@@ -146,6 +151,7 @@ def test_exporter_events_and_logs_on_the_real_stack(make_stack, clean_state):
         assert states[detail.campaign.status] == 1 and sum(states.values()) == 1
     assert not series(samples, "dialer_calls_total", outcome="in_progress")
     assert value(samples, "dialer_channels_allocated", campaign=a_id) == 3
+    assert value(samples, "dialer_channels_allocated", campaign=b_id) == 5
     assert value(samples, "dialer_breaker_open", campaign=b_id) == 1
     assert value(samples, "dialer_breaker_open", campaign=a_id) == 0
     due = [p for p in client.participants(b_id)
