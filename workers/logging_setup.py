@@ -61,7 +61,13 @@ class PhoneMaskFilter(logging.Filter):
             return True
         # Render once, then mask the result: numbers inside args (str, dict,
         # repr of a list) are found whatever their type.
-        record.msg, record.args = mask_phones(record.getMessage()), ()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A malformed log call: the handler reports it as logging always does,
+            # instead of this filter raising into the caller.
+            return True
+        record.msg, record.args = mask_phones(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = self._traceback_formatter.formatException(record.exc_info)
         if record.exc_text:

@@ -66,6 +66,13 @@ def test_filter_leaves_debug_alone_and_never_drops() -> None:
     assert rec.getMessage() == "dialing +14155550123"
 
 
+def test_a_malformed_log_call_is_left_to_the_handler() -> None:
+    rec = record("%d calls", "not a number")
+    assert PhoneMaskFilter().filter(rec) is True
+    with pytest.raises(TypeError):
+        rec.getMessage()
+
+
 def test_json_formatter_one_line_with_extras() -> None:
     rec = record("line one\nline %d", 2, campaign_id="c-1")
     line = JsonFormatter().format(rec)
