@@ -2,30 +2,65 @@
 
 Results may arrive twice, late, or for calls we never placed: the
 conditional update on the call's status makes every replay a no-op.
+
+One transaction: ending the call also reads (and locks) its participant and
+what the retry policy needs; the participant's update follows, and the
+campaign is completed in the same transaction when it was the last open
+participant. Two last results committing at once may each see the other
+still open: then the next tick completes the campaign (it checks every
+running campaign). The channel freed here is offered at once to the
+campaign's next contact (``tick.refill``) instead of waiting for the tick.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import text
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
-from dialer.calendar import CallingRules
 from dialer.retry import decide_after_outcome
 from dialer.service import campaigns as campaign_service
 from dialer.service.events import record_skip
 from dialer.service.runtime import Runtime
+from dialer.service.spec_cache import SPEC_DIGEST_SQL, CachedSpec, cached_spec
 from dialer.service.targets import zones_for
-from dialer.spec import CampaignSpec
+from dialer.service.tick import plan_horizon_s, refill
 from dialer.statuses import Participant as P
 from models.db import transaction
-from models.tables import Call, Campaign, Contact, Participant
 
 log = logging.getLogger(__name__)
+
+_END_CALL = text(f"""
+    WITH ended AS (
+        UPDATE calls SET status = 'ended', outcome = :outcome, ended_at = :now,
+            duration_s = :duration_s, goal_achieved = :goal_achieved, detail = :detail
+        WHERE id = :call_id AND status IN ('dialing', 'placed') AND placed_at IS NOT NULL
+        RETURNING participant_id, campaign_id, attempt)
+    SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
+        {SPEC_DIGEST_SQL} AS spec_digest, p.attempts, p.phone,
+        (SELECT ct.timezone FROM contacts ct WHERE ct.id = p.contact_id) AS timezone,
+        EXISTS (SELECT 1 FROM calls q
+                WHERE q.campaign_id = e.campaign_id AND q.status = 'queued') AS backlog,
+        EXISTS (SELECT 1 FROM participants w
+                WHERE w.campaign_id = e.campaign_id AND w.status IN ('pending', 'retry_scheduled')
+                  AND w.next_attempt_at <= :due_before) AS due_waiting
+    FROM ended e JOIN campaigns c ON c.id = e.campaign_id
+        JOIN participants p ON p.id = e.participant_id
+    FOR UPDATE OF p
+""")
+
+_SET_PARTICIPANT = text("""
+    UPDATE participants SET status = :status, next_attempt_at = :next_attempt_at,
+        last_outcome = :outcome, skip_reason = COALESCE(:skip_reason, skip_reason),
+        updated_at = :now
+    WHERE id = :id
+""")
 
 
 def record_result(
@@ -37,72 +72,72 @@ def record_result(
     if outcome not in st.Outcome.ALL:
         log.warning("result for call %s has unknown outcome %r: ignored", call_id, outcome)
         return "ignored"
-    with transaction(rt.sessions) as session:
-        ended = session.execute(
-            update(Call).where(Call.id == str(call_id),
-                               Call.status.in_(st.Call.HOLDING_CHANNEL),
-                               Call.placed_at.is_not(None))
-            .values(status=st.Call.ENDED, outcome=outcome, ended_at=now,
-                    duration_s=max(0.0, float(duration_s or 0.0)), goal_achieved=goal_achieved,
-                    detail=(detail or None) and str(detail)[:2000])
-            .returning(Call.participant_id, Call.campaign_id, Call.attempt)).first()
-        if ended is None:
+    with rt.engine.connect() as conn, Session(bind=conn, expire_on_commit=False) as session:
+        row = session.execute(_END_CALL, {
+            "call_id": str(call_id), "outcome": outcome, "now": now,
+            "due_before": now + timedelta(seconds=plan_horizon_s(rt)),
+            "duration_s": max(0.0, float(duration_s or 0.0)), "goal_achieved": goal_achieved,
+            "detail": (detail or None) and str(detail)[:2000]}).first()
+        if row is None:
+            session.commit()
             log.info("result for unknown or finished call %s: ignored", call_id)
             return "ignored"
-        participant_id, campaign_id, attempt = ended
-        campaign = session.get(Campaign, campaign_id)
-        assert campaign is not None
-        spec = campaign_service.campaign_spec(campaign)
-        participant = session.scalar(select(Participant).where(Participant.id == participant_id)
-                                     .with_for_update())
-        assert participant is not None
-        decision = decide_after_outcome(outcome=outcome, goal_achieved=goal_achieved,
-                                        attempts_made=participant.attempts, policy=spec.retry,
-                                        ended_at=now)
-        participant.last_outcome = outcome
-        participant.updated_at = now
-        if decision.status == P.RETRY_SCHEDULED and campaign.status == st.STOPPED:
-            participant.status = P.CANCELED
-            participant.next_attempt_at = None
-        elif decision.status == P.RETRY_SCHEDULED:
-            assert decision.not_before is not None
-            participant.status = P.RETRY_SCHEDULED
-            participant.next_attempt_at = _next_opening(session, spec, participant,
-                                                        decision.not_before)
-            if decision.held_by != "retry_delay":
-                record_skip(session, campaign_id, participant.id, at=now, reason="cooldown",
-                            detail=f"{decision.held_by} until {decision.not_before.isoformat()}")
-            if participant.next_attempt_at is None:
-                participant.status = P.SKIPPED
-                participant.skip_reason = "calendar_closed"
-        else:
-            participant.status = decision.status
-            participant.next_attempt_at = None
-        breaker_spec = spec.safety.circuit_breaker
+        entry = cached_spec(session, row.campaign_id, row.spec_digest)
+        status = _settle_participant(session, entry, row, outcome=outcome,
+                                     goal_achieved=goal_achieved, now=now)
+        if status in P.TERMINAL:
+            campaign_service.complete_if_done(session, row.campaign_id, now=now)
+        session.commit()
+    campaign_id = row.campaign_id
     rt.leases.release(str(call_id), campaign_id=campaign_id)
+    breaker_spec = entry.spec.safety.circuit_breaker
     if breaker_spec.enabled:
         window = rt.breaker.record(campaign_id, str(call_id), failed=counts_as_failure(outcome),
                                    window=breaker_spec.window)
         if should_trip(total=window.total, failures=window.failures, spec=breaker_spec):
-            with transaction(rt.sessions) as session:
+            with transaction(rt.sessions) as trip_session:
                 tripped = campaign_service.trip_breaker(
-                    session, campaign_id, now=now,
+                    trip_session, campaign_id, now=now,
                     detail=f"{window.failures} failed of the last {window.total} calls "
                            f"(threshold {breaker_spec.failure_rate:.0%}, "
                            f"min {breaker_spec.min_calls})")
             if tripped:
                 log.warning("circuit breaker tripped for campaign %s", campaign_id)
-    with transaction(rt.sessions) as session:
-        campaign_service.complete_if_done(session, campaign_id, now=now)
+                return _logged(call_id, row.attempt, outcome)
+    if row.campaign_status == st.RUNNING and row.due_waiting and not row.backlog:
+        # Contacts are due and no queued call is on its way to take the channel
+        # just freed: the tick would fill it only at its next run.
+        refill(rt, campaign_id, now)
+    return _logged(call_id, row.attempt, outcome)
+
+
+def _logged(call_id: str, attempt: int, outcome: str) -> str:
     log.info("call %s attempt %d ended: %s", call_id, attempt, outcome)
     return "recorded"
 
 
-def _next_opening(session: Session, spec: CampaignSpec, participant: Participant,
-                  not_before: datetime) -> datetime | None:
-    """Retries also wait for the calendar: the first opening after the delay."""
-    timezone = session.scalar(select(Contact.timezone).where(Contact.id == participant.contact_id))
-    zones, guard = zones_for(spec, participant.phone, timezone)
-    rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
-                         business_hours_guard=spec.safety.business_hours_guard)
-    return rules.next_opening(not_before, zones, guard)
+def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, outcome: str,
+                        goal_achieved: bool | None, now: datetime) -> str:
+    """Apply the retry policy to the participant (locked by the caller); returns its status."""
+    spec = entry.spec
+    decision = decide_after_outcome(outcome=outcome, goal_achieved=goal_achieved,
+                                    attempts_made=row.attempts, policy=spec.retry,
+                                    ended_at=now)
+    participant_id: int = row.participant_id
+    status, next_attempt_at, skip_reason = decision.status, None, None
+    if decision.status == P.RETRY_SCHEDULED and row.campaign_status == st.STOPPED:
+        status = P.CANCELED
+    elif decision.status == P.RETRY_SCHEDULED:
+        assert decision.not_before is not None
+        # Retries also wait for the calendar: the first opening after the delay.
+        zones, guard = zones_for(spec, row.phone, row.timezone)
+        next_attempt_at = entry.rules.next_opening(decision.not_before, zones, guard)
+        if decision.held_by != "retry_delay":
+            record_skip(session, row.campaign_id, participant_id, at=now, reason="cooldown",
+                        detail=f"{decision.held_by} until {decision.not_before.isoformat()}")
+        if next_attempt_at is None:
+            status, skip_reason = P.SKIPPED, "calendar_closed"
+    session.execute(_SET_PARTICIPANT, {
+        "status": status, "next_attempt_at": next_attempt_at, "outcome": outcome,
+        "skip_reason": skip_reason, "now": now, "id": participant_id})
+    return status

@@ -60,7 +60,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
             Call.dispatch_at < now - stale).limit(batch).with_for_update(skip_locked=True)).all()
         for call in orphans:
             rt.leases.release(call.id, campaign_id=call.campaign_id)
-            put_back(session, call, next_attempt_at=now, now=now)
+            put_back(session, call.id, call.participant_id, next_attempt_at=now, now=now)
         report.reclaimed = len(orphans)
     with transaction(rt.sessions) as session:
         lost = session.scalars(select(Call).where(

@@ -95,6 +95,21 @@ def facts_for(
     return out
 
 
+def one_contact_facts(
+    session: Session, spec: CampaignSpec, phone: str, timezone: str | None, *, now: datetime,
+    on_dnc: bool, caps: FrequencyCaps,
+) -> ContactFacts:
+    """``facts_for`` one contact whose DNC membership the caller read in its own statement;
+    the optional checks cost a query only when the campaign or organisation turns them on."""
+    hours = spec.safety.skip_recently_completed_hours
+    recent = bool(hours) and phone in recently_completed(
+        session, [phone], since=now - timedelta(hours=hours or 0))
+    capped = cap_reached_until(session, [phone], now=now, caps=caps).get(phone)
+    zones, guard = zones_for(spec, phone, timezone)
+    return ContactFacts(zones=zones, guard_zones=guard, on_dnc=on_dnc and spec.safety.respect_dnc,
+                        recently_completed=recent, cap_reached_until=capped)
+
+
 def zones_for(spec: CampaignSpec, phone: str,
               timezone: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(calling-window zones, business-hours-guard zones) of one contact."""
