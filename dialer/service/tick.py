@@ -72,6 +72,28 @@ def tick(rt: Runtime) -> TickReport:
     return report
 
 
+def plan_horizon_s(rt: Runtime) -> float:
+    """Simulated seconds ahead that one dispatch plans for.
+
+    Two tick intervals: a tick that expired in a busy queue (beat sends them
+    with expires < interval) must not leave a hole in the pace.
+    """
+    return PLAN_AHEAD_TICKS * rt.settings.tick_seconds * rt.clock.time_scale
+
+
+def refill(rt: Runtime, campaign_id: str, now: datetime) -> int:
+    """A channel just came free: queue the campaign's next calls now, not at the next tick.
+
+    The same planning as the tick under the same row lock (a tick or another
+    refill holding it means they are already doing this), so every cap and
+    the pacing hold exactly as they do for the tick. Returns how many were queued.
+    """
+    queued = dispatch_campaign(rt, campaign_id, now)
+    for call in queued:
+        rt.dispatcher.send_dial(call.call_id, countdown_s=call.countdown_s)
+    return len(queued)
+
+
 def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[QueuedCall]:
     """Queue this tick's calls for one campaign; returns them for sending after commit."""
     with transaction(rt.sessions) as session:
@@ -85,9 +107,7 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[Queu
                                  org_cap=rt.settings.org_channel_cap)
         if budget <= 0:
             return []
-        # Two tick intervals ahead: a tick that expired in a busy queue (beat
-        # sends them with expires < interval) must not leave a hole in the pace.
-        horizon_s = PLAN_AHEAD_TICKS * rt.settings.tick_seconds * rt.clock.time_scale
+        horizon_s = plan_horizon_s(rt)
         slots = plan_slots(pacing=spec.pacing, budget=budget, now=now,
                            next_free_slot=campaign.next_free_slot_at, horizon_s=horizon_s)
         if not slots:
