@@ -42,12 +42,17 @@ class CpuMeter:
     """CPU seconds used by a worker's process tree, PostgreSQL and Redis over a window."""
 
     def __init__(self, worker_pid: int) -> None:
-        self.groups = {"worker": process_tree(worker_pid), "postgres": pids_named("postgres"),
-                       "redis": pids_named("redis-server")}
-        self.start = {name: cpu_seconds(pids) for name, pids in self.groups.items()}
+        self._worker_pid = worker_pid
+        self.start = {pid: cpu_seconds([pid]) for pids in self._groups().values() for pid in pids}
+
+    def _groups(self) -> dict[str, list[int]]:
+        return {"worker": process_tree(self._worker_pid), "postgres": pids_named("postgres"),
+                "redis": pids_named("redis-server")}
 
     def used(self) -> dict[str, float]:
-        return {name: cpu_seconds(pids) - self.start[name] for name, pids in self.groups.items()}
+        """Processes born in the window (pool connections' backends) count from zero."""
+        return {name: sum(cpu_seconds([pid]) - self.start.get(pid, 0.0) for pid in pids)
+                for name, pids in self._groups().items()}
 
 
 def baseline_tasks_per_s(count: int, concurrency: int) -> tuple[float, dict[str, float]]:
