@@ -3,11 +3,18 @@
 Every step is conditional on the call's status in PostgreSQL, so a dial
 task delivered twice, or late, places at most one call.
 
-This is the hottest path of the system, so each step is one statement and
-the task keeps one pooled connection throughout (one pre-ping, not three):
-the claim also reads what the re-check needs (campaign columns, the contact,
-DNC membership, the spec's digest for the per-process spec cache), and
-marking the call placed also marks its participant.
+This is the hottest path of the system. The task keeps one pooled
+connection throughout, and everything up to ``place_call`` is one
+transaction: the claim also reads what the re-check needs (campaign
+columns, the contact, DNC membership, the spec's digest for the per-process
+spec cache); the channel lease and the pacing limiter are asked while the
+claimed row is locked; and marking the call placed also marks its
+participant. A duplicate task waits on that row lock and then finds the call
+claimed. A worker dying before the commit leaves the call queued, as if its
+task were lost: the sweep sends it again, and the dial that follows
+re-acquires the same call's lease (a lease is keyed by call id). If the
+campaign is paused first, that lease just runs out at the call's deadline;
+it only ever errs towards fewer calls.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from dialer import statuses as st
@@ -25,6 +32,7 @@ from dialer.eligibility import check_contact
 from dialer.phones import mask
 from dialer.provider import CallRequest
 from dialer.service import campaigns as campaign_service
+from dialer.service.connections import joined_session
 from dialer.service.events import record_skip
 from dialer.service.results import record_result
 from dialer.service.runtime import Runtime
@@ -88,34 +96,33 @@ class Claimed:
 def dial(rt: Runtime, call_id: str) -> str:
     """Returns what happened, for logs and tests: placed, failed, requeued, returned, ..."""
     now = rt.clock.now()
-    with rt.engine.connect() as conn, Session(bind=conn, expire_on_commit=False) as session:
-        outcome = _claim_and_check(rt, session, call_id, now)
+    with rt.engine.connect() as conn:
+        outcome = _claim_and_check(rt, conn, call_id, now)
         if isinstance(outcome, str):
+            conn.commit()
             return outcome
-        claimed, request, pacing = outcome
-        # The channel is taken just before placing; the claim above already
-        # makes this call ours, so a duplicate task cannot get here.
+        claimed, request, limits = outcome
         lease = rt.leases.acquire(call_id, campaign_id=claimed.campaign_id,
                                   campaign_limit=claimed.channels,
                                   org_limit=rt.settings.org_channel_cap,
                                   now_s=now.timestamp(),
                                   expires_at_s=claimed.deadline.timestamp())
         if not lease.acquired:
-            _return_to_tick(session, claimed, now)
+            _return_to_tick(conn, claimed, now)
             return f"returned:{lease.reason}"
         decision = rt.limiter.try_acquire(claimed.campaign_id, call_id, now_s=now.timestamp(),
-                                          **pacing)
+                                          **limits)
         if not decision.allowed:
             rt.leases.release(call_id, campaign_id=claimed.campaign_id)
-            return _requeue_for_pacing(rt, session, claimed, now, decision.retry_at_s,
+            return _requeue_for_pacing(rt, conn, claimed, now, decision.retry_at_s,
                                        decision.reason)
-        if rt.caps.active and _at_frequency_cap(session, rt, claimed, request.to, now):
-            session.commit()
+        if rt.caps.active and _at_frequency_cap(conn, rt, claimed, request.to, now):
+            conn.commit()
             rt.leases.release(call_id, campaign_id=claimed.campaign_id)
             return "returned:frequency_cap"
-        marked = session.execute(_MARK_PLACED, {"call_id": call_id, "now": now}).first()
-        session.commit()
-        if marked is None:
+        marked = conn.execute(_MARK_PLACED, {"call_id": call_id, "now": now}).first()
+        conn.commit()
+        if marked is None:  # cannot happen while we hold the claim; kept as a guard
             rt.leases.release(call_id, campaign_id=claimed.campaign_id)
             return "lost_claim"
 
@@ -124,53 +131,50 @@ def dial(rt: Runtime, call_id: str) -> str:
             provider_call_id = rt.provider.place_call(request)
         except Exception as exc:  # any provider error means: not placed
             log.warning("provider could not place call %s: %s", call_id, type(exc).__name__)
-            session.close()
+            conn.close()
             record_result(rt, call_id, outcome=st.Outcome.FAILED, duration_s=0.0,
                           goal_achieved=None, detail=f"provider error: {exc}"[:500])
             return "failed"
-        session.execute(_PROVIDER_ID, {"call_id": call_id,
-                                       "provider_call_id": str(provider_call_id)[:200]})
-        session.commit()
+        conn.execute(_PROVIDER_ID, {"call_id": call_id,
+                                    "provider_call_id": str(provider_call_id)[:200]})
+        conn.commit()
     return "placed"
 
 
 def _claim_and_check(
-    rt: Runtime, session: Session, call_id: str, now: datetime,
+    rt: Runtime, conn: Connection, call_id: str, now: datetime,
 ) -> str | tuple[Claimed, CallRequest, dict[str, Any]]:
-    """Claim the call and re-check it; a string says why it goes no further (committed)."""
-    row = session.execute(_CLAIM, {"call_id": call_id, "now": now,
-                                   "grace_s": rt.grace_s}).first()
+    """Claim the call and re-check it; a string says why it goes no further."""
+    row = conn.execute(_CLAIM, {"call_id": call_id, "now": now, "grace_s": rt.grace_s}).first()
     if row is None:
-        session.commit()
         return "not_queued"
     claimed = Claimed(call_id=call_id, participant_id=row.participant_id,
                       campaign_id=row.campaign_id, deadline=row.deadline_at,
                       channels=row.channels)
     if row.status != st.RUNNING or row.deleted_at is not None:
-        if row.pause_reason == "circuit_breaker":
-            record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
-                        reason="breaker", detail="campaign paused by its circuit breaker")
-        put_back(session, call_id, claimed.participant_id, next_attempt_at=now, now=now)
-        session.commit()
+        with joined_session(conn) as session:
+            if row.pause_reason == "circuit_breaker":
+                record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
+                            reason="breaker", detail="campaign paused by its circuit breaker")
+            put_back(session, call_id, claimed.participant_id, next_attempt_at=now, now=now)
         return "returned:not_running"
-    entry = cached_spec(session, claimed.campaign_id, row.spec_digest)
+    entry = cached_spec(conn, claimed.campaign_id, row.spec_digest)
     spec = entry.spec
-    facts = one_contact_facts(session, spec, row.to_number, row.timezone, now=now,
+    facts = one_contact_facts(conn, spec, row.to_number, row.timezone, now=now,
                               on_dnc=row.on_dnc, caps=rt.caps)
     verdict = check_contact(now=now, rules=entry.rules, facts=facts,
                             respect_dnc=spec.safety.respect_dnc)
     if not verdict.callable:
-        record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
-                    reason=verdict.reason or "", detail="checked before place_call")
-        if verdict.action == "skip":
-            drop(session, call_id, claimed.participant_id, status=verdict.status or P.SKIPPED,
-                 reason=verdict.reason, now=now)
-        else:
-            put_back(session, call_id, claimed.participant_id,
-                     next_attempt_at=verdict.until or now, now=now)
-        session.commit()
-        return f"returned:{verdict.reason}"
-    session.commit()
+        with joined_session(conn) as session:
+            record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
+                        reason=verdict.reason or "", detail="checked before place_call")
+            if verdict.action == "skip":
+                drop(session, call_id, claimed.participant_id,
+                     status=verdict.status or P.SKIPPED, reason=verdict.reason, now=now)
+            else:
+                put_back(session, call_id, claimed.participant_id,
+                         next_attempt_at=verdict.until or now, now=now)
+            return f"returned:{verdict.reason}"
     handling = spec.call_handling
     request = CallRequest(
         call_id=call_id, campaign_id=claimed.campaign_id, contact_id=row.contact_id,
@@ -178,23 +182,20 @@ def _claim_and_check(
         agent_id=row.agent_id, ring_timeout_s=handling.ring_timeout_s,
         max_duration_s=handling.max_duration_s, attributes=dict(row.attributes or {}))
     pacing = spec.pacing
-    limiter_args: dict[str, Any] = {
+    limits: dict[str, Any] = {
         "calls_per_minute": pacing.calls_per_minute, "spacing_s": float(pacing.spacing_seconds),
         "daily_limit": pacing.daily_limit, "day_key": now.astimezone(spec.zone).date().isoformat()}
-    return claimed, request, limiter_args
+    return claimed, request, limits
 
 
-def _at_frequency_cap(session: Session, rt: Runtime, claimed: Claimed, phone: str,
+def _at_frequency_cap(conn: Connection, rt: Runtime, claimed: Claimed, phone: str,
                       now: datetime) -> bool:
     """Count and mark under a per-number lock, so two campaigns cannot both take the last slot."""
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:phone))"), {"phone": phone})
-    until = cap_reached_until(session, [phone], now=now, caps=rt.caps).get(phone)
-    if until is None:
-        return False
-    still_ours = session.execute(text(
-        "SELECT 1 FROM calls WHERE id = :id AND status = 'dialing' AND placed_at IS NULL"),
-        {"id": claimed.call_id}).first()
-    if still_ours is not None:
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:phone))"), {"phone": phone})
+    with joined_session(conn) as session:
+        until = cap_reached_until(session, [phone], now=now, caps=rt.caps).get(phone)
+        if until is None:
+            return False
         record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
                     reason="frequency_cap", detail=f"until {until.isoformat()}")
         put_back(session, claimed.call_id, claimed.participant_id, next_attempt_at=until,
@@ -227,24 +228,22 @@ def drop(session: Session, call_id: str, participant_id: int, *, status: str,
                              "id": participant_id})
 
 
-def _return_to_tick(session: Session, claimed: Claimed, now: datetime) -> None:
-    # put_back only deletes a call never placed: if a sweep took it back already,
-    # or it was placed after all, this changes nothing.
-    put_back(session, claimed.call_id, claimed.participant_id, next_attempt_at=now, now=now)
-    session.commit()
+def _return_to_tick(conn: Connection, claimed: Claimed, now: datetime) -> None:
+    with joined_session(conn) as session:
+        put_back(session, claimed.call_id, claimed.participant_id, next_attempt_at=now, now=now)
+    conn.commit()
 
 
-def _requeue_for_pacing(rt: Runtime, session: Session, claimed: Claimed, now: datetime,
+def _requeue_for_pacing(rt: Runtime, conn: Connection, claimed: Claimed, now: datetime,
                         retry_at_s: float | None, reason: str | None) -> str:
     wait_s = (retry_at_s - now.timestamp()) if retry_at_s is not None else None
     if wait_s is None or wait_s > SHORT_RETRY_S:
-        _return_to_tick(session, claimed, now)
+        _return_to_tick(conn, claimed, now)
         return f"returned:{reason}"
-    requeued = session.execute(text("""
+    conn.execute(text("""
         UPDATE calls SET status = 'queued', dispatch_at = :dispatch_at
-        WHERE id = :id AND status = 'dialing' AND placed_at IS NULL RETURNING id"""),
-        {"id": claimed.call_id, "dispatch_at": now + timedelta(seconds=wait_s)}).first()
-    session.commit()
-    if requeued is not None:
-        rt.dispatcher.send_dial(claimed.call_id, countdown_s=rt.clock.real_seconds(wait_s))
+        WHERE id = :id AND placed_at IS NULL"""),
+        {"id": claimed.call_id, "dispatch_at": now + timedelta(seconds=wait_s)})
+    conn.commit()
+    rt.dispatcher.send_dial(claimed.call_id, countdown_s=rt.clock.real_seconds(wait_s))
     return f"requeued:{reason}"

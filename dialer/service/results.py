@@ -26,6 +26,7 @@ from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
 from dialer.retry import decide_after_outcome
 from dialer.service import campaigns as campaign_service
+from dialer.service.connections import joined_session
 from dialer.service.events import record_skip
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, CachedSpec, cached_spec
@@ -55,11 +56,17 @@ _END_CALL = text(f"""
     FOR UPDATE OF p
 """)
 
+# Also says whether any other participant of the campaign is still open (the
+# update itself is not visible to the rest of its own statement).
 _SET_PARTICIPANT = text("""
-    UPDATE participants SET status = :status, next_attempt_at = :next_attempt_at,
-        last_outcome = :outcome, skip_reason = COALESCE(:skip_reason, skip_reason),
-        updated_at = :now
-    WHERE id = :id
+    WITH settled AS (
+        UPDATE participants SET status = :status, next_attempt_at = :next_attempt_at,
+            last_outcome = :outcome, skip_reason = COALESCE(:skip_reason, skip_reason),
+            updated_at = :now
+        WHERE id = :id RETURNING campaign_id)
+    SELECT EXISTS (
+        SELECT 1 FROM participants o JOIN settled s ON o.campaign_id = s.campaign_id
+        WHERE o.id <> :id AND o.status IN ('pending', 'queued', 'dialing', 'retry_scheduled'))
 """)
 
 
@@ -72,22 +79,23 @@ def record_result(
     if outcome not in st.Outcome.ALL:
         log.warning("result for call %s has unknown outcome %r: ignored", call_id, outcome)
         return "ignored"
-    with rt.engine.connect() as conn, Session(bind=conn, expire_on_commit=False) as session:
-        row = session.execute(_END_CALL, {
+    with rt.engine.connect() as conn:
+        row = conn.execute(_END_CALL, {
             "call_id": str(call_id), "outcome": outcome, "now": now,
             "due_before": now + timedelta(seconds=plan_horizon_s(rt)),
             "duration_s": max(0.0, float(duration_s or 0.0)), "goal_achieved": goal_achieved,
             "detail": (detail or None) and str(detail)[:2000]}).first()
         if row is None:
-            session.commit()
+            conn.commit()
             log.info("result for unknown or finished call %s: ignored", call_id)
             return "ignored"
-        entry = cached_spec(session, row.campaign_id, row.spec_digest)
-        status = _settle_participant(session, entry, row, outcome=outcome,
-                                     goal_achieved=goal_achieved, now=now)
-        if status in P.TERMINAL:
-            campaign_service.complete_if_done(session, row.campaign_id, now=now)
-        session.commit()
+        entry = cached_spec(conn, row.campaign_id, row.spec_digest)
+        with joined_session(conn) as session:
+            status, others_open = _settle_participant(session, entry, row, outcome=outcome,
+                                                      goal_achieved=goal_achieved, now=now)
+            if status in P.TERMINAL and not others_open:
+                campaign_service.complete_if_done(session, row.campaign_id, now=now)
+        conn.commit()
     campaign_id = row.campaign_id
     rt.leases.release(str(call_id), campaign_id=campaign_id)
     breaker_spec = entry.spec.safety.circuit_breaker
@@ -117,8 +125,11 @@ def _logged(call_id: str, attempt: int, outcome: str) -> str:
 
 
 def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, outcome: str,
-                        goal_achieved: bool | None, now: datetime) -> str:
-    """Apply the retry policy to the participant (locked by the caller); returns its status."""
+                        goal_achieved: bool | None, now: datetime) -> tuple[str, bool]:
+    """Apply the retry policy to the participant (locked by the caller).
+
+    Returns its new status, and whether other participants of the campaign are open.
+    """
     spec = entry.spec
     decision = decide_after_outcome(outcome=outcome, goal_achieved=goal_achieved,
                                     attempts_made=row.attempts, policy=spec.retry,
@@ -137,7 +148,7 @@ def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, o
                         detail=f"{decision.held_by} until {decision.not_before.isoformat()}")
         if next_attempt_at is None:
             status, skip_reason = P.SKIPPED, "calendar_closed"
-    session.execute(_SET_PARTICIPANT, {
+    others_open = session.execute(_SET_PARTICIPANT, {
         "status": status, "next_attempt_at": next_attempt_at, "outcome": outcome,
-        "skip_reason": skip_reason, "now": now, "id": participant_id})
-    return status
+        "skip_reason": skip_reason, "now": now, "id": participant_id}).scalar_one()
+    return status, bool(others_open)

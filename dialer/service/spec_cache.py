@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from dialer.calendar import CallingRules
@@ -35,7 +35,7 @@ class CachedSpec:
 _entries: dict[str, CachedSpec] = {}
 
 
-def cached_spec(session: Session, campaign_id: str, digest: str) -> CachedSpec:
+def cached_spec(session: Session | Connection, campaign_id: str, digest: str) -> CachedSpec:
     """The spec of ``campaign_id`` whose text has md5 ``digest``; read it when unknown."""
     entry = _entries.get(campaign_id)
     if entry is not None and entry.digest == digest:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from dialer.calendar import contact_zones, guard_zones
@@ -23,7 +23,8 @@ def dnc_members(session: Session, phones: Iterable[str]) -> set[str]:
     return set(session.scalars(select(DncEntry.phone).where(DncEntry.phone.in_(phones))))
 
 
-def recently_completed(session: Session, phones: Iterable[str], *, since: datetime) -> set[str]:
+def recently_completed(session: Session | Connection, phones: Iterable[str], *,
+                       since: datetime) -> set[str]:
     """Numbers answered in any campaign since ``since``."""
     phones = list(set(phones))
     if not phones:
@@ -47,7 +48,7 @@ class FrequencyCaps:
         return self.per_24h > 0 or self.per_7d > 0
 
 
-def cap_reached_until(session: Session, phones: Iterable[str], *, now: datetime,
+def cap_reached_until(session: Session | Connection, phones: Iterable[str], *, now: datetime,
                       caps: FrequencyCaps) -> dict[str, datetime]:
     """Numbers at a frequency cap, with the instant their oldest counted call ages out."""
     phones = list(set(phones))
@@ -96,8 +97,8 @@ def facts_for(
 
 
 def one_contact_facts(
-    session: Session, spec: CampaignSpec, phone: str, timezone: str | None, *, now: datetime,
-    on_dnc: bool, caps: FrequencyCaps,
+    session: Session | Connection, spec: CampaignSpec, phone: str, timezone: str | None, *,
+    now: datetime, on_dnc: bool, caps: FrequencyCaps,
 ) -> ContactFacts:
     """``facts_for`` one contact whose DNC membership the caller read in its own statement;
     the optional checks cost a query only when the campaign or organisation turns them on."""
