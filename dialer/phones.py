@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from dialer.phones_fast import NOT_VALID, e164_fast_path
+
 
 def normalize_e164(raw: object, *, default_region: str | None = None) -> str:
     """Parse ``raw`` into E.164 or raise ``ValueError`` saying why."""
@@ -12,12 +14,21 @@ def normalize_e164(raw: object, *, default_region: str | None = None) -> str:
     text = str(raw).strip()
     if not text:
         raise ValueError("phone is empty")
+    # Already E.164 (most imported rows): the same answer for half the cost.
+    fast = e164_fast_path(text)
+    if fast is not None:
+        return fast
+    return parse_e164(text, default_region=default_region)
+
+
+def parse_e164(text: str, *, default_region: str | None = None) -> str:
+    """The full parse of a stripped, non-empty ``text``; ``normalize_e164`` is the entry."""
     try:
         parsed = phonenumbers.parse(text, None if text.startswith("+") else default_region)
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"not a phone number ({exc._msg})") from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("not a valid phone number")
+        raise ValueError(NOT_VALID)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
