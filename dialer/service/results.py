@@ -46,8 +46,8 @@ _END_CALL = text(f"""
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
         {SPEC_DIGEST_SQL} AS spec_digest, p.attempts, p.phone,
         (SELECT ct.timezone FROM contacts ct WHERE ct.id = p.contact_id) AS timezone,
-        EXISTS (SELECT 1 FROM calls q
-                WHERE q.campaign_id = e.campaign_id AND q.status = 'queued') AS backlog,
+        c.channels, (SELECT count(*) FROM calls q WHERE q.campaign_id = e.campaign_id
+                     AND q.status IN ('queued', 'dialing', 'placed')) AS in_flight_before,
         EXISTS (SELECT 1 FROM participants w
                 WHERE w.campaign_id = e.campaign_id AND w.status IN ('pending', 'retry_scheduled')
                   AND w.next_attempt_at <= :due_before) AS due_waiting
@@ -112,11 +112,22 @@ def record_result(
             if tripped:
                 log.warning("circuit breaker tripped for campaign %s", campaign_id)
                 return _logged(call_id, row.attempt, outcome)
-    if row.campaign_status == st.RUNNING and row.due_waiting and not row.backlog:
-        # Contacts are due and no queued call is on its way to take the channel
-        # just freed: the tick would fill it only at its next run.
+    if row.campaign_status == st.RUNNING and row.due_waiting and _was_busy(row):
         refill(rt, campaign_id, now)
     return _logged(call_id, row.attempt, outcome)
+
+
+def _was_busy(row: Row[Any]) -> bool:
+    """Whether the channel just freed is worth refilling before the next tick.
+
+    A campaign using more than half its channels is held back by them: the
+    freed one would idle until the tick. One using fewer is held back by
+    something else (pacing, the organisation cap, the tick's own batch), and
+    a refill per result would only do the tick's work one call at a time.
+    ``in_flight_before`` still counts this call: the statement that ended it
+    does not see its own change.
+    """
+    return 2 * int(row.in_flight_before) > int(row.channels)
 
 
 def _logged(call_id: str, attempt: int, outcome: str) -> str:

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from dialer import statuses as st
@@ -26,11 +26,12 @@ from dialer.service import campaigns as campaign_service
 from dialer.service.events import record_event, record_skip
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.runtime import Runtime
+from dialer.service.spec_cache import cached_spec
 from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import Participant as P
 from models.db import transaction
-from models.tables import Call, Campaign, Contact, Event, Participant, PhoneNumber
+from models.tables import Call, Campaign, Contact, Event, Execution, Participant, PhoneNumber
 
 log = logging.getLogger(__name__)
 
@@ -84,25 +85,38 @@ def plan_horizon_s(rt: Runtime) -> float:
 def refill(rt: Runtime, campaign_id: str, now: datetime) -> int:
     """A channel just came free: queue the campaign's next calls now, not at the next tick.
 
-    The same planning as the tick under the same row lock (a tick or another
-    refill holding it means they are already doing this), so every cap and
-    the pacing hold exactly as they do for the tick. Returns how many were queued.
+    The same planning as the tick under the same row lock, so every cap and
+    the pacing hold exactly as they do for the tick. Unlike the tick, it waits
+    for the lock: whoever holds it (a tick, another refill) may have counted
+    the channels before this one came free. Returns how many were queued.
     """
-    queued = dispatch_campaign(rt, campaign_id, now)
+    queued = dispatch_campaign(rt, campaign_id, now, wait_for_lock=True)
     for call in queued:
         rt.dispatcher.send_dial(call.call_id, countdown_s=call.countdown_s)
     return len(queued)
 
 
-def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[QueuedCall]:
-    """Queue this tick's calls for one campaign; returns them for sending after commit."""
+def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
+                      wait_for_lock: bool = False) -> list[QueuedCall]:
+    """Queue this tick's calls for one campaign; returns them for sending after commit.
+
+    A tick skips a campaign whose row is locked: another tick is dispatching it.
+    """
     with transaction(rt.sessions) as session:
-        campaign = session.scalar(
-            select(Campaign).where(Campaign.id == campaign_id, Campaign.status == st.RUNNING)
-            .with_for_update(skip_locked=True))
-        if campaign is None:
+        # With the row: its spec's digest (for the spec cache) and its current execution.
+        execution = (select(func.coalesce(func.max(Execution.execution_number), 1))
+                     .where(Execution.campaign_id == Campaign.id).scalar_subquery())
+        locked = session.execute(
+            select(Campaign, func.md5(cast(Campaign.spec, Text)), execution)
+            .where(Campaign.id == campaign_id, Campaign.status == st.RUNNING)
+            .with_for_update(of=Campaign, skip_locked=not wait_for_lock)).first()
+        if locked is None:
             return []
-        spec = campaign_service.campaign_spec(campaign)
+        campaign, digest, execution_number = locked
+        # The parsed spec comes from the per-process cache; channels are the column's.
+        cached = cached_spec(session, campaign_id, digest).spec
+        spec = cached.model_copy(update={"pacing": cached.pacing.model_copy(
+            update={"channels": campaign.channels})})
         budget = dispatch_budget(pacing=spec.pacing, usage=read_usage(session, campaign, spec, now),
                                  org_cap=rt.settings.org_channel_cap)
         if budget <= 0:
@@ -120,7 +134,6 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime) -> list[Queu
                                    until=now + timedelta(seconds=horizon_s))
         if not chosen:
             return []
-        execution_number = campaign_service.current_execution_number(session, campaign.id)
         queued: list[QueuedCall] = []
         for (participant, due_at), planned in zip(chosen, slots, strict=False):
             # A contact whose window opens within this tick is dialed at the opening,
@@ -189,10 +202,10 @@ def pick_participants(
 
 
 def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> Usage:
-    in_flight = session.scalar(select(func.count()).where(
-        Call.campaign_id == campaign.id, Call.status.in_(st.Call.IN_FLIGHT))) or 0
-    org_in_flight = session.scalar(select(func.count()).where(
-        Call.status.in_(st.Call.IN_FLIGHT))) or 0
+    # One scan of the calls in flight gives both counts.
+    in_flight, org_in_flight = session.execute(
+        select(func.count().filter(Call.campaign_id == campaign.id), func.count())
+        .where(Call.status.in_(st.Call.IN_FLIGHT))).one()
     placed_today = 0
     if spec.pacing.daily_limit is not None:
         local_midnight = now.astimezone(spec.zone).replace(hour=0, minute=0, second=0,
