@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=20)
     parser.add_argument("--call-s", type=float, default=2.0)
     parser.add_argument("--tick-s", type=float, default=1.0, help="DIALER_TICK_SECONDS")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker -c")
     parser.add_argument("--quick", action="store_true", help="100 contacts")
     args = parser.parse_args()
     contacts = 100 if args.quick else args.contacts
@@ -70,7 +71,7 @@ def main() -> None:
                   sim_start=datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York")),
                   tick_seconds=args.tick_s, sweep_seconds=5.0)
     try:
-        stack.start_worker(concurrency=2)
+        stack.start_worker(concurrency=args.concurrency)
         stack.start_beat()
         client = stack.client()
         campaign_id = launch(client, ny_contacts([["answered"]] * contacts, ring_s=0,
@@ -90,7 +91,7 @@ def main() -> None:
     ideal = contacts / args.channels * args.call_s
     gaps = channel_gaps(entries)
     print(f"{contacts} contacts, {args.channels} channels, {args.call_s:g} s calls, "
-          f"tick {args.tick_s:g} s, one worker -c 2")
+          f"tick {args.tick_s:g} s, one worker -c {args.concurrency}")
     print(f"ideal makespan (baseline) s  = {ideal:8.2f}")
     print(f"measured makespan s          = {makespan:8.2f}")
     print(f"ideal / measured             = {ideal / makespan:8.3f}   (target >= 0.95)")
