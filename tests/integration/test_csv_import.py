@@ -1,0 +1,79 @@
+"""CSV import in chunks: file order decides which row of a phone wins, across chunks and
+against contacts the audience held before; nothing of a failed import is left behind."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from dialer.client import DialerClient
+from dialer.service import csv_import
+from tests.support.scenario import MONDAY_9AM_NY
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def client(clean_state, database_url, redis_url, monkeypatch):
+    # Chunks of three rows: every duplicate below sits in another chunk than its first row.
+    monkeypatch.setattr(csv_import, "CHUNK_ROWS", 3)
+    with DialerClient(database_url=database_url, redis_url=redis_url,
+                      time_origin=f"{MONDAY_9AM_NY.isoformat()}@{time.time()}") as c:
+        yield c
+
+
+def contacts_of(database_url: str, audience_id: str) -> list[tuple[str, str | None]]:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT phone, name FROM contacts WHERE audience_id = :a ORDER BY id"),
+            {"a": audience_id}).all()
+    engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_chunks_keep_the_first_row_of_each_phone_and_report_the_others(
+        client, tmp_path, database_url):
+    switch_interval_s = sys.getswitchinterval()
+    audience = client.create_audience("chunks")
+    first = tmp_path / "first.csv"
+    first.write_text("phone,name\n"
+                     "+12125550101,a\n+12125550102,b\nnot a phone,x\n"
+                     "+12125550103,c\n+12125550101,a again\n+12125550104,d\n"
+                     "(212) 555-0102,b again\n+12125550105,e\n")
+    report = client.import_contacts(audience.id, first)
+    assert report.imported == 5
+    assert [(r.row, r.error.split(":")[0]) for r in report.rejected] == [
+        (4, "phone"), (6, "duplicate phone in this audience"),
+        (8, "duplicate phone in this audience")]
+    assert contacts_of(database_url, audience.id) == [
+        ("+12125550101", "a"), ("+12125550102", "b"), ("+12125550103", "c"),
+        ("+12125550104", "d"), ("+12125550105", "e")]
+
+    # Into the same audience: phones it already holds are refused at every row.
+    second = tmp_path / "second.csv"
+    second.write_text("phone,name\n+12125550106,f\n+12125550101,a third\n+12125550106,f again\n"
+                      "+12125550107,g\n+12125550101,a fourth\n")
+    report = client.import_contacts(audience.id, second)
+    assert report.imported == 2
+    assert [r.row for r in report.rejected] == [3, 4, 6]
+    assert [p for p, _ in contacts_of(database_url, audience.id)][-2:] == [
+        "+12125550106", "+12125550107"]
+    assert sys.getswitchinterval() == switch_interval_s
+
+
+def test_a_file_that_breaks_midway_leaves_no_contact_behind(client, tmp_path, database_url):
+    audience = client.create_audience("breaks")
+    path = tmp_path / "contacts.csv"
+    # Two chunks are in the audience when PostgreSQL refuses the third (a name too long
+    # for its column): the error comes back from the loading thread, and all rolls back.
+    path.write_text("phone,name\n" + "".join(f"+1212555{i:04d},n\n" for i in range(7))
+                    + "+12125550999," + "x" * 300 + "\n")
+    with pytest.raises(psycopg.errors.StringDataRightTruncation):
+        client.import_contacts(audience.id, path)
+    assert contacts_of(database_url, audience.id) == []
+    assert client.create_audience("after", []).count == 0  # the connection is fine again
