@@ -1,7 +1,7 @@
 """Achieved placement rate against the calls-per-minute cap, on the real stack.
 
     .venv/bin/python bench/pacing_rate.py [--cap 30] [--contacts 200] [--workers 2] \
-        [--time-scale 10]
+        [--time-scale 10] [--quick]
 
 Two workers place calls for a campaign capped at N calls per minute with
 ample channels; the figures are the placements in every full simulated
@@ -36,7 +36,10 @@ def main() -> None:
     # At 60x a few ms of task latency are seconds of simulated jitter against a
     # 2-second gap; 10x keeps the scenario short and the jitter realistic.
     parser.add_argument("--time-scale", type=float, default=10)
+    parser.add_argument("--quick", action="store_true", help="70 contacts (about 2 minutes)")
     args = parser.parse_args()
+    if args.quick:
+        args.contacts = 70
     fresh_state(DATABASE_URL, REDIS_URL)
     stack = Stack(database_url=DATABASE_URL, redis_url=REDIS_URL, time_scale=args.time_scale,
                   sim_start=datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/New_York")),
