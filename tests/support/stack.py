@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dialer.client import DialerClient
+from tests.support.recording import LEDGER_URL_ENV, Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING_PROVIDER = "tests.support.recording:RecordingProvider"
@@ -44,6 +45,11 @@ class Stack:
             "PYTHONPATH": str(ROOT),
             **(extra_env or {}),
         })
+        # The recording provider's ledger, outside the dialer's Redis db, and
+        # empty for each new stack.
+        self.ledger = Ledger(redis_url)
+        self.ledger.clear()
+        self.env[LEDGER_URL_ENV] = self.ledger.url
         self.workers: list[subprocess.Popen] = []
         self.beats: list[subprocess.Popen] = []
         self._clients: list[DialerClient] = []
@@ -110,6 +116,7 @@ class Stack:
                 self.kill(proc)
         for handle in self._log_files:
             handle.close()
+        self.ledger.close()
 
     def logs(self) -> str:
         return "\n".join(f"== {p.name}\n{p.read_text()[-3000:]}" for p in self.logdir.glob("*.log"))
