@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from dialer.client import DialerClient
@@ -53,16 +54,22 @@ def status_of(client: DialerClient, campaign_id: str) -> str:
 
 
 def assert_ledger_sane(ledger: list[LedgerEntry], *, max_attempts: int) -> None:
-    """The provider-side guarantees every scenario must keep."""
+    """The provider-side guarantees every scenario must keep, per contact.
+
+    For campaigns that are not goal-based (an answered call ends the contact).
+    """
     ids = Counter(e.call_id for e in ledger)
     assert not [c for c, n in ids.items() if n > 1], "a call id was placed twice"
-    per_contact = Counter((e.campaign_id, e.contact_id) for e in ledger)
-    assert max(per_contact.values(), default=0) <= max_attempts, "contact beyond its attempts"
-    attempts = Counter((e.campaign_id, e.contact_id, e.attempt) for e in ledger)
-    assert max(attempts.values(), default=0) <= 1, "one attempt placed twice"
-    answered_at: dict[tuple[str, int], float] = {}
+    calls: dict[tuple[str, int], list[LedgerEntry]] = defaultdict(list)
     for entry in sorted(ledger, key=lambda e: e.start):
-        key = (entry.campaign_id, entry.contact_id)
-        assert key not in answered_at, f"contact {key} dialed again after it answered"
-        if entry.outcome == "answered":
-            answered_at[key] = entry.start
+        calls[(entry.campaign_id, entry.contact_id)].append(entry)
+    for key, entries in calls.items():
+        attempts = [e.attempt for e in entries]
+        assert len(entries) <= max_attempts, f"contact {key} beyond its attempts: {attempts}"
+        assert all(1 <= a <= max_attempts for a in attempts), f"contact {key}: {attempts}"
+        assert attempts == sorted(set(attempts)), f"contact {key}: attempts {attempts}"
+        for before, after in pairwise(entries):
+            assert before.outcome != "answered", (
+                f"contact {key} dialed again (attempt {after.attempt}) after it answered")
+            # The next attempt waits for the last one's result (or its timeout).
+            assert before.end <= after.start, f"contact {key}: two calls at once"
