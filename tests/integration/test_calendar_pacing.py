@@ -82,7 +82,10 @@ def test_a_holiday_is_skipped(make_stack, clean_state):
 
 def test_new_york_and_los_angeles_contacts_each_called_in_their_own_window(
         make_stack, clean_state):
-    stack = make_stack(sim_start=datetime(2026, 3, 2, 8, 55, tzinfo=NY), time_scale=1200)
+    # At 1200x New York's hour-long window lasts 3 real seconds: the clock
+    # reaches 08:55 only once the worker and beat have surely started.
+    stack = make_stack(sim_start=datetime(2026, 3, 2, 8, 55, tzinfo=NY), time_scale=1200,
+                       lead_s=8)
     stack.start_worker(concurrency=2)
     stack.start_beat()
     client = stack.client()
