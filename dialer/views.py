@@ -168,3 +168,4 @@ class RejectedRequestView(View):
     task: str
     external_id: str | None
     errors: list[Any]
+    payload: dict[str, Any] | None = None

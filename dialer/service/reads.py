@@ -167,4 +167,4 @@ def rejected_requests(session: Session, *, limit: int) -> list[RejectedRequestVi
     rows = session.scalars(select(RejectedRequest)
                            .order_by(RejectedRequest.id.desc()).limit(limit))
     return [RejectedRequestView(id=r.id, at=r.at, task=r.task, external_id=r.external_id,
-                                errors=r.errors) for r in rows]
+                                errors=r.errors, payload=r.payload) for r in rows]

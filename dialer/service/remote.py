@@ -7,16 +7,19 @@ Bad requests are logged with their field errors and kept in
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from dialer.errors import DialerError, NotFound, ValidationError
 from dialer.service import campaigns as c
 from dialer.service import contacts as contact_service
 from dialer.service.commands import run_command
 from dialer.service.runtime import Runtime
+from dialer.views import AudienceView
 from models.db import transaction
 from models.tables import Campaign, RejectedRequest
 
@@ -43,19 +46,22 @@ def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] |
         existing = _by_external_id(rt, external_id)
         if existing is not None:
             return {"ok": True, "campaign_id": existing, "created": False}
+    audience = None
     try:
         with transaction(rt.sessions) as session:
             body = dict(spec) if isinstance(spec, dict) else spec
             if contacts is not None and isinstance(body, dict):
-                audience = contact_service.create_audience(
-                    session, name=str(body.get("name") or "inline")[:200], contacts=contacts,
-                    now=now, default_region=rt.settings.default_region)
+                audience = _inline_audience(rt, session, body, contacts, now)
                 body["audience_id"] = audience.id
             campaign = c.create_campaign(session, body, now=now, source="api")
             if start:
                 session.flush()
                 c.start(session, campaign.id, now=now, source="api")
             campaign_id = campaign.id
+            if audience is not None and audience.rejected:
+                # The campaign goes ahead with the valid contacts; the others
+                # are reported where a person lists rejected requests.
+                session.add(_rejected_contacts_record(rt, external_id, campaign_id, audience))
     except IntegrityError:
         # A concurrent request with the same external_id won the unique key.
         existing = _by_external_id(rt, external_id) if external_id else None
@@ -66,7 +72,41 @@ def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] |
         _reject(rt, "dialer.enqueue_campaign", external_id, _errors(exc),
                 {"spec": spec, "contacts": len(contacts or []), "start": start})
         return {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
-    return {"ok": True, "campaign_id": campaign_id, "created": True}
+    result: dict[str, Any] = {"ok": True, "campaign_id": campaign_id, "created": True}
+    if audience is not None:
+        result |= {"contacts_accepted": audience.count, "contacts_rejected": len(audience.rejected)}
+        if audience.rejected:
+            log.warning("dialer.enqueue_campaign: campaign %s created without %d invalid "
+                        "inline contact(s)", campaign_id, len(audience.rejected))
+    return result
+
+
+# Enough rows to fix a feed; the count says how many more there were.
+REJECTED_CONTACTS_LISTED = 100
+
+
+def _inline_audience(rt: Runtime, session: Session, body: dict[str, Any],
+                     contacts: list[dict[str, Any]], now: datetime) -> AudienceView:
+    audience = contact_service.create_audience(
+        session, name=str(body.get("name") or "inline")[:200], contacts=contacts,
+        now=now, default_region=rt.settings.default_region)
+    if audience.count == 0 and audience.rejected:
+        # Not a campaign anyone asked for: reject the whole request.
+        raise ValidationError([("contacts", f"none of the {len(audience.rejected)} contacts "
+                                            f"is valid; first: {audience.rejected[0].error}")])
+    return audience
+
+
+def _rejected_contacts_record(rt: Runtime, external_id: str | None, campaign_id: str,
+                              audience: AudienceView) -> RejectedRequest:
+    rejected = audience.rejected
+    errors = [[f"contacts[{r.index}]", r.error] for r in rejected[:REJECTED_CONTACTS_LISTED]]
+    if len(rejected) > REJECTED_CONTACTS_LISTED:
+        errors.append(["contacts", f"{len(rejected) - REJECTED_CONTACTS_LISTED} more rejected"])
+    return RejectedRequest(
+        at=rt.clock.now(), task="dialer.enqueue_campaign", external_id=external_id,
+        errors=errors, payload={"campaign_id": campaign_id, "contacts_accepted": audience.count,
+                                "contacts_rejected": len(rejected)})
 
 
 def _by_external_id(rt: Runtime, external_id: str) -> str | None:
