@@ -13,7 +13,8 @@ from dialer.service.runtime import Runtime
 from models.db import transaction
 from models.tables import Campaign
 
-COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker")
+# `delete` is beyond CONTRACT §8, documented in docs/remote-control.md (refused while running).
+COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete")
 
 
 def run_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any],
