@@ -14,7 +14,9 @@ claimed. A worker dying before the commit leaves the call queued, as if its
 task were lost: the sweep sends it again, and the dial that follows
 re-acquires the same call's lease (a lease is keyed by call id). If the
 campaign is paused first, that lease just runs out at the call's deadline;
-it only ever errs towards fewer calls.
+it only ever errs towards fewer calls. The claim also takes the lease gate
+shared (``leasing.LEASE_GATE``), so a rebuild after a Redis wipe waits for
+this transaction and counts its channel.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dialer.provider import CallRequest
 from dialer.service import campaigns as campaign_service
 from dialer.service.connections import joined_session
 from dialer.service.events import record_skip
+from dialer.service.leasing import LEASE_GATE
 from dialer.service.results import record_result
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, cached_spec
@@ -51,11 +54,12 @@ SHORT_RETRY_S = 60.0
 # expires with it: a lease rebuilt from PostgreSQL after a Redis wipe must get
 # the same expiry. The two field names are CONTRACT §4's, fixed.
 _CLAIM = text(f"""
+    WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:gate_class, :gate_key))
     UPDATE calls AS k SET status = 'dialing',
         deadline_at = :now + make_interval(secs =>
             (c.spec -> 'call_handling' ->> 'ring_timeout_s')::float8
             + (c.spec -> 'call_handling' ->> 'max_duration_s')::float8 + :grace_s)
-    FROM campaigns AS c
+    FROM campaigns AS c, gate
     WHERE k.id = :call_id AND k.status = 'queued' AND c.id = k.campaign_id
     RETURNING k.participant_id, k.campaign_id, k.contact_id, k.attempt, k.to_number,
         k.from_number, k.deadline_at, c.status, c.deleted_at, c.pause_reason, c.channels,
@@ -145,7 +149,8 @@ def _claim_and_check(
     rt: Runtime, conn: Connection, call_id: str, now: datetime,
 ) -> str | tuple[Claimed, CallRequest, dict[str, Any]]:
     """Claim the call and re-check it; a string says why it goes no further."""
-    row = conn.execute(_CLAIM, {"call_id": call_id, "now": now, "grace_s": rt.grace_s}).first()
+    row = conn.execute(_CLAIM, {"call_id": call_id, "now": now, "grace_s": rt.grace_s,
+                                **LEASE_GATE}).first()
     if row is None:
         return "not_queued"
     claimed = Claimed(call_id=call_id, participant_id=row.participant_id,

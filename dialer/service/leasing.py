@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dialer import statuses as st
@@ -15,6 +15,14 @@ from models.tables import Call, Campaign
 from workers.pacing_limiter import RETENTION_S
 
 log = logging.getLogger(__name__)
+
+# An advisory lock (the two-key form, apart from single-key locks) between a
+# rebuild and the dials: each dial holds it shared from its claim to its
+# commit, the rebuild holds it exclusively while it reads PostgreSQL and
+# writes Redis. Without it, a dial that took its lease just before a FLUSHDB
+# and commits just after the rebuild's read would hold a channel that the
+# rebuilt semaphore does not count.
+LEASE_GATE = {"gate_class": 0x6469616C, "gate_key": 1}
 
 
 def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
@@ -28,13 +36,17 @@ def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
     if rt.leases.is_ready():
         return False
     with rt.sessions() as session:
+        session.execute(text("SELECT pg_advisory_xact_lock(:gate_class, :gate_key)"), LEASE_GATE)
+        if rt.leases.is_ready():  # another sweep rebuilt while this one waited
+            return False
         for campaign_id, timezone in session.execute(select(Campaign.id, Campaign.timezone).where(
                 Campaign.status.in_((st.RUNNING, st.PAUSED)))).all():
             _rebuild_pacing(rt, session, campaign_id, ZoneInfo(timezone), now)
         in_flight = session.execute(select(Call.id, Call.campaign_id, Call.deadline_at).where(
             Call.status.in_(st.Call.HOLDING_CHANNEL))).all()
-    rt.leases.rebuild(((r.id, r.campaign_id, r.deadline_at.timestamp()) for r in in_flight),
-                      now_s=now.timestamp())
+        # Still under the gate: the marker goes up before any waiting dial goes on.
+        rt.leases.rebuild(((r.id, r.campaign_id, r.deadline_at.timestamp()) for r in in_flight),
+                          now_s=now.timestamp())
     log.warning("leases rebuilt from PostgreSQL: %d calls in flight", len(in_flight))
     return True
 

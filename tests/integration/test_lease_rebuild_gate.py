@@ -1,0 +1,106 @@
+"""A Redis wipe landing inside a dial: the rebuild must still count that dial's channel.
+
+The dial is run in process, held between taking its lease and committing, so
+the wipe and the rebuild fall exactly in the gap a real worker leaves for a
+few milliseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from dialer.client import DialerClient
+from dialer.service.dial import dial
+from dialer.service.leasing import ensure_leases_ready
+from dialer.service.runtime import Runtime, build_runtime
+from dialer.service.tick import tick
+from dialer.settings import load_settings
+from tests.support.scenario import campaign_spec, ny_contacts
+from tests.support.stack import wait_for
+from workers.providers.simulated import SimulatedProvider
+
+pytestmark = pytest.mark.integration
+
+OPEN_WINDOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.dials: list[str] = []
+
+    def send_dial(self, call_id: str, *, countdown_s: float = 0.0) -> None:
+        self.dials.append(call_id)
+
+    def send_result(self, call_id: str, **kwargs: Any) -> None:
+        pass
+
+
+def runtime(database_url: str, redis_url: str, origin: str) -> Runtime:
+    settings = load_settings(database_url=database_url, redis_url=redis_url,
+                             time_origin=origin, tick_seconds=1.0)
+    return build_runtime(settings, dispatcher=Collector(),
+                         provider_factory=SimulatedProvider.from_runtime, pool_size=2)
+
+
+def rebuild_waiting_on_the_gate(database_url: str) -> bool:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        waiting = conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
+    engine.dispose()
+    return bool(waiting)
+
+
+def test_rebuild_during_a_dial_counts_that_dials_channel(clean_state, database_url, redis_url):
+    origin = f"{OPEN_WINDOW.isoformat()}@{time.time():.6f}"
+    dialing = runtime(database_url, redis_url, origin)
+    sweeping = runtime(database_url, redis_url, origin)
+    with DialerClient(database_url=database_url, redis_url=redis_url,
+                      time_origin=origin) as client:
+        audience = client.create_audience("one", ny_contacts([["answered"]]))
+        campaign_id = client.create_campaign(
+            campaign_spec(audience.id, pacing={"channels": 1})).id
+        client.start(campaign_id)
+    tick(dialing)
+    [call_id] = dialing.dispatcher.dials  # type: ignore[attr-defined]
+
+    leased, go = threading.Event(), threading.Event()
+    real_try_acquire = dialing.limiter.try_acquire
+
+    def held_after_the_lease(*args: Any, **kwargs: Any) -> Any:
+        leased.set()
+        assert go.wait(30), "the test never let the dial go on"
+        return real_try_acquire(*args, **kwargs)
+
+    dialing.limiter.try_acquire = held_after_the_lease  # type: ignore[method-assign]
+    outcome: list[str] = []
+    dialer_thread = threading.Thread(target=lambda: outcome.append(dial(dialing, call_id)))
+    dialer_thread.start()
+    assert leased.wait(30), "the dial never took its lease"
+
+    clean_state.flushdb()
+    rebuilt: list[bool] = []
+    sweeper = threading.Thread(target=lambda: rebuilt.append(
+        ensure_leases_ready(sweeping, sweeping.clock.now())))
+    sweeper.start()
+    # Either the rebuild finished (the gate is missing) or it waits for the dial.
+    wait_for(lambda: rebuilt or rebuild_waiting_on_the_gate(database_url), timeout_s=10,
+             what="the rebuild finished or waiting on the gate")
+    go.set()
+    dialer_thread.join(30)
+    sweeper.join(30)
+    try:
+        assert outcome == ["placed"] and rebuilt == [True]
+        now_s = sweeping.clock.now().timestamp()
+        assert sweeping.leases.holders(campaign_id, now_s=now_s) == [call_id]
+        assert sweeping.leases.in_use(campaign_id, now_s=now_s) == 1
+    finally:
+        dialing.close()
+        sweeping.close()
