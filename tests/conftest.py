@@ -74,6 +74,29 @@ def make_stack(clean_state, database_url: str, redis_url: str, request):
             print(stack.logs())
 
 
+@pytest.fixture
+def cli_environment(clean_state, database_url: str, redis_url: str, monkeypatch):
+    """Point the ``dialer`` settings at the test services, with the clock at ``origin``
+    (ISO 8601) now and running in real time; returns a client built from them."""
+    import time
+
+    from dialer.client import DialerClient
+
+    clients: list[DialerClient] = []
+
+    def at(origin: str) -> DialerClient:
+        monkeypatch.setenv("DIALER_DATABASE_URL", database_url)
+        monkeypatch.setenv("DIALER_REDIS_URL", redis_url)
+        monkeypatch.setenv("DIALER_TIME_ORIGIN", f"{origin}@{time.time()}")
+        monkeypatch.setenv("DIALER_TIME_SCALE", "1")
+        clients.append(DialerClient())
+        return clients[-1]
+
+    yield at
+    for client in clients:
+        client.close()
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

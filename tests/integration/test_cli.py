@@ -7,14 +7,12 @@ the environment exactly as for a person at a terminal.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from dialer.cli import app
-from dialer.client import DialerClient
 from dialer.service.remote import enqueue_campaign
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts, status_of
 from tests.support.stack import wait_for
@@ -26,13 +24,8 @@ OPEN_WINDOW = "2026-03-02T10:00:00-05:00"
 
 
 @pytest.fixture
-def env(clean_state, database_url, redis_url, monkeypatch):
-    monkeypatch.setenv("DIALER_DATABASE_URL", database_url)
-    monkeypatch.setenv("DIALER_REDIS_URL", redis_url)
-    monkeypatch.setenv("DIALER_TIME_ORIGIN", f"{OPEN_WINDOW}@{time.time()}")
-    monkeypatch.setenv("DIALER_TIME_SCALE", "1")
-    with DialerClient() as client:
-        yield client
+def env(cli_environment):
+    return cli_environment(OPEN_WINDOW)
 
 
 def run(*args: str) -> tuple[int, str, str]:

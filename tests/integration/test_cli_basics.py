@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from typer.testing import CliRunner
 
 from dialer.cli import app
-from dialer.client import DialerClient
 from tests.support.scenario import campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def env(clean_state, database_url, redis_url, monkeypatch):
-    monkeypatch.setenv("DIALER_DATABASE_URL", database_url)
-    monkeypatch.setenv("DIALER_REDIS_URL", redis_url)
-    monkeypatch.setenv("DIALER_TIME_ORIGIN", f"2026-03-06T17:50:00-05:00@{time.time()}")
-    monkeypatch.setenv("DIALER_TIME_SCALE", "1")
-    with DialerClient() as client:
-        yield client
+def env(cli_environment):
+    return cli_environment("2026-03-06T17:50:00-05:00")
 
 
 def test_forecast_and_skips_commands(env):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from dialer.client import DialerClient
 from dialer.service.remote import REJECTED_CONTACTS_LISTED, enqueue_campaign
 from tests.support.scenario import campaign_spec, ny_contacts
 
@@ -14,12 +11,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def client(clean_state, database_url, redis_url, monkeypatch):
-    monkeypatch.setenv("DIALER_DATABASE_URL", database_url)
-    monkeypatch.setenv("DIALER_REDIS_URL", redis_url)
-    monkeypatch.setenv("DIALER_TIME_ORIGIN", f"2026-03-02T10:00:00-05:00@{time.time()}")
-    with DialerClient() as dialer:
-        yield dialer
+def client(cli_environment):
+    return cli_environment("2026-03-02T10:00:00-05:00")
 
 
 def inline_spec(external_id: str) -> dict:
