@@ -100,6 +100,7 @@ def run_demo(*, contacts: int, channels: int, time_scale: float, workers: int,
         started = time.monotonic()
         status = _watch(client, campaign.id, console)
         detail = client.get(campaign.id)
+        console.print()  # off a terminal, the live display's last line has no newline
         console.print(_summary(detail, time.monotonic() - started))
         return 0 if status == "completed" else 1
     finally:
