@@ -8,8 +8,12 @@ what the retry policy needs; the participant's update follows, and the
 campaign is completed in the same transaction when it was the last open
 participant. Two last results committing at once may each see the other
 still open: then the next tick completes the campaign (it checks every
-running campaign). The channel freed here is offered at once to the
-campaign's next contact (``tick.refill``) instead of waiting for the tick.
+running campaign). The campaign's row is held ``FOR KEY SHARE`` until the
+commit: a stop (``FOR UPDATE``) waits for this result or goes first, so a
+retry is never scheduled in a campaign stopped meanwhile. Ticks and refills
+lock it ``FOR NO KEY UPDATE``, which does not conflict. The channel freed
+here is offered at once to the campaign's next contact (``tick.refill``)
+instead of waiting for the tick.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ _END_CALL = text(f"""
                   AND w.next_attempt_at <= :due_before) AS due_waiting
     FROM ended e JOIN campaigns c ON c.id = e.campaign_id
         JOIN participants p ON p.id = e.participant_id
-    FOR UPDATE OF p
+    FOR UPDATE OF p FOR KEY SHARE OF c
 """)
 
 # Also says whether any other participant of the campaign is still open (the

@@ -109,7 +109,8 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
         locked = session.execute(
             select(Campaign, func.md5(cast(Campaign.spec, Text)), execution)
             .where(Campaign.id == campaign_id, Campaign.status == st.RUNNING)
-            .with_for_update(of=Campaign, skip_locked=not wait_for_lock)).first()
+            .with_for_update(of=Campaign, key_share=True,  # results hold KEY SHARE
+                             skip_locked=not wait_for_lock)).first()
         if locked is None:
             return []
         campaign, digest, execution_number = locked

@@ -19,34 +19,14 @@ import sqlalchemy as sa
 from dialer.client import DialerClient
 from dialer.service.dial import dial
 from dialer.service.leasing import ensure_leases_ready
-from dialer.service.runtime import Runtime, build_runtime
 from dialer.service.tick import tick
-from dialer.settings import load_settings
+from tests.support.in_process import in_process_runtime
 from tests.support.scenario import campaign_spec, ny_contacts
 from tests.support.stack import wait_for
-from workers.providers.simulated import SimulatedProvider
 
 pytestmark = pytest.mark.integration
 
 OPEN_WINDOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.dials: list[str] = []
-
-    def send_dial(self, call_id: str, *, countdown_s: float = 0.0) -> None:
-        self.dials.append(call_id)
-
-    def send_result(self, call_id: str, **kwargs: Any) -> None:
-        pass
-
-
-def runtime(database_url: str, redis_url: str, origin: str) -> Runtime:
-    settings = load_settings(database_url=database_url, redis_url=redis_url,
-                             time_origin=origin, tick_seconds=1.0)
-    return build_runtime(settings, dispatcher=Collector(),
-                         provider_factory=SimulatedProvider.from_runtime, pool_size=2)
 
 
 def rebuild_waiting_on_the_gate(database_url: str) -> bool:
@@ -60,8 +40,8 @@ def rebuild_waiting_on_the_gate(database_url: str) -> bool:
 
 def test_rebuild_during_a_dial_counts_that_dials_channel(clean_state, database_url, redis_url):
     origin = f"{OPEN_WINDOW.isoformat()}@{time.time():.6f}"
-    dialing = runtime(database_url, redis_url, origin)
-    sweeping = runtime(database_url, redis_url, origin)
+    dialing = in_process_runtime(database_url, redis_url, origin)
+    sweeping = in_process_runtime(database_url, redis_url, origin)
     with DialerClient(database_url=database_url, redis_url=redis_url,
                       time_origin=origin) as client:
         audience = client.create_audience("one", ny_contacts([["answered"]]))

@@ -1,0 +1,34 @@
+"""The service functions the tasks call, run in the test's own process.
+
+For interleavings a real worker leaves open only for milliseconds: the test
+holds one use case at a chosen point and runs another against the same
+PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dialer.service.runtime import Runtime, build_runtime
+from dialer.settings import load_settings
+from workers.providers.simulated import SimulatedProvider
+
+
+class Collector:
+    """A dispatcher that keeps the dials it is asked to send and drops results."""
+
+    def __init__(self) -> None:
+        self.dials: list[str] = []
+
+    def send_dial(self, call_id: str, *, countdown_s: float = 0.0) -> None:
+        self.dials.append(call_id)
+
+    def send_result(self, call_id: str, **kwargs: Any) -> None:
+        pass
+
+
+def in_process_runtime(database_url: str, redis_url: str, origin: str) -> Runtime:
+    settings = load_settings(database_url=database_url, redis_url=redis_url,
+                             time_origin=origin, tick_seconds=1.0)
+    return build_runtime(settings, dispatcher=Collector(),
+                         provider_factory=SimulatedProvider.from_runtime, pool_size=2)
