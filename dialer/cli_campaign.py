@@ -24,6 +24,29 @@ STATUS_STYLE = {"running": "green", "paused": "yellow", "failed": "red", "stoppe
                 "completed": "cyan", "scheduled": "blue", "draft": "dim"}
 
 
+def _spec_yaml_loader() -> type:
+    """YAML 1.1 reads an unquoted ``9:00`` as the base-60 integer 540; a spec's times
+    are clock times, so this loader resolves no sexagesimal numbers (``09:00`` never was)."""
+    import re
+
+    import yaml
+
+    class SpecLoader(yaml.SafeLoader):
+        pass
+
+    int_tag, float_tag = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+    SpecLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (int_tag, float_tag)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    SpecLoader.add_implicit_resolver(int_tag, re.compile(
+        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+        list("-+0123456789"))
+    SpecLoader.add_implicit_resolver(float_tag, re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+    return SpecLoader
+
+
 def read_spec_file(path: Path) -> dict[str, Any]:
     """A campaign spec from JSON or YAML (by extension; anything else is tried as YAML,
     which also reads JSON)."""
@@ -31,9 +54,13 @@ def read_spec_file(path: Path) -> dict[str, Any]:
 
     if not path.is_file():
         fail(f"spec file: no such file: {path}")
-    text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        text = path.read_text(encoding="utf-8-sig")  # editors on Windows write a BOM
+    except UnicodeDecodeError as exc:
+        fail(f"spec file {path}: not UTF-8 text (byte {exc.start})")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(
+            text, Loader=_spec_yaml_loader())
     except json.JSONDecodeError as exc:
         fail(f"spec file {path}: invalid JSON at line {exc.lineno} column {exc.colno}: "
              f"{exc.msg}")
@@ -55,9 +82,11 @@ def create(
     spec = read_spec_file(file)
     with dialer_client() as client:
         campaign = client.create_campaign(spec)
+        # Said before starting: if the start is refused, the id is still needed.
+        console.print(f"campaign {campaign.id} created: {campaign.status}")
         if start:
             campaign = client.start(campaign.id)
-    console.print(f"campaign {campaign.id} created: {campaign.status}")
+            console.print(f"campaign {campaign.id}: {campaign.status}")
 
 
 def _lifecycle(command: str, campaign_id: str) -> None:

@@ -14,6 +14,8 @@ from rich.table import Column
 from dialer.errors import DialerError
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
     from dialer.client import DialerClient
 
 console = Console(soft_wrap=True)  # messages stay one greppable line
@@ -31,6 +33,8 @@ def fail(message: str, code: int = USER_ERROR) -> NoReturn:
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a person can fix into one line and an exit code, never a traceback."""
+    import psycopg
+    import pydantic
     from redis.exceptions import ConnectionError as RedisConnectionError
     from sqlalchemy.exc import OperationalError
 
@@ -38,8 +42,19 @@ def user_errors() -> Iterator[None]:
         yield
     except DialerError as exc:
         fail(str(exc))
-    except (OperationalError, RedisConnectionError) as exc:
+    except (OperationalError, psycopg.OperationalError, RedisConnectionError,
+            ConnectionError) as exc:
         fail(f"cannot reach a service: {str(exc).splitlines()[0]}", SERVICE_ERROR)
+    except pydantic.ValidationError as exc:
+        # Our own input errors are DialerError; pydantic's own reach here from the settings.
+        fail("; ".join(_setting_error(error) for error in exc.errors()))
+    except OSError as exc:  # a file named on the command line: missing, unreadable, a folder
+        fail(f"{exc.filename or 'file'}: {exc.strerror or exc}")
+
+
+def _setting_error(error: ErrorDetails) -> str:
+    field = ".".join(str(part) for part in error["loc"])
+    return f"setting DIALER_{field.upper()}: {error['msg']}"
 
 
 @contextlib.contextmanager

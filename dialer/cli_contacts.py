@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -94,6 +95,10 @@ def audience_create(
     """Create an audience from a CSV: good rows are kept, bad rows reported by row number."""
     if not csv_file.is_file():
         fail(f"--csv: no such file: {csv_file}")
+    if rejected_out is not None and (rejected_out.is_dir()
+                                     or not os.access(rejected_out.parent, os.W_OK)):
+        # Checked before the import commits: a re-run would create the audience twice.
+        fail(f"--rejected-out: cannot write {rejected_out}")
     total = _data_rows(csv_file)
     progress = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True,
@@ -112,10 +117,13 @@ def audience_create(
             table.add_row(str(r.index), r.error)
         console.print(table)
     if rejected_out is not None:
-        with rejected_out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["row", "error"])
-            writer.writerows((r.index, r.error) for r in rejected)
+        try:
+            with rejected_out.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["row", "error"])
+                writer.writerows((r.index, r.error) for r in rejected)
+        except OSError as exc:
+            fail(f"--rejected-out: {exc.strerror or exc} (audience {audience.id} was created)")
         console.print(f"rejected rows written to {rejected_out}")
 
 
@@ -137,7 +145,11 @@ def _numbers(numbers: list[str], file: Path | None) -> list[str]:
     if file is not None:
         if not file.is_file():
             fail(f"--file: no such file: {file}")
-        for line in file.read_text(encoding="utf-8").splitlines():
+        try:
+            text = file.read_text(encoding="utf-8-sig")  # a spreadsheet export may carry a BOM
+        except UnicodeDecodeError as exc:
+            fail(f"--file {file}: not UTF-8 text (byte {exc.start})")
+        for line in text.splitlines():
             text = line.split("#", 1)[0].strip()
             if text and text.lower() != "phone":
                 found.append(text)

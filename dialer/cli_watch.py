@@ -80,21 +80,23 @@ def watch(campaign_id: str,
             view = render(detail, client.readiness(campaign_id), client.events(campaign_id))
             return view, detail.campaign.status in CAMPAIGN_TERMINAL
 
-        view, done = frame()
+        last_good, done = frame()
         if once:
-            console.print(view)
+            console.print(last_good)
             return
         try:
-            with Live(view, console=console, auto_refresh=False) as live:
+            with Live(last_good, console=console, auto_refresh=False) as live:
                 while not (until_done and done):
                     time.sleep(interval)  # a refresh period, not a timing assumption
+                    view: RenderableType
                     try:
-                        view, done = frame()
+                        last_good, done = frame()
+                        view = last_good
                     except TRANSIENT as exc:
                         # A restart of PostgreSQL or Redis must not end the watch:
                         # keep the last frame and say what is wrong until it is back.
-                        view = Group(view, Text(f"reconnecting: {str(exc).splitlines()[0]}",
-                                                style="red"))
+                        view = Group(last_good, Text(
+                            f"reconnecting: {str(exc).splitlines()[0]}", style="red"))
                     live.update(view, refresh=True)
         except KeyboardInterrupt:
             pass

@@ -252,3 +252,39 @@ def test_watch_on_a_live_run_shows_channels_in_use_and_the_event_tail(make_stack
     client.stop(campaign_id)
     wait_for(lambda: status_of(client, campaign_id) == "stopped", timeout_s=10,
              what="stopped")
+
+
+def test_file_and_setting_mistakes_are_one_line_errors(env, tmp_path, database_url,
+                                                       monkeypatch):
+    import yaml
+
+    audience = env.create_audience("a", ny_contacts([["answered"]]))
+    spec = campaign_spec(audience.id)
+    # A BOM from a Windows editor is not part of the spec.
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8-sig")
+    code, out, _ = run("campaign", "create", "-f", str(tmp_path / "spec.yaml"))
+    assert code == 0, out
+    # YAML 1.1 would read an unquoted 9:00 as the number 540; the error names the format.
+    (tmp_path / "nine.yaml").write_text(
+        yaml.safe_dump(spec).replace("start: 09:00", "start: 9:00"))
+    code, _, err = run("campaign", "create", "-f", str(tmp_path / "nine.yaml"))
+    assert code == 2 and "schedule.call_window.start: expected HH:MM" in one_line_error(err)
+
+    (tmp_path / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    code, _, err = run("campaign", "create", "-f", str(tmp_path / "latin1.yaml"))
+    assert code == 2 and "not UTF-8" in one_line_error(err)
+
+    (tmp_path / "dnc.csv").write_text("phone\n+12125550190\n", encoding="utf-8-sig")
+    code, out, _ = run("dnc", "add", "--file", str(tmp_path / "dnc.csv"))
+    assert code == 0 and "1 numbers added" in out, out
+
+    source = tmp_path / "contacts.csv"
+    source.write_text("phone\n+12125550101\nnonsense\n")
+    code, _, err = run("audience", "create", "x", "--csv", str(source),
+                       "--rejected-out", str(tmp_path / "missing" / "rejected.csv"))
+    assert code == 2 and "--rejected-out" in one_line_error(err)
+    assert [a.name for a in env.audiences()] == ["a"]  # checked before anything was written
+
+    monkeypatch.setenv("DIALER_TIME_SCALE", "fast")
+    code, _, err = run("campaign", "list")
+    assert code == 2 and "DIALER_TIME_SCALE" in one_line_error(err)
