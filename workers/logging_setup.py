@@ -23,9 +23,10 @@ from typing import Any
 
 from dialer.phones import mask
 
-# E.164: '+' and 8 to 15 digits, not glued to a longer run of digits or to a
-# mask already applied (masking twice would hide more than four digits).
-PHONE_PATTERN = re.compile(r"(?<![\w+])\+\d{8,15}(?![\d*])")
+# E.164: '+' and 7 to 15 digits (the shortest in service: Niue, Tokelau, +683 7012),
+# not glued to a longer run of digits or to a mask already applied (masking
+# twice would hide more than four digits).
+PHONE_PATTERN = re.compile(r"(?<![\w+])\+\d{7,15}(?![\d*])")
 
 # Attributes every LogRecord has; anything else on a record is an "extra" field.
 _RECORD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}

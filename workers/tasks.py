@@ -23,6 +23,7 @@ from dialer.service.sweep import sweep as sweep_once
 from dialer.service.tick import tick as tick_once
 from workers.app import app
 from workers.bootstrap import runtime
+from workers.requests import masked_repr
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,14 @@ class DialerTask(Task):
     max_retries = 20
     # Flower and the worker's logs show contact counts and masked numbers, whoever sent it.
     Request = "workers.requests:MaskedRequest"
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, *rest: Any,
+                    **options: Any) -> Any:
+        # A retry re-sends through here with reprs Celery rebuilds from the raw
+        # arguments, and its task-sent event would show every number in Flower.
+        options.setdefault("argsrepr", masked_repr(list(args or ())))
+        options.setdefault("kwargsrepr", masked_repr(dict(kwargs or {})))
+        return super().apply_async(args, kwargs, *rest, **options)
 
 
 @app.task(name="dialer.tick", base=DialerTask, max_retries=0)

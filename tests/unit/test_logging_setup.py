@@ -27,7 +27,8 @@ def record(msg: object, *args: object, level: int = logging.INFO, exc_info=None,
 @pytest.mark.parametrize(("text", "expected"), [
     ("calling +14155550123 now", "calling +1415555**** now"),
     ("+442071838750,+33142685300", "+44207183****,+3314268****"),
-    ("short +1234567 stays", "short +1234567 stays"),           # 7 digits: not a number
+    ("Niue +6837012 too", "Niue +683**** too"),                 # 7 digits: the shortest
+    ("short +123456 stays", "short +123456 stays"),             # 6 digits: not a number
     ("too long +1234567890123456", "too long +1234567890123456"),  # 16 digits
     ("already +1415555**** masked", "already +1415555**** masked"),
     ("id 5+14155550123", "id 5+14155550123"),                   # glued to a word
@@ -114,3 +115,19 @@ def test_task_reprs_count_contacts_and_mask_numbers() -> None:
     # Contacts passed positionally are counted too.
     assert masked_repr([{"name": "x"}, [{"phone": "+12125550100"}]]) == \
         "[{'name': 'x'}, <1 contacts>]"
+
+
+def test_tasks_we_send_or_retry_carry_masked_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers import tasks
+
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.app, "send_task",
+                        lambda name, args=None, kwargs=None, **options: sent.append(options))
+    kwargs = {"spec": {"name": "March"}, "contacts": [{"phone": "+12125550100"}]}
+    tasks.enqueue_campaign.apply_async(kwargs=kwargs)
+    # A retry re-sends through a signature built from the request.
+    tasks.enqueue_campaign.signature(kwargs=kwargs, countdown=1).apply_async()
+    assert len(sent) == 2
+    for options in sent:
+        assert "<1 contacts>" in str(options["kwargsrepr"])
+        assert "+12125550100" not in str(options["kwargsrepr"])
