@@ -2,9 +2,11 @@
 
 A scrape is four GROUP BY queries and three Redis reads whatever the number
 of campaigns, so Prometheus polling every few seconds costs PostgreSQL a
-constant handful of statements. Counts come from PostgreSQL (the truth) with
-the same filters as ``DialerClient.get(id)["metrics"]`` and the readiness
-checklist, so a dashboard never disagrees with ``dialer watch``.
+constant handful of statements; campaigns that ended more than a day ago are
+left out, so neither the queries nor the series grow with history. Counts
+come from PostgreSQL (the truth) with the same filters as
+``DialerClient.get(id)["metrics"]`` and the readiness checklist, so a
+dashboard never disagrees with ``dialer watch``.
 
 The tick duration histogram is the exception: ticks run in worker
 processes and the exporter in another, so each tick adds its observation to
@@ -17,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis
 from prometheus_client.core import (
@@ -37,6 +39,10 @@ from models.tables import Call, Campaign, Participant
 from workers import redis_keys
 
 log = logging.getLogger(__name__)
+
+# A campaign that completed, stopped or failed stays in the series this long
+# (simulated time), then drops out: Prometheus keeps what it scraped.
+ENDED_CAMPAIGNS_SHOWN = timedelta(hours=24)
 
 # Seconds. A healthy tick takes milliseconds to a few hundred; the upper buckets
 # exist to show a tick creeping toward DIALER_TICK_SECONDS (beat expires it then).
@@ -121,24 +127,33 @@ class Snapshot:
 def take_snapshot(rt: Runtime) -> Snapshot:
     now = rt.clock.now()
     with rt.sessions() as session:
+        # Live campaigns, and those that ended within a day (their final figures stay on
+        # dashboards for a while): a scrape's cost and series stay bounded as history grows.
         campaigns = [CampaignRow(*row) for row in session.execute(
             select(Campaign.id, Campaign.name, Campaign.status, Campaign.pause_reason,
                    Campaign.channels)
-            .where(Campaign.deleted_at.is_(None)).order_by(Campaign.created_at, Campaign.id))]
+            .where(Campaign.deleted_at.is_(None),
+                   Campaign.status.not_in(st.CAMPAIGN_TERMINAL)
+                   | (Campaign.updated_at >= now - ENDED_CAMPAIGNS_SHOWN))
+            .order_by(Campaign.created_at, Campaign.id))]
+        ids = [c.id for c in campaigns]
         # Finished calls only: a call in progress has no outcome yet.
         outcomes = {(cid, outcome): int(n) for cid, outcome, n in session.execute(
             select(Call.campaign_id, Call.outcome, func.count())
-            .where(Call.outcome.is_not(None)).group_by(Call.campaign_id, Call.outcome))}
-        # A channel is held exactly while a call is dialing or placed (as in reads.metrics).
+            .where(Call.campaign_id.in_(ids), Call.outcome.is_not(None))
+            .group_by(Call.campaign_id, Call.outcome))} if ids else {}
+        # A channel is held exactly while a call is dialing or placed (as in reads.metrics);
+        # counted over every campaign, since the organisation's total must be whole.
         in_use = {cid: int(n) for cid, n in session.execute(
             select(Call.campaign_id, func.count())
             .where(Call.status.in_(st.Call.HOLDING_CHANNEL)).group_by(Call.campaign_id))}
         # Same definition as the readiness checklist's "due now".
         due = {cid: int(n) for cid, n in session.execute(
             select(Participant.campaign_id, func.count())
-            .where(Participant.status.in_(st.Participant.DUE),
+            .where(Participant.campaign_id.in_(ids),
+                   Participant.status.in_(st.Participant.DUE),
                    Participant.next_attempt_at <= now)
-            .group_by(Participant.campaign_id))}
+            .group_by(Participant.campaign_id))} if ids else {}
     return Snapshot(
         at=now, campaigns=campaigns, outcomes=outcomes, in_use=in_use, due=due,
         org_channel_cap=rt.settings.org_channel_cap,
