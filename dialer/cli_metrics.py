@@ -53,8 +53,10 @@ def serve(port: int = typer.Option(9108, min=1, max=65535, help="TCP port for /m
             fail(f"cannot listen on {host}:{port}: {exc.strerror}")
     stop = threading.Event()
     # As PID 1 in a container, SIGTERM has no default action: without this
-    # handler ``docker stop`` would wait for its SIGKILL.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # handler ``docker stop`` would wait for its SIGKILL. It raises
+    # KeyboardInterrupt like Ctrl-C: setting the Event from a handler could
+    # deadlock on the lock the interrupted wait() holds.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     console.print(f"serving metrics on http://{host}:{port}/metrics", highlight=False)
     try:
         stop.wait()
