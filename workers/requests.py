@@ -33,8 +33,10 @@ class _Count:
 
 
 def _is_contact_list(value: Any) -> bool:
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(item, dict) and "phone" in item for item in value))
+    # Any contact in it is enough: a list mixing contacts with malformed items would
+    # otherwise show numbers the E.164 mask does not recognise, like "(415) 555-0123".
+    return (isinstance(value, list)
+            and any(isinstance(item, dict) and "phone" in item for item in value))
 
 
 def _summarize(value: Any) -> Any:

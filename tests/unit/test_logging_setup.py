@@ -115,6 +115,9 @@ def test_task_reprs_count_contacts_and_mask_numbers() -> None:
     # Contacts passed positionally are counted too.
     assert masked_repr([{"name": "x"}, [{"phone": "+12125550100"}]]) == \
         "[{'name': 'x'}, <1 contacts>]"
+    # One malformed item does not expose the others' numbers in national format.
+    assert masked_repr({"contacts": [{"phone": "(415) 555-0123"}, "junk"]}) == \
+        "{'contacts': <2 contacts>}"
 
 
 def test_tasks_we_send_or_retry_carry_masked_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
