@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,6 +15,7 @@ from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
 from dialer.service.csv_import import import_contacts as import_contacts  # the CSV path
+from dialer.spec import is_iana_zone
 from dialer.views import (
     AudienceView,
     PhoneNumberView,
@@ -86,11 +86,8 @@ def parse_contact(raw: Any, *, default_region: str | None) -> dict[str, Any]:
     if name is not None and not isinstance(name, str):
         raise ValueError("name: must be a string")
     timezone = raw.get("timezone") or None
-    if timezone is not None:
-        try:
-            ZoneInfo(str(timezone))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"timezone: unknown IANA timezone {timezone!r}") from None
+    if timezone is not None and not is_iana_zone(str(timezone)):
+        raise ValueError(f"timezone: unknown IANA timezone {timezone!r}")
     attributes = raw.get("attributes") or {}
     if not isinstance(attributes, dict):
         raise ValueError("attributes: must be an object")

@@ -23,16 +23,15 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dialer.errors import NotFound, ValidationError
 from dialer.phones import normalize_e164
+from dialer.spec import is_iana_zone
 from dialer.views import ImportReport, RejectedRow
 from models.tables import Audience, Contact
 
@@ -156,7 +155,7 @@ def _valid_chunks(
             rejected.append(RejectedRow(row=row_number, error=f"phone: {exc}"))
             continue
         timezone = (row[zone_at].strip() or None) if zone_at is not None else None
-        if timezone is not None and not _known_zone(timezone):
+        if timezone is not None and not is_iana_zone(timezone):
             rejected.append(RejectedRow(
                 row=row_number, error=f"timezone: unknown IANA timezone {timezone!r}"))
             continue
@@ -168,15 +167,6 @@ def _valid_chunks(
             chunk = []
     if chunk:
         yield chunk
-
-
-@lru_cache(maxsize=1024)
-def _known_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 class _ChunkLoader:

@@ -77,3 +77,23 @@ def test_a_file_that_breaks_midway_leaves_no_contact_behind(client, tmp_path, da
         client.import_contacts(audience.id, path)
     assert contacts_of(database_url, audience.id) == []
     assert client.create_audience("after", []).count == 0  # the connection is fine again
+
+
+def rejected_of(report) -> list[tuple[int, str]]:
+    return [(r.row, r.error) for r in report.rejected]
+
+
+def test_a_zone_name_that_is_a_folder_or_too_long_rejects_its_row_only(
+        client, tmp_path, database_url):
+    audience = client.create_audience("zones")
+    path = tmp_path / "zones.csv"
+    # "US" and "Etc" are folders of the zone database, not zones: opening them as a zone
+    # file raised IsADirectoryError, and a name over 255 characters OSError.
+    path.write_text("phone,timezone\n+14155550124,US\n+14155550125,Etc\n"
+                    f"+14155550126,{'x' * 300}\n+14155550127,US/Pacific\n")
+    report = client.import_contacts(audience.id, path)
+    assert report.imported == 1
+    assert [(row, error.split(" '")[0]) for row, error in rejected_of(report)] == [
+        (2, "timezone: unknown IANA timezone"), (3, "timezone: unknown IANA timezone"),
+        (4, "timezone: unknown IANA timezone")]
+    assert contacts_of(database_url, audience.id) == [("+14155550127", None)]

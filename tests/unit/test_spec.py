@@ -45,6 +45,10 @@ def test_minimal_spec_takes_contract_defaults():
     ({"schedule": {"call_window": {"start": "9am", "end": "18:00"}}},
      "schedule.call_window.start"),
     ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"timezone": "US"}, "timezone"),  # folders of the zone database, not zones
+    ({"timezone": "America"}, "timezone"),
+    ({"timezone": "Etc"}, "timezone"),
+    ({"timezone": "x" * 300}, "timezone"),  # longer than a file name may be
     ({"schedule": {"allowed_days": []}}, "schedule.allowed_days"),
     ({"schedule": {"allowed_days": ["funday"]}}, "schedule.allowed_days[0]"),
     ({"schedule": {"start_date": "2026-03-05", "end_date": "2026-03-04"}}, "schedule"),
