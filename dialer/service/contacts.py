@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
+from dialer.service.csv_import import CONTAINS_NUL, NAME_MAX_CHARS
 from dialer.service.csv_import import import_contacts as import_contacts  # the CSV path
 from dialer.spec import is_iana_zone
 from dialer.views import (
@@ -85,12 +86,22 @@ def parse_contact(raw: Any, *, default_region: str | None) -> dict[str, Any]:
     name = raw.get("name")
     if name is not None and not isinstance(name, str):
         raise ValueError("name: must be a string")
+    # What the columns cannot hold would otherwise fail the whole insert in PostgreSQL.
+    if name is not None and len(name) > NAME_MAX_CHARS:
+        raise ValueError(f"name: at most {NAME_MAX_CHARS} characters")
+    if name is not None and "\x00" in name:
+        raise ValueError(f"name: {CONTAINS_NUL}")
     timezone = raw.get("timezone") or None
-    if timezone is not None and not is_iana_zone(str(timezone)):
-        raise ValueError(f"timezone: unknown IANA timezone {timezone!r}")
+    if timezone is not None:
+        if "\x00" in str(timezone):
+            raise ValueError(f"timezone: {CONTAINS_NUL}")
+        if not is_iana_zone(str(timezone)):
+            raise ValueError(f"timezone: unknown IANA timezone {timezone!r}")
     attributes = raw.get("attributes") or {}
     if not isinstance(attributes, dict):
         raise ValueError("attributes: must be an object")
+    if _has_nul(attributes):
+        raise ValueError(f"attributes: {CONTAINS_NUL}")
     secondary = raw.get("secondary_phones") or []
     if not isinstance(secondary, list):
         raise ValueError("secondary_phones: must be a list")
@@ -100,6 +111,17 @@ def parse_contact(raw: Any, *, default_region: str | None) -> dict[str, Any]:
         raise ValueError(f"secondary_phones: {exc}") from None
     return {"phone": phone, "name": name, "timezone": timezone, "attributes": attributes,
             "secondary_phones": secondary_e164}
+
+
+def _has_nul(value: Any) -> bool:
+    """A NUL anywhere in a JSON value's strings or keys: jsonb refuses ``\\u0000``."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def create_audience(

@@ -38,6 +38,9 @@ from models.tables import Audience, Contact
 CHUNK_ROWS = 20_000
 GIL_SWITCH_S = 0.0005
 DUPLICATE = "duplicate phone in this audience"
+# Checked before the load: PostgreSQL would refuse the row and with it the whole import.
+NAME_MAX_CHARS: int = Contact.__table__.c.name.type.length
+CONTAINS_NUL = "contains a NUL character"  # stored in neither text nor jsonb
 Row = tuple[int, str, str | None, str | None, str]
 
 _CREATE_STAGING = """
@@ -92,6 +95,8 @@ def import_contacts(
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = [h.strip() for h in next(reader, [])]
+        if any("\x00" in key for key in header):  # attribute keys: jsonb refuses them
+            raise ValidationError([("csv_path", f"line 1: a column name {CONTAINS_NUL}")])
         if "phone" not in header:
             raise ValidationError([("phone", "the CSV header has no 'phone' column")])
         driver = session.connection().connection.driver_connection
@@ -136,6 +141,8 @@ def _valid_chunks(
     extra = [(i, key) for key, i in last.items() if key not in ("phone", "name", "timezone")]
     dumps = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
     chunk: list[Row] = []
+    # The columns a row is stored from, for a NUL that PostgreSQL would refuse.
+    kept = sorted((i, key) for key, i in last.items())
     for offset, row in enumerate(reader):
         row_number = offset + 2
         if on_progress is not None and offset % 5000 == 0:
@@ -145,6 +152,12 @@ def _valid_chunks(
             continue
         if len(row) < width:
             row = row + [""] * (width - len(row))
+        # One C-level scan of the row; the columns are looked at only on a hit.
+        if "\x00" in "".join(row):
+            column = next((key for i, key in kept if "\x00" in row[i]), None)
+            if column is not None:
+                rejected.append(RejectedRow(row=row_number, error=f"{column}: {CONTAINS_NUL}"))
+                continue
         phone = row[phone_at].strip()
         if not phone:
             rejected.append(RejectedRow(row=row_number, error="phone: required"))
@@ -160,6 +173,10 @@ def _valid_chunks(
                 row=row_number, error=f"timezone: unknown IANA timezone {timezone!r}"))
             continue
         name = (row[name_at].strip() or None) if name_at is not None else None
+        if name is not None and len(name) > NAME_MAX_CHARS:
+            rejected.append(RejectedRow(
+                row=row_number, error=f"name: at most {NAME_MAX_CHARS} characters"))
+            continue
         attributes = {key: value for i, key in extra if (value := row[i].strip())}
         chunk.append((row_number, phone, name, timezone, dumps(attributes)))
         if len(chunk) >= CHUNK_ROWS:

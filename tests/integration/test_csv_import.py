@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dialer.client import DialerClient
+from dialer.errors import ValidationError
 from dialer.service import csv_import
 from tests.support.scenario import MONDAY_9AM_NY
 
@@ -66,13 +67,23 @@ def test_chunks_keep_the_first_row_of_each_phone_and_report_the_others(
     assert sys.getswitchinterval() == switch_interval_s
 
 
-def test_a_file_that_breaks_midway_leaves_no_contact_behind(client, tmp_path, database_url):
+def test_a_file_that_breaks_midway_leaves_no_contact_behind(
+        client, tmp_path, database_url, monkeypatch):
     audience = client.create_audience("breaks")
     path = tmp_path / "contacts.csv"
-    # Two chunks are in the audience when PostgreSQL refuses the third (a name too long
-    # for its column): the error comes back from the loading thread, and all rolls back.
     path.write_text("phone,name\n" + "".join(f"+1212555{i:04d},n\n" for i in range(7))
-                    + "+12125550999," + "x" * 300 + "\n")
+                    + "+12125550999,z\n")
+    # Two chunks are in the audience when PostgreSQL refuses the third (a name too long
+    # for its column, slipped past validation): the error comes back from the loading
+    # thread, and all rolls back.
+    valid_chunks = csv_import._valid_chunks
+
+    def one_name_too_long(*args, **kwargs):
+        for chunk in valid_chunks(*args, **kwargs):
+            yield [(n, phone, "x" * 300 if name == "z" else name, zone, attrs)
+                   for n, phone, name, zone, attrs in chunk]
+
+    monkeypatch.setattr(csv_import, "_valid_chunks", one_name_too_long)
     with pytest.raises(psycopg.errors.StringDataRightTruncation):
         client.import_contacts(audience.id, path)
     assert contacts_of(database_url, audience.id) == []
@@ -97,3 +108,39 @@ def test_a_zone_name_that_is_a_folder_or_too_long_rejects_its_row_only(
         (2, "timezone: unknown IANA timezone"), (3, "timezone: unknown IANA timezone"),
         (4, "timezone: unknown IANA timezone")]
     assert contacts_of(database_url, audience.id) == [("+14155550127", None)]
+
+
+def test_cells_postgresql_cannot_store_reject_their_row_only(client, tmp_path, database_url):
+    audience = client.create_audience("cells")
+    path = tmp_path / "cells.csv"
+    path.write_text("phone,name,timezone,plan\n"
+                    f"+14155550124,{'n' * 201}\n"
+                    f"+14155550125,{'n' * 200}\n"
+                    "+14155550126,a\x00b\n"
+                    "+14155550127,,,gold\x00\n"
+                    "+14155550128,,America/New_York\x00\n"
+                    "+14155550129,ok,,silver\n", encoding="utf-8")
+    report = client.import_contacts(audience.id, path)
+    assert rejected_of(report) == [
+        (2, "name: at most 200 characters"), (4, "name: contains a NUL character"),
+        (5, "plan: contains a NUL character"), (6, "timezone: contains a NUL character")]
+    assert report.imported == 2
+    assert contacts_of(database_url, audience.id) == [
+        ("+14155550125", "n" * 200), ("+14155550129", "ok")]
+
+
+def test_a_nul_in_a_column_that_is_not_kept_does_not_reject_the_row(client, tmp_path):
+    audience = client.create_audience("unnamed")
+    path = tmp_path / "unnamed.csv"
+    path.write_text("phone,\n+14155550124,a\x00b\n")
+    assert client.import_contacts(audience.id, path).imported == 1
+
+
+def test_a_nul_in_a_column_name_refuses_the_file(client, tmp_path, database_url):
+    audience = client.create_audience("header")
+    path = tmp_path / "header.csv"
+    path.write_text("phone,pl\x00an\n+14155550124,gold\n")
+    with pytest.raises(ValidationError) as info:
+        client.import_contacts(audience.id, path)
+    assert info.value.errors == [("csv_path", "line 1: a column name contains a NUL character")]
+    assert contacts_of(database_url, audience.id) == []
