@@ -92,9 +92,19 @@ def import_contacts(
     rejected: list[RejectedRow] = []
     last_old_id = session.scalar(select(func.max(Contact.id))
                                  .where(Contact.audience_id == audience_id))
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    try:
+        # utf-8-sig: spreadsheet programs start "CSV UTF-8" with a BOM, which would
+        # otherwise stick to the first column's name and hide the phone column.
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ValidationError([("csv_path", f"cannot open {csv_path}: {reason}")]) from None
+    with handle:
         reader = csv.reader(handle)
-        header = [h.strip() for h in next(reader, [])]
+        try:
+            header = [h.strip() for h in next(reader, [])]
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise _unreadable(path, reader.line_num, exc) from None
         if any("\x00" in key for key in header):  # attribute keys: jsonb refuses them
             raise ValidationError([("csv_path", f"line 1: a column name {CONTAINS_NUL}")])
         if "phone" not in header:
@@ -112,6 +122,10 @@ def import_contacts(
             for chunk in _valid_chunks(reader, header, rejected, default_region, on_progress):
                 loader.put(chunk)
                 staged += len(chunk)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            # Raised by the reader, not by a row: the caller's transaction is rolled
+            # back, chunks already loaded with it.
+            raise _unreadable(path, reader.line_num, exc) from None
         finally:
             try:
                 held_before = loader.finish()
@@ -184,6 +198,28 @@ def _valid_chunks(
             chunk = []
     if chunk:
         yield chunk
+
+
+def _unreadable(path: Path, line: int, exc: UnicodeDecodeError | csv.Error) -> ValidationError:
+    """The file itself cannot be read as CSV: the import stops at the line it reached."""
+    if isinstance(exc, UnicodeDecodeError):
+        # The decoder works a block ahead of the reader, so its line is found again.
+        line = _first_undecodable_line(path) or line + 1
+        reason = "not UTF-8 text (save the file as CSV UTF-8)"
+    else:
+        reason = str(exc)
+    return ValidationError([("csv_path", f"line {line}: {reason}")])
+
+
+def _first_undecodable_line(path: Path) -> int | None:
+    # Line by line is exact: b"\n" never occurs inside a UTF-8 multi-byte sequence.
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 class _ChunkLoader:

@@ -3,8 +3,10 @@ against contacts the audience held before; nothing of a failed import is left be
 
 from __future__ import annotations
 
+import csv
 import sys
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -144,3 +146,65 @@ def test_a_nul_in_a_column_name_refuses_the_file(client, tmp_path, database_url)
         client.import_contacts(audience.id, path)
     assert info.value.errors == [("csv_path", "line 1: a column name contains a NUL character")]
     assert contacts_of(database_url, audience.id) == []
+
+
+def assert_unreadable(info, line: int) -> None:
+    assert info.value.fields == ["csv_path"]
+    assert info.value.errors[0][1].startswith(f"line {line}: ")
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_its_line_and_leaves_nothing(
+        client, tmp_path, database_url):
+    audience = client.create_audience("latin1")
+    path = tmp_path / "latin1.csv"
+    # Far enough in that several chunks are loaded before the decoder reaches it.
+    good = "".join(f"+1212555{i:04d},n\n" for i in range(600))
+    path.write_bytes(("phone,name\n" + good).encode() + "+12125559999,José\n".encode("latin-1"))
+    with pytest.raises(ValidationError) as info:
+        client.import_contacts(audience.id, path)
+    assert_unreadable(info, 602)
+    assert "UTF-8" in str(info.value)
+    assert contacts_of(database_url, audience.id) == []
+
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text("phone,name\n+12125550101,a\n", encoding="utf-16")
+    with pytest.raises(ValidationError) as info:
+        client.import_contacts(audience.id, utf16)
+    assert_unreadable(info, 1)
+    # Created with its import in one transaction: no empty audience is left either.
+    with pytest.raises(ValidationError):
+        client.create_audience_from_csv("never", path)
+    assert "never" not in [a.name for a in client.audiences()]
+
+
+def test_a_cell_over_the_csv_field_limit_is_refused_at_its_line(client, tmp_path, database_url):
+    audience = client.create_audience("huge")
+    path = tmp_path / "huge.csv"
+    path.write_text("phone,name\n+12125550101,a\n+12125550102,a\n+12125550103,a\n"
+                    "+12125550104,a\n+12125550105," + "x" * (csv.field_size_limit() + 1) + "\n")
+    with pytest.raises(ValidationError) as info:
+        client.import_contacts(audience.id, path)
+    assert_unreadable(info, 6)
+    assert contacts_of(database_url, audience.id) == []
+
+
+def test_a_file_that_cannot_be_opened_names_csv_path(client, tmp_path, monkeypatch):
+    audience = client.create_audience("closed")
+    with pytest.raises(ValidationError) as info:
+        client.import_contacts(audience.id, tmp_path / "missing.csv")
+    assert info.value.fields == ["csv_path"]
+    with pytest.raises(ValidationError) as info:
+        client.import_contacts(audience.id, tmp_path)  # a folder
+    assert info.value.fields == ["csv_path"]
+
+    path = tmp_path / "locked.csv"
+    path.write_text("phone\n+12125550101\n")
+
+    def denied(*args, **kwargs):  # the tests run as root, where chmod 000 denies nothing
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Path, "open", denied)
+    with pytest.raises(ValidationError) as info:
+        client.import_contacts(audience.id, path)
+    assert info.value.fields == ["csv_path"]
+    assert "Permission denied" in str(info.value)
