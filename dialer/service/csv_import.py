@@ -23,6 +23,7 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,26 +112,19 @@ def import_contacts(
             raise ValidationError([("phone", "the CSV header has no 'phone' column")])
         driver = session.connection().connection.driver_connection
         driver.execute(_CREATE_STAGING)
-        # The loader wakes up after every round trip and needs the GIL to go on;
-        # by default it waits up to 5 ms for the validating thread to yield it,
-        # which made loading twice as slow. For this call only.
-        switch_interval_s = sys.getswitchinterval()
-        sys.setswitchinterval(GIL_SWITCH_S)
-        loader = _ChunkLoader(driver, audience_id=audience_id, last_old_id=last_old_id)
         staged = 0
-        try:
-            for chunk in _valid_chunks(reader, header, rejected, default_region, on_progress):
-                loader.put(chunk)
-                staged += len(chunk)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            # Raised by the reader, not by a row: the caller's transaction is rolled
-            # back, chunks already loaded with it.
-            raise _unreadable(path, reader.line_num, exc) from None
-        finally:
+        with _switch_interval.lowered():
+            loader = _ChunkLoader(driver, audience_id=audience_id, last_old_id=last_old_id)
             try:
-                held_before = loader.finish()
+                for chunk in _valid_chunks(reader, header, rejected, default_region, on_progress):
+                    loader.put(chunk)
+                    staged += len(chunk)
+            except (UnicodeDecodeError, csv.Error) as exc:
+                # Raised by the reader, not by a row: the caller's transaction is rolled
+                # back, chunks already loaded with it.
+                raise _unreadable(path, reader.line_num, exc) from None
             finally:
-                sys.setswitchinterval(switch_interval_s)
+                held_before = loader.finish()
     duplicates = held_before | set(session.scalars(text(_REPEATED)))
     rejected.extend(RejectedRow(row=row_number, error=DUPLICATE) for row_number in duplicates)
     rejected.sort(key=lambda r: r.row)
@@ -220,6 +214,42 @@ def _first_undecodable_line(path: Path) -> int | None:
             except UnicodeDecodeError:
                 return number
     return None
+
+
+class _SwitchInterval:
+    """The GIL switch interval lowered while any import runs, restored by the last.
+
+    The interval is process-wide: imports on two threads that each saved and
+    restored it could leave it lowered for good (the second saves the first's
+    lowered value and puts it back last).
+
+    The loader wakes up after every round trip and needs the GIL to go on; by
+    default it waits up to 5 ms for the validating thread to yield it, which
+    made loading twice as slow.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = 0.0
+
+    @contextmanager
+    def lowered(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._saved = sys.getswitchinterval()
+                sys.setswitchinterval(GIL_SWITCH_S)
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    sys.setswitchinterval(self._saved)
+
+
+_switch_interval = _SwitchInterval()
 
 
 class _ChunkLoader:

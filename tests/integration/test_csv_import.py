@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -208,3 +209,55 @@ def test_a_file_that_cannot_be_opened_names_csv_path(client, tmp_path, monkeypat
         client.import_contacts(audience.id, path)
     assert info.value.fields == ["csv_path"]
     assert "Permission denied" in str(info.value)
+
+
+def test_overlapping_imports_restore_the_switch_interval(client, tmp_path):
+    # The interval is process-wide: with each import saving and restoring it on its
+    # own, the one that started second and ended last put back the lowered value.
+    before = sys.getswitchinterval()
+    first_in, second_in, first_done = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def run(name: str, on_progress) -> None:
+        path = tmp_path / f"{name}.csv"
+        path.write_text("phone\n+12125550101\n")
+        try:
+            client.import_contacts(client.create_audience(name).id, path,
+                                   on_progress=on_progress)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def first_waits(_offset: int) -> None:
+        first_in.set()
+        assert second_in.wait(10)
+
+    def second_waits(_offset: int) -> None:
+        second_in.set()
+        assert first_done.wait(10)
+
+    first = threading.Thread(target=run, args=("first", first_waits))
+    first.start()
+    assert first_in.wait(10)
+    second = threading.Thread(target=run, args=("second", second_waits))
+    second.start()
+    first.join(10)
+    first_done.set()
+    second.join(10)
+    assert errors == []
+    assert sys.getswitchinterval() == before
+
+
+def test_the_switch_interval_is_restored_when_the_loader_cannot_start(
+        client, tmp_path, monkeypatch):
+    before = sys.getswitchinterval()
+
+    class NoThread:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(csv_import, "_ChunkLoader", NoThread)
+    path = tmp_path / "contacts.csv"
+    path.write_text("phone\n+12125550101\n")
+    with pytest.raises(RuntimeError):
+        client.import_contacts(client.create_audience("nothread").id, path)
+    assert sys.getswitchinterval() == before
