@@ -156,6 +156,8 @@ def _valid_chunks(
         if on_progress is not None and offset % 5000 == 0:
             on_progress(offset)
         if len(row) > width:
+            if _blank(row):
+                continue
             rejected.append(RejectedRow(row=row_number, error="more cells than columns"))
             continue
         if len(row) < width:
@@ -168,6 +170,8 @@ def _valid_chunks(
                 continue
         phone = row[phone_at].strip()
         if not phone:
+            if _blank(row):
+                continue
             rejected.append(RejectedRow(row=row_number, error="phone: required"))
             continue
         try:
@@ -192,6 +196,11 @@ def _valid_chunks(
             chunk = []
     if chunk:
         yield chunk
+
+
+def _blank(row: list[str]) -> bool:
+    """A blank line (a trailing one, most often), or only separators: no contact at all."""
+    return not "".join(row).strip()
 
 
 def _unreadable(path: Path, line: int, exc: UnicodeDecodeError | csv.Error) -> ValidationError:

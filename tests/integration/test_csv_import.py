@@ -211,6 +211,26 @@ def test_a_file_that_cannot_be_opened_names_csv_path(client, tmp_path, monkeypat
     assert "Permission denied" in str(info.value)
 
 
+def test_blank_lines_are_skipped_not_rejected(client, tmp_path, database_url):
+    audience = client.create_audience("blank")
+    path = tmp_path / "blank.csv"
+    path.write_bytes(b"phone,name\r\n+12125550101,a\r\n\r\n,\r\n , \r\n,,,\r\n"
+                     b"+12125550102,b\r\n\r\n\r\n")
+    report = client.import_contacts(audience.id, path)
+    assert (report.imported, report.rejected) == (2, [])
+    assert contacts_of(database_url, audience.id) == [("+12125550101", "a"),
+                                                      ("+12125550102", "b")]
+
+
+def test_a_utf8_bom_does_not_hide_the_phone_column(client, tmp_path, database_url):
+    audience = client.create_audience("bom")
+    path = tmp_path / "bom.csv"  # as spreadsheet programs write "CSV UTF-8"
+    path.write_bytes("phone,name\r\n+12125550101,Zoë\r\n".encode("utf-8-sig"))
+    report = client.import_contacts(audience.id, path)
+    assert (report.imported, report.rejected) == (1, [])
+    assert contacts_of(database_url, audience.id) == [("+12125550101", "Zoë")]
+
+
 def test_overlapping_imports_restore_the_switch_interval(client, tmp_path):
     # The interval is process-wide: with each import saving and restoring it on its
     # own, the one that started second and ended last put back the lowered value.
