@@ -51,7 +51,7 @@ def _valid_zone(name: str | None) -> bool:
         return False
     try:
         _zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "US", "Etc" are folders
         return False
     return True
 
