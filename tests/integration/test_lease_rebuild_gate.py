@@ -9,33 +9,20 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
 from dialer.client import DialerClient
 from dialer.service.dial import dial
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.tick import tick
-from tests.support.in_process import in_process_runtime
+from tests.support.in_process import OPEN_WINDOW, in_process_runtime, waiting_on_locks
 from tests.support.scenario import campaign_spec, ny_contacts
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.integration
 
-OPEN_WINDOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-
-
-def rebuild_waiting_on_the_gate(database_url: str) -> bool:
-    engine = sa.create_engine(database_url)
-    with engine.connect() as conn:
-        waiting = conn.scalar(sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
-    engine.dispose()
-    return bool(waiting)
 
 
 def test_rebuild_during_a_dial_counts_that_dials_channel(clean_state, database_url, redis_url):
@@ -71,7 +58,7 @@ def test_rebuild_during_a_dial_counts_that_dials_channel(clean_state, database_u
         ensure_leases_ready(sweeping, sweeping.clock.now())))
     sweeper.start()
     # Either the rebuild finished (the gate is missing) or it waits for the dial.
-    wait_for(lambda: rebuilt or rebuild_waiting_on_the_gate(database_url), timeout_s=10,
+    wait_for(lambda: rebuilt or waiting_on_locks(database_url, "advisory"), timeout_s=10,
              what="the rebuild finished or waiting on the gate")
     go.set()
     dialer_thread.join(30)

@@ -9,34 +9,20 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
 from dialer.client import DialerClient
 from dialer.service import results
 from dialer.service.dial import dial
 from dialer.service.tick import tick
-from tests.support.in_process import in_process_runtime
+from tests.support.in_process import OPEN_WINDOW, in_process_runtime, waiting_on_locks
 from tests.support.scenario import campaign_spec, ny_contacts
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.integration
 
-OPEN_WINDOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-
-
-def someone_waits_on_a_row_lock(database_url: str) -> bool:
-    engine = sa.create_engine(database_url)
-    with engine.connect() as conn:
-        waiting = conn.scalar(sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype IN ('tuple', 'transactionid') "
-            "AND NOT granted"))
-    engine.dispose()
-    return bool(waiting)
 
 
 def test_a_stop_during_a_no_answer_result_cancels_the_retry(clean_state, database_url,
@@ -70,8 +56,8 @@ def test_a_stop_during_a_no_answer_result_cancels_the_retry(clean_state, databas
     stop_thread = threading.Thread(target=lambda: stopped.append(client.stop(campaign_id).status))
     stop_thread.start()
     # Either the stop finished (nothing orders it after the result) or it waits for it.
-    wait_for(lambda: stopped or someone_waits_on_a_row_lock(database_url), timeout_s=10,
-             what="the stop finished or waiting on the result")
+    wait_for(lambda: stopped or waiting_on_locks(database_url, "tuple", "transactionid"),
+             timeout_s=10, what="the stop finished or waiting on the result")
     go.set()
     result_thread.join(30)
     stop_thread.join(30)

@@ -7,7 +7,11 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 from dialer.service.runtime import Runtime, build_runtime
 from dialer.settings import load_settings
@@ -32,3 +36,18 @@ def in_process_runtime(database_url: str, redis_url: str, origin: str) -> Runtim
                              time_origin=origin, tick_seconds=1.0)
     return build_runtime(settings, dispatcher=Collector(),
                          provider_factory=SimulatedProvider.from_runtime, pool_size=2)
+
+
+# Monday 2 March 2026, 10:00 in New York: inside the test campaigns' window.
+OPEN_WINDOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def waiting_on_locks(database_url: str, *locktypes: str) -> bool:
+    """Whether some session waits for a lock of these types (``pg_locks.locktype``)."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        waiting = conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = ANY(:types) AND NOT granted"),
+            {"types": list(locktypes)})
+    engine.dispose()
+    return bool(waiting)
