@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import holidays
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
-from dialer.spec import WEEKDAYS, Schedule
+from dialer.spec import WEEKDAYS, Schedule, is_iana_zone
 
 BUSINESS_HOURS = (time(8, 0), time(21, 0))  # TCPA guard, callee local time, [08:00, 21:00)
 
@@ -47,13 +47,7 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _valid_zone(name: str | None) -> bool:
-    if not name:
-        return False
-    try:
-        _zone(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "US", "Etc" are folders
-        return False
-    return True
+    return name is not None and name != "" and is_iana_zone(name)
 
 
 @lru_cache(maxsize=65536)
