@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
 # Create .venv and install the project (with test extras) into it; idempotent.
+# Quiet: pip's log goes to .venv/install.log; the terminal gets one summary
+# line, or the log's tail when the install fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)
+stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  log=.venv/install.log
+  started=$(date +%s)
+  printf '[install] installing the dialer and its test tools into .venv ...\n' >&2
+  if ! { .venv/bin/python -m pip install --disable-pip-version-check -q --upgrade pip \
+         && .venv/bin/python -m pip install --disable-pip-version-check -q -e ".[test]"; } \
+         >"$log" 2>&1; then
+    printf '[install] failed; the last lines of %s:\n' "$log" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  count=$(.venv/bin/python -m pip list --disable-pip-version-check --format=freeze 2>/dev/null | wc -l)
+  printf '[install] done in %ss: %s packages in .venv (pip log: %s)\n' \
+    "$(( $(date +%s) - started ))" "$count" "$log" >&2
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
