@@ -146,7 +146,8 @@ def screen(message: Any, headers: dict[str, Any], body: Any, decoded: bool
             errors += envelope_errors(task_id, [], {}, body_bytes=size, limits=limits)
         else:
             args, kwargs, _ = unpacked
-            errors = envelope_errors(task_id, args, kwargs, body_bytes=size, limits=limits)
+            errors = envelope_errors(task_id, args, kwargs, body_bytes=size, limits=limits,
+                                     task=headers.get("task"))
     errors += _header_errors(headers)
     if not errors:
         return None

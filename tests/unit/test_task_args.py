@@ -227,3 +227,22 @@ def test_the_vocabularies_match_the_services() -> None:
 
     assert set(CallResultArgs.model_fields["outcome"].annotation.__args__) == set(st.Outcome.ALL)
     assert set(COMMAND_ARGS) == set(COMMANDS)
+
+
+def test_the_envelope_refuses_too_many_contacts_before_the_pool_sees_them() -> None:
+    contacts = [{"phone": "+12125550100"}] * (LIMITS.max_contacts + 1)
+    for args, kwargs in (([], {"spec": {}, "contacts": contacts}), ([{}, contacts], {})):
+        errors = envelope_errors(CALL_ID, args, kwargs, body_bytes=10, limits=LIMITS,
+                                 task="dialer.enqueue_campaign")
+        assert [field for field, _ in errors] == ["contacts"]
+    assert envelope_errors(CALL_ID, [], {"contacts": contacts}, body_bytes=10, limits=LIMITS,
+                           task="dialer.call_result") == []
+
+
+@pytest.mark.parametrize("depth", [0, 1, 5, 30, 31, 32, 33, 100])
+def test_nesting_is_measured_exactly(depth: int) -> None:
+    from dialer.task_args import nesting_exceeds
+
+    # nested(d) has d + 1 levels of lists.
+    assert nesting_exceeds(nested(depth), 31) is (depth + 1 > 32)
+    assert nesting_exceeds({"a": 1, "b": [nested(depth)]}, 33) is (depth + 3 > 34)
