@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     sim_talk_s: tuple[float, float] = (20.0, 180.0)
     sim_ring_s: tuple[float, float] = (3.0, 20.0)
 
+    # Issue #11 part A (malformed remote requests): payload limits, refused above them
+    # with a field error and recorded (docs/remote-control.md, "Limits").
+    remote_max_contacts: int = Field(default=100_000, ge=1)
+    remote_max_message_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
+
     @field_validator("time_origin")
     @classmethod
     def _origin_parses(cls, value: str | None) -> str | None:

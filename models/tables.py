@@ -82,6 +82,9 @@ class Campaign(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     # Unique in PostgreSQL so that concurrent enqueue_campaign calls create one campaign.
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The Celery task id of the dialer.enqueue_campaign that created it: a
+    # redelivered request without external_id finds this campaign (0002).
+    request_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     channels: Mapped[int] = mapped_column(Integer)
     breaker_open: Mapped[bool] = mapped_column(Boolean, default=False)
     caller_id_cursor: Mapped[int] = mapped_column(Integer, default=0)
@@ -213,3 +216,21 @@ class RejectedRequest(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     errors: Mapped[list[Any]]
     payload: Mapped[dict[str, Any]]
+    # The task id: a redelivered bad request is recorded once (0002).
+    request_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+
+class AppliedCommand(Base):
+    """A dialer.campaign_command already carried out, by task id (0002).
+
+    Inserted in the transaction of the command itself, so a redelivered command
+    (same task id) is refused: a resume replayed after the operator paused the
+    campaign again cannot restart it.
+    """
+
+    __tablename__ = "applied_commands"
+
+    command_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(36))
+    command: Mapped[str] = mapped_column(String(40))
+    applied_at: Mapped[datetime]

@@ -18,7 +18,7 @@ TEST_DATABASE_URL = os.environ.get(
 TEST_REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL_STACK", "redis://127.0.0.1:6379/13")
 
 TABLES = ("rejected_requests", "skips", "events", "executions", "calls", "participants",
-          "campaigns", "contacts", "audiences", "dnc", "phone_numbers")
+          "campaigns", "contacts", "audiences", "dnc", "phone_numbers", "applied_commands")
 
 
 @pytest.fixture(scope="session")

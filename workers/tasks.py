@@ -15,15 +15,17 @@ import redis
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
+from dialer.errors import ValidationError
 from dialer.service import remote
 from dialer.service.dial import dial as dial_call
 from dialer.service.metrics_export import observe_tick
 from dialer.service.results import record_result
 from dialer.service.sweep import sweep as sweep_once
 from dialer.service.tick import tick as tick_once
+from dialer.task_args import parse_task_args
 from workers.app import app
 from workers.bootstrap import runtime
-from workers.requests import masked_repr
+from workers.requests import REFUSED, masked_repr
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,23 @@ class DialerTask(Task):
     max_retries = 20
     # Flower and the worker's logs show contact counts and masked numbers, whoever sent it.
     Request = "workers.requests:MaskedRequest"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Every task, ours or sent by anyone on the broker, is checked here, in
+        # the pool, before its function runs: a message the main process set
+        # aside (workers.requests) or arguments that fail dialer.task_args are
+        # recorded in rejected_requests and acknowledged, never retried. A
+        # misspelt keyword is a field error here, not a TypeError traceback.
+        refusal = getattr(self.request, REFUSED, None)
+        if refusal:
+            return remote.refuse_message(runtime(), self.name, refusal)
+        try:
+            parsed = parse_task_args(self.name, args, kwargs,
+                                     limits=remote.limits(runtime()))
+        except ValidationError as exc:
+            return remote.refuse_arguments(runtime(), self.name, self.request.id, exc,
+                                           args, kwargs)
+        return super().__call__(**parsed.call_kwargs())
 
     def apply_async(self, args: Any = None, kwargs: Any = None, *rest: Any,
                     **options: Any) -> Any:
@@ -74,12 +93,16 @@ def call_result(call_id: str, outcome: str, duration_s: float = 0.0,
                          goal_achieved=goal_achieved, detail=detail)
 
 
-@app.task(name="dialer.campaign_command", base=DialerTask)
-def campaign_command(campaign_id: str, command: str, **args: Any) -> dict[str, Any]:
-    return remote.campaign_command(runtime(), campaign_id, command, args)
+# The task id makes a redelivered command or enqueue a no-op (issue #11, item 6).
+@app.task(name="dialer.campaign_command", base=DialerTask, bind=True)
+def campaign_command(self: Task, campaign_id: str, command: str, **args: Any) -> dict[str, Any]:
+    return remote.campaign_command(runtime(), campaign_id, command, args,
+                                   command_id=self.request.id)
 
 
-@app.task(name="dialer.enqueue_campaign", base=DialerTask)
-def enqueue_campaign(spec: dict[str, Any], contacts: list[dict[str, Any]] | None = None,
+@app.task(name="dialer.enqueue_campaign", base=DialerTask, bind=True)
+def enqueue_campaign(self: Task, spec: dict[str, Any],
+                     contacts: list[dict[str, Any]] | None = None,
                      start: bool = False) -> dict[str, Any]:
-    return remote.enqueue_campaign(runtime(), spec, contacts=contacts, start=start)
+    return remote.enqueue_campaign(runtime(), spec, contacts=contacts, start=start,
+                                   request_id=self.request.id)

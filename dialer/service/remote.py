@@ -1,7 +1,10 @@
 """Remote control through Celery (CONTRACT §8): never raise into a retry loop.
 
 Bad requests are logged with their field errors and kept in
-``rejected_requests`` so that a person can list them.
+``rejected_requests`` so that a person can list them, once per task id.
+Every task may be delivered more than once: ``enqueue_campaign`` is
+idempotent on ``spec.external_id`` or else on its task id, and a
+``campaign_command`` is carried out at most once per task id.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dialer.errors import DialerError, NotFound, ValidationError
 from dialer.service import campaigns as c
 from dialer.service import contacts as contact_service
-from dialer.service.commands import run_command
+from dialer.service.commands import AlreadyApplied, run_command
 from dialer.service.runtime import Runtime
+from dialer.task_args import RemoteLimits, payload_summary, summarize
 from dialer.views import AudienceView
 from models.db import transaction
 from models.tables import Campaign, RejectedRequest
@@ -26,26 +31,59 @@ from models.tables import Campaign, RejectedRequest
 log = logging.getLogger(__name__)
 
 
-def campaign_command(rt: Runtime, campaign_id: str, command: str,
-                     args: dict[str, Any]) -> dict[str, Any]:
+def limits(rt: Runtime) -> RemoteLimits:
+    return RemoteLimits(max_contacts=rt.settings.remote_max_contacts,
+                        max_message_bytes=rt.settings.remote_max_message_bytes)
+
+
+def refuse_arguments(rt: Runtime, task: str, request_id: str | None, exc: ValidationError,
+                     args: Any, kwargs: Any) -> dict[str, Any]:
+    """Arguments that failed ``dialer.task_args``: recorded, nothing applied."""
+    spec = kwargs.get("spec") if isinstance(kwargs, dict) else None
+    external_id = spec.get("external_id") if isinstance(spec, dict) else None
+    _reject(rt, task, external_id if isinstance(external_id, str) else None, _errors(exc),
+            payload_summary(args, kwargs), request_id=request_id)
+    return {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
+
+
+def refuse_message(rt: Runtime, task: str, refusal: dict[str, Any]) -> dict[str, Any]:
+    """A message the worker set aside before unpacking it (``workers.requests``)."""
+    errors = [[str(field), str(message)] for field, message in refusal["errors"]]
+    _reject(rt, task, None, errors,
+            {key: refusal[key] for key in ("argsrepr", "kwargsrepr", "bytes")},
+            request_id=refusal["request_id"])
+    return {"ok": False, "error": "ValidationError",
+            "detail": "; ".join(f"{f}: {m}" for f, m in errors)}
+
+
+def campaign_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any],
+                     *, command_id: str | None = None) -> dict[str, Any]:
     try:
-        campaign = run_command(rt, campaign_id, command, args, source="api")
+        campaign = run_command(rt, campaign_id, command, args, source="api",
+                               command_id=command_id)
+    except AlreadyApplied as exc:
+        # A redelivery, not bad input: nothing to record, nothing applied.
+        log.warning("dialer.campaign_command %s (%s of campaign %s): %s", command_id, command,
+                    campaign_id, exc)
+        return {"ok": False, "error": "AlreadyApplied", "detail": str(exc),
+                "campaign_id": campaign_id}
     except DialerError as exc:
         _reject(rt, "dialer.campaign_command", None, _errors(exc),
-                {"campaign_id": campaign_id, "command": command, "args": args})
+                {"campaign_id": campaign_id, "command": command, "args": args},
+                request_id=command_id)
         return {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
     return {"ok": True, "campaign_id": campaign_id,
             "status": campaign.status if campaign else None}
 
 
 def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] | None,
-                     start: bool) -> dict[str, Any]:
+                     start: bool, request_id: str | None = None) -> dict[str, Any]:
+    """Create (and start) a campaign once per ``spec.external_id``, else per ``request_id``."""
     now = rt.clock.now()
     external_id = spec.get("external_id") if isinstance(spec, dict) else None
-    if external_id:
-        existing = _by_external_id(rt, external_id)
-        if existing is not None:
-            return {"ok": True, "campaign_id": existing, "created": False}
+    existing = _existing(rt, external_id, request_id)
+    if existing is not None:
+        return {"ok": True, "campaign_id": existing, "created": False}
     audience = None
     try:
         with transaction(rt.sessions) as session:
@@ -54,6 +92,7 @@ def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] |
                 audience = _inline_audience(rt, session, body, contacts, now)
                 body["audience_id"] = audience.id
             campaign = c.create_campaign(session, body, now=now, source="api")
+            campaign.request_id = request_id
             if start:
                 session.flush()
                 c.start(session, campaign.id, now=now, source="api")
@@ -61,16 +100,19 @@ def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] |
             if audience is not None and audience.rejected:
                 # The campaign goes ahead with the valid contacts; the others
                 # are reported where a person lists rejected requests.
-                session.add(_rejected_contacts_record(rt, external_id, campaign_id, audience))
+                record = _rejected_contacts_record(rt, external_id, campaign_id, audience)
+                record.request_id = request_id
+                session.add(record)
     except IntegrityError:
-        # A concurrent request with the same external_id won the unique key.
-        existing = _by_external_id(rt, external_id) if external_id else None
+        # A concurrent delivery with the same external_id or task id won the unique key.
+        existing = _existing(rt, external_id, request_id)
         if existing is None:
             raise
         return {"ok": True, "campaign_id": existing, "created": False}
     except (ValidationError, NotFound) as exc:
         _reject(rt, "dialer.enqueue_campaign", external_id, _errors(exc),
-                {"spec": spec, "contacts": len(contacts or []), "start": start})
+                {"spec": summarize(spec), "contacts": len(contacts or []),
+                 "start": start}, request_id=request_id)
         return {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
     result: dict[str, Any] = {"ok": True, "campaign_id": campaign_id, "created": True}
     if audience is not None:
@@ -109,9 +151,17 @@ def _rejected_contacts_record(rt: Runtime, external_id: str | None, campaign_id:
                                 "contacts_rejected": len(rejected)})
 
 
-def _by_external_id(rt: Runtime, external_id: str) -> str | None:
+def _existing(rt: Runtime, external_id: Any, request_id: str | None) -> str | None:
+    # external_id, when given, is the sender's own key; otherwise the task id,
+    # which a redelivery of the same message carries again.
+    if external_id:
+        key = Campaign.external_id == external_id
+    elif request_id:
+        key = Campaign.request_id == request_id
+    else:
+        return None
     with rt.sessions() as session:
-        return session.scalar(select(Campaign.id).where(Campaign.external_id == external_id))
+        return session.scalar(select(Campaign.id).where(key))
 
 
 def _errors(exc: Exception) -> list[list[str]]:
@@ -121,11 +171,17 @@ def _errors(exc: Exception) -> list[list[str]]:
 
 
 def _reject(rt: Runtime, task: str, external_id: str | None, errors: list[list[str]],
-            payload: dict[str, Any]) -> None:
-    log.warning("rejected %s: %s", task, "; ".join(f"{f}: {m}" for f, m in errors))
+            payload: dict[str, Any], *, request_id: str | None = None) -> None:
+    log.warning("rejected %s %s: %s", task, request_id or "", "; ".join(
+        f"{f}: {m}" for f, m in errors))
+    if external_id is not None and len(external_id) > 200:
+        external_id = None  # the spec's own bound; the errors say so
     with transaction(rt.sessions) as session:
-        session.add(RejectedRequest(at=rt.clock.now(), task=task, external_id=external_id,
-                                    errors=errors, payload=_jsonable(payload)))
+        # Once per task id: a redelivered bad request is not a second one.
+        session.execute(pg_insert(RejectedRequest).values(
+            at=rt.clock.now(), task=task, external_id=external_id, errors=errors,
+            payload=_jsonable(payload), request_id=request_id,
+        ).on_conflict_do_nothing(index_elements=["request_id"]))
 
 
 def _jsonable(value: Any) -> Any:
