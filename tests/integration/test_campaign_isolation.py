@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from dialer.client import DialerClient
 from dialer.service.dial import dial
-from dialer.service.isolation import FAILURES_BEFORE_FAILED
+from dialer.service.isolation import FAILURES_BEFORE_FAILED, describe
 from dialer.service.runtime import Runtime
 from dialer.service.sweep import sweep
 from dialer.service.tick import tick
@@ -178,3 +178,25 @@ def test_the_sweep_goes_on_past_a_campaign_whose_spec_no_longer_parses(setup):
         sweep(rt)
     assert client.get(poisoned).campaign.status == "failed"
     assert client.get(healthy).campaign.status in ("running", "completed")
+
+
+def test_an_infrastructure_error_ends_the_pass_and_counts_against_no_campaign(setup,
+                                                                              monkeypatch):
+    client = setup["client"]
+    campaign_id = new_campaign(client, "innocent", start=0)
+    rt = setup["runtime"]()
+    from dialer.service import tick as tick_module
+
+    def connection_lost(*args: Any, **kwargs: Any) -> Any:
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(tick_module, "dispatch_campaign", connection_lost)
+    with pytest.raises(sa.exc.OperationalError):
+        tick(rt)
+    assert actions(client, campaign_id, "dispatch_error") == []
+
+
+def test_the_recorded_reason_masks_what_could_be_a_phone_number():
+    reason = describe(ValueError("no route to +1 (212) 555-0123 or 12125550199\nsecond line"))
+    assert reason.startswith("ValueError: no route to ")
+    assert not any(ch.isdigit() for ch in reason) and "second line" not in reason
