@@ -4,7 +4,7 @@ picks contacts and again right before ``place_call`` (DESIGN §6)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dialer.calendar import CallingRules
 from dialer.statuses import Participant
@@ -32,6 +32,11 @@ class ContactFacts:
     on_dnc: bool = False
     recently_completed: bool = False
     cap_reached_until: datetime | None = None  # frequency caps across campaigns
+
+
+def recently_completed_since(now: datetime, hours: float | None) -> datetime | None:
+    """Where ``skip_recently_completed_hours`` looks back to; None when it is off."""
+    return now - timedelta(hours=hours) if hours else None
 
 
 def check_contact(

@@ -25,6 +25,32 @@ Recurrence = Literal["daily", "weekly", "monthly"]
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
+# Upper bounds beyond CONTRACT §4 (docs/spec.md lists every one). They keep every
+# instant the rules compute (now plus a cooldown, a gap, a date's next opening) far
+# inside what a datetime holds, and refuse values no production campaign means.
+HOURS_IN_A_YEAR = 8_784  # a leap year: cooldowns and look-backs
+SECONDS_IN_A_DAY = 86_400  # spacing between two calls
+MAX_CHANNELS = 10_000
+MAX_CALLS_PER_MINUTE = 6_000  # 100 calls per second
+MAX_DAILY_LIMIT = 1_000_000
+MAX_PRIORITY = 1_000
+MAX_BREAKER_CALLS = 10_000
+MAX_LIST_ITEMS = 1_000  # holidays, caller IDs
+# Dates a campaign may name (holidays, start/end dates, scheduled_at): a year's
+# horizon of calendar search from any of them stays inside datetime's range.
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _finite(**bounds: Any) -> Any:
+    """A float field that refuses inf and NaN (also as the JSON strings "Infinity", "NaN")."""
+    return Field(allow_inf_nan=False, **bounds)
+
+
+def _check_date(value: date) -> date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(f"must be between {FIRST_DATE} and {LAST_DATE}")
+    return value
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,12 +104,24 @@ class CallWindow(_Strict):
 class Schedule(_Strict):
     call_window: CallWindow = Field(default_factory=CallWindow)
     allowed_days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
-    holidays: list[date] = Field(default_factory=list)
+    holidays: list[date] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     holiday_country: str | None = None
     start_date: date | None = None
     end_date: date | None = None
     contact_local_time: bool = True
     recurrence: Recurrence | None = None
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def _supported_date(cls, value: date | None) -> date | None:
+        return None if value is None else _check_date(value)
+
+    @field_validator("holidays")
+    @classmethod
+    def _supported_holidays(cls, value: list[date]) -> list[date]:
+        for day in value:
+            _check_date(day)
+        return value
 
     @field_validator("allowed_days")
     @classmethod
@@ -124,10 +162,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 class Pacing(_Strict):
     preset: PresetName | None = None
-    channels: int = Field(default=1, ge=0)
-    calls_per_minute: int | None = Field(default=None, ge=1)
-    spacing_seconds: float = Field(default=0, ge=0)
-    daily_limit: int | None = Field(default=None, ge=1)
+    channels: int = Field(default=1, ge=0, le=MAX_CHANNELS)
+    calls_per_minute: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_MINUTE)
+    spacing_seconds: float = _finite(default=0, ge=0, le=SECONDS_IN_A_DAY)
+    daily_limit: int | None = Field(default=None, ge=1, le=MAX_DAILY_LIMIT)
 
     @model_validator(mode="before")
     @classmethod
@@ -146,9 +184,9 @@ class CallHandling(_Strict):
 
 class RetryPolicySpec(_Strict):
     max_retries: int = Field(default=3, ge=0, le=10)
-    retry_delay_minutes: float = Field(default=15, ge=1, le=1440)
-    cooldown_hours: float = Field(default=0, ge=0)
-    not_picked_cooldown_hours: float = Field(default=0, ge=0)
+    retry_delay_minutes: float = _finite(default=15, ge=1, le=1440)
+    cooldown_hours: float = _finite(default=0, ge=0, le=HOURS_IN_A_YEAR)
+    not_picked_cooldown_hours: float = _finite(default=0, ge=0, le=HOURS_IN_A_YEAR)
     retry_on_voicemail: bool = False
     goal_based: bool = False
 
@@ -159,9 +197,9 @@ class RetryPolicySpec(_Strict):
 
 class CircuitBreakerSpec(_Strict):
     enabled: bool = True
-    failure_rate: float = Field(default=0.5, gt=0, le=1)
-    min_calls: int = Field(default=20, ge=1)
-    window: int = Field(default=50, ge=1)
+    failure_rate: float = _finite(default=0.5, gt=0, le=1)
+    min_calls: int = Field(default=20, ge=1, le=MAX_BREAKER_CALLS)
+    window: int = Field(default=50, ge=1, le=MAX_BREAKER_CALLS)
 
     @model_validator(mode="after")
     def _min_within_window(self) -> CircuitBreakerSpec:
@@ -174,18 +212,19 @@ class Safety(_Strict):
     respect_dnc: bool = True
     business_hours_guard: bool = False
     circuit_breaker: CircuitBreakerSpec = Field(default_factory=CircuitBreakerSpec)
-    skip_recently_completed_hours: float | None = Field(default=None, ge=0)
+    skip_recently_completed_hours: float | None = _finite(default=None, ge=0,
+                                                          le=HOURS_IN_A_YEAR)
 
 
 class CampaignSpec(_Strict):
     name: str = Field(min_length=1, max_length=40)
     description: str | None = None
-    agent_id: str | None = None
+    agent_id: str | None = Field(default=None, max_length=200)  # the column's width
     audience_id: str | None = None
-    phone_number_ids: list[str] = Field(default_factory=list)
+    phone_number_ids: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     scheduled_at: datetime | None = None
     timezone: str = "UTC"
-    priority: int = 0
+    priority: int = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     external_id: str | None = Field(default=None, max_length=200)
     schedule: Schedule = Field(default_factory=Schedule)
     pacing: Pacing = Field(default_factory=Pacing)
@@ -210,6 +249,9 @@ class CampaignSpec(_Strict):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("scheduled_at needs a UTC offset")
+        if value is not None:
+            # On its own wall clock: turning 9999-12-31T23:00-14:00 into UTC would overflow.
+            _check_date(value.date())
         return value
 
     @property

@@ -92,6 +92,8 @@ class Campaign(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
+    # Consecutive failed dispatches (tick, refill, sweep); see service/isolation.py.
+    dispatch_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Participant(Base):

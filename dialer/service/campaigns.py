@@ -187,6 +187,38 @@ def trip_breaker(session: Session, campaign_id: str, *, now: datetime, detail: s
     return True
 
 
+def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
+         detail: str) -> bool:
+    """Give up a campaign that cannot be dispatched (service/isolation.py); False when
+    it is already terminal or deleted.
+
+    Like a stop: queued calls are withdrawn and open contacts canceled. Calls in
+    progress are closed as failed (a late result is ignored); their channel leases
+    are not released but run out at the call's own deadline, so no cap is exceeded
+    while such a call may still ring.
+    """
+    campaign = session.scalar(select(Campaign).where(
+        Campaign.id == campaign_id, Campaign.deleted_at.is_(None)).with_for_update())
+    if campaign is None or campaign.status not in lifecycle.allowed_from("fail"):
+        return False
+    _transition(campaign, "fail", now)
+    campaign.pause_reason = reason
+    _close_execution(session, campaign, now, st.FAILED)
+    session.execute(delete(Call).where(Call.campaign_id == campaign.id,
+                                       Call.status == st.Call.QUEUED))
+    session.execute(update(Call).where(
+        Call.campaign_id == campaign.id, Call.status.in_(st.Call.HOLDING_CHANNEL))
+        .values(status=st.Call.ENDED, outcome=st.Outcome.FAILED, ended_at=now,
+                detail="campaign failed"))
+    canceled = session.execute(
+        update(Participant).where(Participant.campaign_id == campaign.id,
+                                  Participant.status.in_(P.OPEN))
+        .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)).rowcount
+    record_event(session, campaign.id, at=now, action="failed",
+                 detail=f"{detail}; {canceled} open contacts canceled")
+    return True
+
+
 def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bool:
     """Complete a running campaign with no open participant left."""
     still_open = session.scalar(select(func.count()).select_from(

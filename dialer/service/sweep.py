@@ -18,6 +18,7 @@ from sqlalchemy import select
 from dialer import statuses as st
 from dialer.service import campaigns as campaign_service
 from dialer.service.dial import put_back
+from dialer.service.isolation import isolated
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.results import record_result
 from dialer.service.runtime import Runtime
@@ -46,13 +47,16 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
     report.leases_rebuilt = ensure_leases_ready(rt, now)
     stale = timedelta(seconds=STALE_REAL_S * rt.clock.time_scale)
     with rt.sessions() as session:
-        overdue = session.scalars(select(Call.id).where(
+        overdue = session.execute(select(Call.id, Call.campaign_id).where(
             Call.status.in_(st.Call.HOLDING_CHANNEL), Call.placed_at.is_not(None),
             Call.deadline_at < now).limit(batch)).all()
-    for call_id in overdue:
-        if record_result(rt, call_id, outcome=st.Outcome.FAILED,
-                         detail="no result before the call's deadline") == "recorded":
-            report.timed_out += 1
+    for call_id, campaign_id in overdue:
+        # A campaign whose result cannot be recorded (its spec no longer parses) is
+        # recorded as failing; the other campaigns' calls are still closed.
+        with isolated(rt, campaign_id, step="sweep", now=now):
+            if record_result(rt, call_id, outcome=st.Outcome.FAILED,
+                             detail="no result before the call's deadline") == "recorded":
+                report.timed_out += 1
     with transaction(rt.sessions) as session:
         # Claimed but never marked placed: the worker died between claim and place.
         orphans = session.scalars(select(Call).where(
@@ -79,7 +83,8 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
     with rt.sessions() as session:
         running = session.scalars(select(Campaign.id).where(Campaign.status == st.RUNNING)).all()
     for campaign_id in running:
-        with transaction(rt.sessions) as session:
+        with isolated(rt, campaign_id, step="sweep", now=now), \
+                transaction(rt.sessions) as session:
             campaign_service.complete_if_done(session, campaign_id, now=now)
     if report.timed_out or report.reclaimed or report.resent or report.results_redelivered:
         log.info("sweep: %s", report)

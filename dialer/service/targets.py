@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from dialer.calendar import contact_zones, guard_zones
-from dialer.eligibility import ContactFacts
+from dialer.eligibility import ContactFacts, recently_completed_since
 from dialer.spec import CampaignSpec
 from models.tables import DncEntry
 
@@ -83,9 +83,9 @@ def facts_for(
     phones = [phone for phone, _ in contacts]
     on_dnc = dnc_members(session, phones) if spec.safety.respect_dnc else set()
     recent: set[str] = set()
-    hours = spec.safety.skip_recently_completed_hours
-    if hours:
-        recent = recently_completed(session, phones, since=now - timedelta(hours=hours))
+    since = recently_completed_since(now, spec.safety.skip_recently_completed_hours)
+    if since is not None:
+        recent = recently_completed(session, phones, since=since)
     capped = cap_reached_until(session, phones, now=now, caps=caps) if caps else {}
     out: dict[str, ContactFacts] = {}
     for phone, tz in contacts:
@@ -102,9 +102,8 @@ def one_contact_facts(
 ) -> ContactFacts:
     """``facts_for`` one contact whose DNC membership the caller read in its own statement;
     the optional checks cost a query only when the campaign or organisation turns them on."""
-    hours = spec.safety.skip_recently_completed_hours
-    recent = bool(hours) and phone in recently_completed(
-        session, [phone], since=now - timedelta(hours=hours or 0))
+    since = recently_completed_since(now, spec.safety.skip_recently_completed_hours)
+    recent = since is not None and phone in recently_completed(session, [phone], since=since)
     capped = cap_reached_until(session, [phone], now=now, caps=caps).get(phone)
     zones, guard = zones_for(spec, phone, timezone)
     return ContactFacts(zones=zones, guard_zones=guard, on_dnc=on_dnc and spec.safety.respect_dnc,

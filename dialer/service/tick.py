@@ -24,6 +24,7 @@ from dialer.eligibility import check_contact
 from dialer.pacing import Usage, dispatch_budget, next_free_slot_after, plan_slots
 from dialer.service import campaigns as campaign_service
 from dialer.service.events import record_event, record_skip
+from dialer.service.isolation import isolated, reset_failures
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
@@ -62,15 +63,21 @@ def tick(rt: Runtime) -> TickReport:
             select(Campaign.id).where(Campaign.status == st.RUNNING, Campaign.deleted_at.is_(None))
             .order_by(Campaign.priority.desc(), Campaign.created_at)).all()
     for campaign_id in running:
-        queued = dispatch_campaign(rt, campaign_id, now)
-        for call in queued:
-            rt.dispatcher.send_dial(call.call_id, countdown_s=call.countdown_s)
-        if queued:
-            report.queued[campaign_id] = len(queued)
-        with transaction(rt.sessions) as session:
-            if campaign_service.complete_if_done(session, campaign_id, now=now):
-                report.completed.append(campaign_id)
+        # One campaign that cannot be dispatched is recorded and skipped, never the tick.
+        with isolated(rt, campaign_id, step="tick", now=now):
+            _tick_campaign(rt, campaign_id, now, report)
     return report
+
+
+def _tick_campaign(rt: Runtime, campaign_id: str, now: datetime, report: TickReport) -> None:
+    queued = dispatch_campaign(rt, campaign_id, now)
+    for call in queued:
+        rt.dispatcher.send_dial(call.call_id, countdown_s=call.countdown_s)
+    if queued:
+        report.queued[campaign_id] = len(queued)
+    with transaction(rt.sessions) as session:
+        if campaign_service.complete_if_done(session, campaign_id, now=now):
+            report.completed.append(campaign_id)
 
 
 def plan_horizon_s(rt: Runtime) -> float:
@@ -90,9 +97,13 @@ def refill(rt: Runtime, campaign_id: str, now: datetime) -> int:
     for the lock: whoever holds it (a tick, another refill) may have counted
     the channels before this one came free. Returns how many were queued.
     """
-    queued = dispatch_campaign(rt, campaign_id, now, wait_for_lock=True)
-    for call in queued:
-        rt.dispatcher.send_dial(call.call_id, countdown_s=call.countdown_s)
+    queued: list[QueuedCall] = []
+    # The result that freed the channel is committed: a campaign that cannot be
+    # dispatched is recorded here and must not fail (and retry) that result's task.
+    with isolated(rt, campaign_id, step="refill", now=now):
+        queued = dispatch_campaign(rt, campaign_id, now, wait_for_lock=True)
+        for call in queued:
+            rt.dispatcher.send_dial(call.call_id, countdown_s=call.countdown_s)
     return len(queued)
 
 
@@ -116,6 +127,9 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
         campaign, digest, execution_number = locked
         # The parsed spec comes from the per-process cache; channels are the column's.
         cached = cached_spec(session, campaign_id, digest).spec
+        # Rolled back with the rest if anything below raises: only a dispatch that
+        # goes through ends a run of failures.
+        reset_failures(campaign)
         spec = cached.model_copy(update={"pacing": cached.pacing.model_copy(
             update={"channels": campaign.channels})})
         budget = dispatch_budget(pacing=spec.pacing, usage=read_usage(session, campaign, spec, now),
