@@ -4,15 +4,15 @@ Counted in PostgreSQL so that every worker sees the same count and a restart
 does not forget it; a campaign reaching the limit moves to ``failed``
 (dialer/service/isolation.py).
 
-Revision ID: 0002_dispatch_failures
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0002_dispatch_failures'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
