@@ -19,7 +19,7 @@ from dialer import statuses as st
 from dialer.service import campaigns as campaign_service
 from dialer.service.dial import put_back
 from dialer.service.leasing import ensure_leases_ready
-from dialer.service.results import record_result
+from dialer.service.results import DEADLINE_DETAIL, record_result
 from dialer.service.runtime import Runtime
 from models.db import transaction
 from models.tables import Call, Campaign
@@ -51,7 +51,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
             Call.deadline_at < now).limit(batch)).all()
     for call_id in overdue:
         if record_result(rt, call_id, outcome=st.Outcome.FAILED,
-                         detail="no result before the call's deadline") == "recorded":
+                         detail=DEADLINE_DETAIL) == "recorded":
             report.timed_out += 1
     with transaction(rt.sessions) as session:
         # Claimed but never marked placed: the worker died between claim and place.

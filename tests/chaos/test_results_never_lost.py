@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from collections import Counter
 from typing import Any
 
@@ -107,7 +106,8 @@ def test_result_survives_the_pool_process_running_it_being_killed(make_stack, da
                          {"id": victim["call_id"]})
             task_id = webhook.send(victim)
             pid = wait_for(lambda: _pool_pid_running(webhook.app, task_id),
-                           timeout_s=20, interval_s=0.2, what="the result running in a pool process")
+                           timeout_s=20, interval_s=0.2,
+                           what="the result running in a pool process")
             wait_for(lambda: _waiting_on_locks(engine) >= 1, timeout_s=10,
                      what="the result waiting on the call's row")
             os.kill(pid, signal.SIGKILL)
