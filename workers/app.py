@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import celeryd_after_setup
 from kombu import Queue
 
 from dialer.broker_layout import shares_redis_db
@@ -89,9 +89,9 @@ def warn_if_broker_shares_coordination_db(settings: Settings) -> bool:
     return True
 
 
-@worker_init.connect
+@celeryd_after_setup.connect
 def _check_layout(**_: object) -> None:
-    # The worker's main process, once, before it consumes anything.
+    # The worker's main process, once, after logging is set up and before it consumes.
     warn_if_broker_shares_coordination_db(load_settings())
 
 
