@@ -216,7 +216,8 @@ def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: dateti
     if in_flight:
         note += ("; attempt " + ", ".join(str(c.attempt) for c in in_flight)
                  + " already placed, cannot be undone")
-    if not others_open and row.campaign_status == st.RUNNING:
+    # With a call of its own still in flight, that call's result completes the campaign.
+    if not others_open and not in_flight and row.campaign_status == st.RUNNING:
         campaign_service.complete_if_done(session, row.campaign_id, now=now)
     return note
 
