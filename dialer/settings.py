@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     remote_max_contacts: int = Field(default=100_000, ge=1)
     remote_max_message_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024)
 
+    # Issue 11, item 2 (results that must not be lost); see ARCHITECTURE.md.
+    # Redis broker: a message reserved by a worker that died comes back after
+    # this many real seconds (kombu's visibility timeout), checked every
+    # ``broker_restore_interval_s``. Longer countdowns are delivered again
+    # meanwhile, harmlessly (every task is idempotent).
+    broker_visibility_timeout_s: float = Field(default=45.0, gt=0)
+    broker_restore_interval_s: float = Field(default=5.0, gt=0)
+    # dialer.call_result retries for as long as PostgreSQL or Redis is away,
+    # waiting at most this long (whole seconds) between two tries.
+    result_retry_backoff_max_s: int = Field(default=30, ge=1)
+
     @field_validator("time_origin")
     @classmethod
     def _origin_parses(cls, value: str | None) -> str | None:

@@ -6,9 +6,13 @@ every task starts with a conditional claim in PostgreSQL.
 
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
+from celery.signals import celeryd_after_setup
 from kombu import Queue
 
+from dialer.broker_layout import shares_redis_db
 from dialer.settings import Settings, load_settings
 from workers.logging_setup import connect_celery_signals
 
@@ -49,9 +53,9 @@ def create_app(settings: Settings | None = None) -> Celery:
                      Queue(DEFAULT_QUEUE)],
         task_default_queue=CONTROL_QUEUE,
         task_routes=TASK_ROUTES,
-        # Countdowns here are seconds to minutes; an hour of visibility keeps
-        # Redis from redelivering them (and duplicates are harmless anyway).
-        broker_transport_options={"visibility_timeout": 3600},
+        # Redis only: how soon a message reserved by a worker that died comes
+        # back (ARCHITECTURE.md, "Results that must not be lost").
+        broker_transport_options=_redis_transport_options(settings),
         worker_hijack_root_logger=True,
         worker_send_task_events=True,
         task_send_sent_event=True,
@@ -60,6 +64,35 @@ def create_app(settings: Settings | None = None) -> Celery:
         beat_schedule=_beat_schedule(settings),
     )
     return celery_app
+
+
+def _redis_transport_options(settings: Settings) -> dict[str, float]:
+    """Visibility timeout, and a restore scan every ``broker_restore_interval_s``.
+
+    kombu scans for expired reservations only every interval x throttle
+    (10 s x 10 by default): a throttle of 1 makes the interval the period.
+    """
+    return {"visibility_timeout": settings.broker_visibility_timeout_s,
+            "unacked_restore_interval": settings.broker_restore_interval_s,
+            "unacked_restore_throttle": 1}
+
+
+def warn_if_broker_shares_coordination_db(settings: Settings) -> bool:
+    """One WARNING when broker and coordination share one Redis db (allowed, not advised)."""
+    if not shares_redis_db(str(settings.broker_url), settings.redis_url):
+        return False
+    logging.getLogger("workers.app").warning(
+        "the Celery broker and the coordination data (DIALER_REDIS_URL) share one Redis "
+        "database: a flush of either loses the other's keys, queued results included. "
+        "Set DIALER_BROKER_URL to another database or instance (docs/deployment.md, "
+        "\"Broker and coordination: two Redis databases\")")
+    return True
+
+
+@celeryd_after_setup.connect
+def _check_layout(**_: object) -> None:
+    # The worker's main process, once, after logging is set up and before it consumes.
+    warn_if_broker_shares_coordination_db(load_settings())
 
 
 def _beat_schedule(settings: Settings) -> dict:

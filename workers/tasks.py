@@ -22,6 +22,7 @@ from dialer.service.metrics_export import observe_tick
 from dialer.service.results import record_result
 from dialer.service.sweep import sweep as sweep_once
 from dialer.service.tick import tick as tick_once
+from dialer.settings import load_settings
 from dialer.task_args import parse_task_args
 from workers.app import app
 from workers.bootstrap import runtime
@@ -86,7 +87,13 @@ def dial(call_id: str) -> str:
     return dial_call(runtime(), str(call_id))
 
 
-@app.task(name="dialer.call_result", base=DialerTask)
+# A result is retried for as long as PostgreSQL or Redis is away (no budget
+# to run out of), backing off to at most ``result_retry_backoff_max_s``; and
+# put back on its queue when the pool process running it dies, instead of
+# being acknowledged with it (ARCHITECTURE.md, "Results that must not be lost").
+@app.task(name="dialer.call_result", base=DialerTask, max_retries=None,
+          retry_backoff_max=load_settings().result_retry_backoff_max_s,
+          reject_on_worker_lost=True)
 def call_result(call_id: str, outcome: str, duration_s: float = 0.0,
                 goal_achieved: bool | None = None, detail: str | None = None) -> str:
     return record_result(runtime(), str(call_id), outcome=outcome, duration_s=duration_s,

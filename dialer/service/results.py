@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from dialer.breaker import counts_as_failure, should_trip
 from dialer.retry import decide_after_outcome
 from dialer.service import campaigns as campaign_service
 from dialer.service.connections import joined_session
-from dialer.service.events import record_skip
+from dialer.service.events import record_event, record_skip
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, CachedSpec, cached_spec
 from dialer.service.targets import zones_for
@@ -48,7 +48,7 @@ _END_CALL = text(f"""
         WHERE id = :call_id AND status IN ('dialing', 'placed') AND placed_at IS NOT NULL
         RETURNING participant_id, campaign_id, attempt)
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
-        {SPEC_DIGEST_SQL} AS spec_digest, p.attempts, p.phone,
+        {SPEC_DIGEST_SQL} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,
         (SELECT ct.timezone FROM contacts ct WHERE ct.id = p.contact_id) AS timezone,
         c.channels, (SELECT count(*) FROM calls q WHERE q.campaign_id = e.campaign_id
                      AND q.status IN ('queued', 'dialing', 'placed')) AS in_flight_before,
@@ -74,11 +74,54 @@ _SET_PARTICIPANT = text("""
 """)
 
 
+# The detail the sweep writes on a call closed at its deadline: the mark of a
+# ``failed`` that was our guess, not the provider's word (see reconcile_late_result).
+DEADLINE_DETAIL = "no result before the call's deadline"
+
+_RECONCILE_CALL = text(f"""
+    WITH fixed AS (
+        UPDATE calls SET outcome = :outcome, duration_s = :duration_s,
+            goal_achieved = :goal_achieved, detail = :detail
+        WHERE id = :call_id AND status = 'ended' AND outcome = 'failed'
+          AND detail = :timed_out
+        RETURNING participant_id, campaign_id, attempt, cycle)
+    SELECT f.participant_id, f.campaign_id, f.attempt, f.cycle, c.status AS campaign_status,
+        {SPEC_DIGEST_SQL} AS spec_digest, p.cycle AS participant_cycle
+    FROM fixed f JOIN campaigns c ON c.id = f.campaign_id
+        JOIN participants p ON p.id = f.participant_id
+    FOR KEY SHARE OF c
+""")
+
+# A retry queued but not claimed by a dial yet (one being claimed is skipped:
+# it is about to be placed, and counts as placed).
+_CANCEL_QUEUED = text("""
+    DELETE FROM calls WHERE id IN (
+        SELECT id FROM calls WHERE participant_id = :participant_id AND status = 'queued'
+            AND placed_at IS NULL FOR UPDATE SKIP LOCKED)
+    RETURNING attempt
+""")
+
+_IN_FLIGHT = text("""
+    SELECT attempt FROM calls WHERE participant_id = :participant_id
+        AND status IN ('queued', 'dialing', 'placed') ORDER BY attempt
+""")
+
+_COMPLETE_PARTICIPANT = text("""
+    WITH done AS (
+        UPDATE participants SET status = 'completed', next_attempt_at = NULL,
+            last_outcome = :outcome, attempts = attempts - :uncounted, updated_at = :now
+        WHERE id = :id RETURNING campaign_id)
+    SELECT EXISTS (
+        SELECT 1 FROM participants o JOIN done d ON o.campaign_id = d.campaign_id
+        WHERE o.id <> :id AND o.status IN ('pending', 'queued', 'dialing', 'retry_scheduled'))
+""")
+
+
 def record_result(
     rt: Runtime, call_id: str, *, outcome: str, duration_s: float = 0.0,
     goal_achieved: bool | None = None, detail: str | None = None,
 ) -> str:
-    """Returns ``recorded`` or ``ignored``."""
+    """Returns ``recorded``, ``reconciled`` (late, see reconcile_late_result) or ``ignored``."""
     now = rt.clock.now()
     if outcome not in st.Outcome.ALL:
         log.warning("result for call %s has unknown outcome %r: ignored", call_id, outcome)
@@ -90,6 +133,10 @@ def record_result(
             "duration_s": max(0.0, float(duration_s or 0.0)), "goal_achieved": goal_achieved,
             "detail": (detail or None) and str(detail)[:2000]}).first()
         if row is None:
+            if reconcile_late_result(conn, call_id, outcome=outcome, duration_s=duration_s,
+                                     goal_achieved=goal_achieved, detail=detail, now=now):
+                conn.commit()
+                return "reconciled"
             conn.commit()
             log.info("result for unknown or finished call %s: ignored", call_id)
             return "ignored"
@@ -119,6 +166,60 @@ def record_result(
     if row.campaign_status == st.RUNNING and row.due_waiting and _was_busy(row):
         refill(rt, campaign_id, now)
     return _logged(call_id, row.attempt, outcome)
+
+
+def reconcile_late_result(conn: Connection, call_id: str, *, outcome: str, duration_s: float,
+                          goal_achieved: bool | None, detail: str | None,
+                          now: datetime) -> bool:
+    """The real outcome of a call the sweep already closed as ``failed``.
+
+    Late is not wrong: the call gets its real outcome, and when that outcome
+    ends the contact (it answered), the contact's pending retry is canceled:
+    a retry still waiting for the tick, or queued but not yet claimed (that
+    call row is deleted and its attempt not counted), and the participant
+    is completed. A retry already claimed or placed cannot be undone: the
+    event says so, and the participant stays completed whatever that call
+    brings. Anything else (a real ``no_answer`` instead of the timeout's
+    ``failed``) only corrects the call. Replays find the call corrected and
+    change nothing. Returns whether a call was reconciled (nothing is
+    committed here: the caller commits).
+    """
+    row = conn.execute(_RECONCILE_CALL, {
+        "call_id": str(call_id), "outcome": outcome, "timed_out": DEADLINE_DETAIL,
+        "duration_s": max(0.0, float(duration_s or 0.0)), "goal_achieved": goal_achieved,
+        "detail": (detail or None) and str(detail)[:2000]}).first()
+    if row is None:
+        return False
+    spec = cached_spec(conn, row.campaign_id, row.spec_digest).spec
+    decision = decide_after_outcome(outcome=outcome, goal_achieved=goal_achieved,
+                                    attempts_made=row.attempt, policy=spec.retry, ended_at=now)
+    what = f"call {call_id} attempt {row.attempt}: {outcome} after its deadline (was failed)"
+    with joined_session(conn) as session:
+        if decision.status == P.COMPLETED and row.participant_cycle == row.cycle:
+            what += _complete_late(session, row, outcome=outcome, now=now)
+        record_event(session, row.campaign_id, at=now, action="result_reconciled", detail=what)
+    log.warning("result reconciled: %s", what)
+    return True
+
+
+def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: datetime) -> str:
+    """Complete a participant whose earlier attempt turned out to have answered."""
+    # Calls first, then the participant: the order a dial locks them in.
+    canceled = session.execute(_CANCEL_QUEUED, {"participant_id": row.participant_id}).all()
+    in_flight = session.execute(_IN_FLIGHT, {"participant_id": row.participant_id}).all()
+    others_open = session.execute(_COMPLETE_PARTICIPANT, {
+        "id": row.participant_id, "outcome": outcome, "uncounted": len(canceled),
+        "now": now}).scalar_one()
+    note = "; contact completed"
+    if canceled:
+        note += f"; queued retry canceled (attempt {', '.join(str(c.attempt) for c in canceled)})"
+    if in_flight:
+        note += ("; attempt " + ", ".join(str(c.attempt) for c in in_flight)
+                 + " already placed, cannot be undone")
+    # With a call of its own still in flight, that call's result completes the campaign.
+    if not others_open and not in_flight and row.campaign_status == st.RUNNING:
+        campaign_service.complete_if_done(session, row.campaign_id, now=now)
+    return note
 
 
 def _was_busy(row: Row[Any]) -> bool:
@@ -151,7 +252,11 @@ def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, o
                                     ended_at=now)
     participant_id: int = row.participant_id
     status, next_attempt_at, skip_reason = decision.status, None, None
-    if decision.status == P.RETRY_SCHEDULED and row.campaign_status == st.STOPPED:
+    if row.participant_status == P.COMPLETED:
+        # An earlier attempt's late result completed it while this one was
+        # already placed (reconcile_late_result): it stays completed.
+        status = P.COMPLETED
+    elif decision.status == P.RETRY_SCHEDULED and row.campaign_status == st.STOPPED:
         status = P.CANCELED
     elif decision.status == P.RETRY_SCHEDULED:
         assert decision.not_before is not None

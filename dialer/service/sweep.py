@@ -20,7 +20,7 @@ from dialer.service import campaigns as campaign_service
 from dialer.service.dial import put_back
 from dialer.service.isolation import isolated
 from dialer.service.leasing import ensure_leases_ready
-from dialer.service.results import record_result
+from dialer.service.results import DEADLINE_DETAIL, record_result
 from dialer.service.runtime import Runtime
 from models.db import transaction
 from models.tables import Call, Campaign
@@ -55,7 +55,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
         # recorded as failing; the other campaigns' calls are still closed.
         with isolated(rt, campaign_id, step="sweep", now=now):
             if record_result(rt, call_id, outcome=st.Outcome.FAILED,
-                             detail="no result before the call's deadline") == "recorded":
+                             detail=DEADLINE_DETAIL) == "recorded":
                 report.timed_out += 1
     with transaction(rt.sessions) as session:
         # Claimed but never marked placed: the worker died between claim and place.

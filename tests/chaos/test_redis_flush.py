@@ -1,4 +1,4 @@
-"""FLUSHDB of the dialer's Redis (also the broker) mid-run, with calls in flight.
+"""FLUSHDB of the dialer's Redis and of the broker's db mid-run, with calls in flight.
 
 Leases and pacing are gone, and so are the dial tasks waiting in the
 broker's lists. Until a tick or sweep rebuilds the leases from PostgreSQL
@@ -20,9 +20,10 @@ from workers.app import DIAL_QUEUE
 pytestmark = pytest.mark.chaos
 
 
-def flush_while_dials_wait(client: redis.Redis) -> int:
-    """FLUSHDB at an instant when dial tasks wait in the broker; returns how many vanished."""
-    with client.pipeline() as pipe:
+def flush_while_dials_wait(broker: redis.Redis, coordination: redis.Redis) -> int:
+    """FLUSHDB of both dbs (the whole Redis lost) at an instant when dial tasks wait in
+    the broker; returns how many vanished."""
+    with broker.pipeline() as pipe:
         try:
             pipe.watch(DIAL_QUEUE)
             waiting = int(pipe.llen(DIAL_QUEUE))
@@ -32,9 +33,10 @@ def flush_while_dials_wait(client: redis.Redis) -> int:
             pipe.multi()
             pipe.flushdb()
             pipe.execute()
-            return waiting
         except redis.WatchError:  # the list moved between LLEN and FLUSHDB: not sure
             return 0
+    coordination.flushdb()
+    return waiting
 
 
 def test_redis_flushed_mid_run_rebuilds_leases_and_resends_lost_dials(make_stack):
@@ -43,13 +45,14 @@ def test_redis_flushed_mid_run_rebuilds_leases_and_resends_lost_dials(make_stack
                                  mixed(30, extra=(("test_place_delay_s", 0.25),))],
                     concurrency=1)
     dialer_redis = redis.Redis.from_url(run.stack.env["DIALER_REDIS_URL"])
+    broker = redis.Redis.from_url(run.stack.env["DIALER_BROKER_URL"])
     wait_for(lambda: len(run.ledger()) >= 10, timeout_s=30, what="ten calls placed")
 
     def in_flight() -> int:
         now = time.time()
         return sum(1 for e in run.ledger() if e.start <= now < e.end)
 
-    vanished = wait_for(lambda: in_flight() >= 2 and flush_while_dials_wait(dialer_redis),
+    vanished = wait_for(lambda: in_flight() >= 2 and flush_while_dials_wait(broker, dialer_redis),
                         timeout_s=30, interval_s=0.01,
                         what="a moment with calls in flight and dials in the broker")
 
@@ -64,3 +67,4 @@ def test_redis_flushed_mid_run_rebuilds_leases_and_resends_lost_dials(make_stack
     # Results in flight are not lost with the broker either: each call keeps its outcome.
     assert outcome_mismatches(run, ledger) == []
     dialer_redis.close()
+    broker.close()

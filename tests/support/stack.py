@@ -15,11 +15,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from dialer.client import DialerClient
-from tests.support.recording import LEDGER_URL_ENV, Ledger
+from tests.support.recording import LEDGER_URL_ENV, Ledger, _with_db
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING_PROVIDER = "tests.support.recording:RecordingProvider"
+
+
+# The broker's Redis db, beside the coordination db of the stack (13 by default)
+# and the recording provider's ledger (15): the layout docs/deployment.md advises.
+BROKER_DB = 12
+
+
+def stack_broker_url(redis_url: str) -> str:
+    """The stack's broker: another db of the coordination Redis server."""
+    return _with_db(redis_url, BROKER_DB)
+
+
+def _empty_broker(broker_url: str) -> None:
+    if broker_url.startswith(("redis://", "rediss://")):
+        client = redis.Redis.from_url(broker_url)
+        client.flushdb()
+        client.close()
 
 
 class Stack:
@@ -35,7 +54,7 @@ class Stack:
         self.env.update({
             "DIALER_DATABASE_URL": database_url,
             "DIALER_REDIS_URL": redis_url,
-            "DIALER_BROKER_URL": redis_url,
+            "DIALER_BROKER_URL": stack_broker_url(redis_url),
             "DIALER_PROVIDER": provider,
             "DIALER_TIME_SCALE": str(time_scale),
             "DIALER_TIME_ORIGIN": f"{sim_start.isoformat()}@{time.time() + lead_s:.6f}",
@@ -45,6 +64,8 @@ class Stack:
             "PYTHONPATH": str(ROOT),
             **(extra_env or {}),
         })
+        # Tasks left over from an earlier stack must not reach this one's workers.
+        _empty_broker(self.env["DIALER_BROKER_URL"])
         # The recording provider's ledger, outside the dialer's Redis db, and
         # empty for each new stack.
         self.ledger = Ledger(redis_url)

@@ -173,3 +173,18 @@ def test_the_image_holds_everything_the_package_installs() -> None:
 def test_the_console_script_the_compose_file_runs_exists() -> None:
     module, _, attr = PYPROJECT["project"]["scripts"]["dialer"].partition(":")
     assert callable(getattr(import_module(module), attr))
+
+
+def test_broker_and_coordination_live_in_different_redis_dbs() -> None:
+    # Results queued in the broker must survive a flush of the coordination
+    # data (docs/deployment.md): never the same db, and the broker's db persisted.
+    from dialer.broker_layout import shares_redis_db
+
+    for name in DIALER_SERVICES:
+        env = {key: interpolate(str(value))
+               for key, value in SERVICES[name]["environment"].items()}
+        settings = Settings(**{k.removeprefix("DIALER_").lower(): v for k, v in env.items()
+                               if k.startswith("DIALER_")})
+        assert not shares_redis_db(str(settings.broker_url), settings.redis_url), name
+    argv = command("redis")
+    assert argv[argv.index("--appendonly") + 1] == "yes"

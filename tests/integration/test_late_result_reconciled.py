@@ -1,0 +1,85 @@
+"""A result that arrives after the sweep closed its call: reconciled, in each state of the retry.
+
+In process, against the real PostgreSQL and Redis: the sweep's closing is the
+same ``record_result`` it calls, and the retry is queued or placed by the real
+tick and dial before the late answer comes in.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from dialer.client import DialerClient
+from dialer.service.dial import dial
+from dialer.service.results import DEADLINE_DETAIL, record_result
+from dialer.service.tick import tick
+from tests.support.in_process import OPEN_WINDOW, in_process_runtime
+from tests.support.scenario import campaign_spec, ny_contacts
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("retry", ["waiting", "queued", "placed"])
+def test_a_late_answer_completes_the_contact_and_cancels_what_it_can(
+        clean_state, database_url, redis_url, retry):
+    origin = f"{OPEN_WINDOW.isoformat()}@{time.time():.6f}"
+    rt = in_process_runtime(database_url, redis_url, origin)
+    client = DialerClient(database_url=database_url, redis_url=redis_url, time_origin=origin)
+    try:
+        audience = client.create_audience("one", ny_contacts([["answered"]]))
+        campaign_id = client.create_campaign(campaign_spec(audience.id)).id
+        client.start(campaign_id)
+        tick(rt)
+        [first] = rt.dispatcher.dials  # type: ignore[attr-defined]
+        assert dial(rt, first) == "placed"
+        # The sweep, at the call's deadline.
+        assert record_result(rt, first, outcome="failed", detail=DEADLINE_DETAIL) == "recorded"
+        assert client.participants(campaign_id)[0].status == "retry_scheduled"
+        second = None
+        if retry in ("queued", "placed"):
+            with rt.engine.begin() as conn:  # the retry delay has passed
+                conn.execute(sa.text("UPDATE participants SET next_attempt_at = :now"),
+                             {"now": rt.clock.now()})
+            tick(rt)
+            second = rt.dispatcher.dials[-1]  # type: ignore[attr-defined]
+            assert second != first
+            if retry == "placed":
+                assert dial(rt, second) == "placed"
+
+        late = record_result(rt, first, outcome="answered", duration_s=42.0, detail="webhook")
+
+        assert late == "reconciled"
+        [participant] = client.participants(campaign_id)
+        assert participant.status == "completed" and participant.next_attempt_at is None
+        assert participant.last_outcome == "answered"
+        calls = {c.call_id: c for c in client.calls(campaign_id)}
+        assert calls[first].outcome == "answered" and calls[first].duration_s == 42.0
+        [event] = [e for e in client.events(campaign_id) if e.action == "result_reconciled"]
+        assert "answered" in event.detail
+        detail = client.get(campaign_id)
+        assert detail.metrics.contacts_connected == 1
+        if retry == "waiting":
+            assert participant.attempts == 1 and set(calls) == {first}
+            assert detail.campaign.status == "completed"
+        elif retry == "queued":
+            # The unplaced retry is gone, its attempt not counted, its dial a no-op.
+            assert participant.attempts == 1 and set(calls) == {first}
+            assert "queued retry canceled" in event.detail
+            assert dial(rt, second) == "not_queued"
+            assert detail.campaign.status == "completed"
+        else:
+            # Placed: it cannot be undone; its own result keeps the contact completed.
+            assert participant.attempts == 2 and "already placed" in event.detail
+            assert detail.campaign.status == "running" and detail.metrics.in_progress == 1
+            assert record_result(rt, second, outcome="no_answer") == "recorded"
+            [participant] = client.participants(campaign_id)
+            assert participant.status == "completed" and participant.next_attempt_at is None
+            assert client.get(campaign_id).campaign.status == "completed"
+        # A replay of the late result changes nothing more.
+        assert record_result(rt, first, outcome="answered", detail="webhook") == "ignored"
+    finally:
+        client.close()
+        rt.close()
