@@ -103,10 +103,10 @@ class LeaseSemaphore:
         lease set is missing, older than the marker, of another generation, or the
         marker was written by another Redis server process (restart, failover)."""
         marker = redis_keys.leases_ready()
-        sets = [redis_keys.org_leases()] + sorted(
-            str(as_text(field))[2:] for field in self._redis.hkeys(marker)
-            if str(as_text(field)).startswith("v:") and
-            str(as_text(field))[2:] != redis_keys.org_leases())
+        fields = (str(as_text(field)) for field in self._redis.hkeys(marker))
+        registered = sorted(field[2:] for field in fields if field.startswith("v:"))
+        sets = [redis_keys.org_leases(), *(key for key in registered
+                                           if key != redis_keys.org_leases())]
         # Each chunk re-checks the marker, so a rebuild in between cannot pass unseen.
         for start in range(0, len(sets), _REBUILD_CHUNK):
             if not int(self._check(keys=[marker, *sets[start:start + _REBUILD_CHUNK]])):
