@@ -166,3 +166,19 @@ def test_a_lock_held_forever_fails_the_refill_within_the_lock_timeout(
     finally:
         holder.dispose()
         rt.close()
+
+
+def test_a_silent_broker_fails_the_publish_instead_of_hanging(silent_server: int,
+                                                              database_url: str) -> None:
+    """The tick publishes its dials to the broker: a wedged broker must not freeze it."""
+    from workers.app import create_app
+
+    app = create_app(load_settings(database_url=database_url,
+                                   broker_url=f"redis://127.0.0.1:{silent_server}/0",
+                                   redis_socket_timeout_s=0.5, redis_connect_timeout_s=0.5))
+    try:
+        error = outcome_within(BOUND_S, lambda: app.send_task(
+            "dialer.tick", retry=False))
+        assert isinstance(error, Exception), error
+    finally:
+        app.close()
