@@ -25,7 +25,11 @@ OPENING = "[bold]x"
 
 
 @pytest.fixture
-def env(cli_environment):
+def env(cli_environment, monkeypatch):
+    from dialer import cli_common
+
+    # Wide enough that no cell wraps: the assertions look for whole names.
+    monkeypatch.setattr(cli_common.console, "_width", 240)
     return cli_environment(OPEN_WINDOW)
 
 
