@@ -103,6 +103,8 @@ class LeaseSemaphore:
         lease set is missing, older than the marker, of another generation, or the
         marker was written by another Redis server process (restart, failover)."""
         marker = redis_keys.leases_ready()
+        if as_text(self._redis.type(marker)) != "hash":  # absent, or an earlier release's
+            return False
         fields = (str(as_text(field)) for field in self._redis.hkeys(marker))
         registered = sorted(field[2:] for field in fields if field.startswith("v:"))
         sets = [redis_keys.org_leases(), *(key for key in registered

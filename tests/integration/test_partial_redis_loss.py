@@ -206,3 +206,15 @@ def test_the_tick_rebuilds_a_lost_set_from_the_calls_in_flight(
         assert rt.leases.org_in_use(now_s=now_s) == 2
     finally:
         rt.close()
+
+
+def test_the_marker_of_an_earlier_release_is_rebuilt_not_an_error(r: redis.Redis) -> None:
+    """Upgrading: the previous release's marker was a plain string beside unstamped sets."""
+    r.set(redis_keys.leases_ready(), "1")
+    r.zadd(redis_keys.campaign_leases("A"), {"old": FAR_S})
+    semaphore = LeaseSemaphore(r)
+    assert not semaphore.is_ready()
+    assert take(semaphore, "a1") == NOT_READY
+    semaphore.rebuild([("a1", "A", FAR_S)], now_s=T0_S)
+    assert semaphore.is_ready()
+    assert semaphore.holders("A", now_s=T0_S) == ["a1"]

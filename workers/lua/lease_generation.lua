@@ -15,6 +15,10 @@ local GEN_STAMP = '~generation:'
 
 -- The marker's generation id, or nil when the store must be rebuilt.
 local function current_generation(marker)
+  -- The previous release's marker was a plain string: not a proof of anything.
+  if redis.call('TYPE', marker)['ok'] ~= 'hash' then
+    return nil
+  end
   local fields = redis.call('HMGET', marker, 'gen', 'run_id')
   if not fields[1] then
     return nil
