@@ -95,7 +95,7 @@ def _lifecycle(command: str, campaign_id: str) -> None:
     with dialer_client() as client:
         campaign = getattr(client, command)(campaign_id)
     reason = f" ({campaign.pause_reason})" if campaign.pause_reason else ""
-    console.print(f"campaign {campaign.id}: {campaign.status}{reason}")
+    console.print(f"campaign {campaign.id}: {campaign.status}{escape(reason)}")
 
 
 @campaign_app.command("start")

@@ -54,6 +54,7 @@ def test_names_with_markup_print_literally_in_every_table(env):
                         (("campaign", "show", closing), (CLOSING,)),
                         (("campaign", "show", opening), (OPENING,)),
                         (("campaign", "start", opening), ()),
+                        (("watch", closing, "--once"), (CLOSING,)),
                         (("phone", "list"), (CLOSING,)),
                         (("rejected", "list"), (OPENING,))):
         code, out, err = run(*args)
