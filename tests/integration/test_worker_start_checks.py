@@ -90,3 +90,16 @@ def test_ticks_discarded_for_clock_skew_are_reported_with_the_skew(make_stack) -
         assert 44 <= skew <= 60, line
     finally:
         app.close()
+
+
+def test_a_redis_that_may_evict_is_reported_at_start(make_stack, clean_state) -> None:
+    """Eviction is the one way a pacing key alone can vanish (docs/deployment.md)."""
+    stack = make_stack(sim_start=datetime(2026, 3, 2, 15, tzinfo=UTC), time_scale=1.0)
+    before = clean_state.config_get("maxmemory-policy")["maxmemory-policy"]
+    clean_state.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        worker = stack.start_worker(concurrency=1)
+    finally:
+        clean_state.config_set("maxmemory-policy", before)
+    text = worker.log_path.read_text()  # type: ignore[attr-defined]
+    assert "maxmemory-policy is allkeys-lru" in text and "noeviction" in text, text
