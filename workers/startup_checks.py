@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 EX_CONFIG = 78
 _skew_warning = EveryInterval(60.0)
+# Beat's periodic tasks (their ``expires`` is set by beat's clock), by task name.
+_BEAT_ENTRIES = {"dialer.tick": "dialer-tick", "dialer.sweep": "dialer-sweep"}
 
 
 def configuration_problems(settings: Settings) -> list[str]:
@@ -83,7 +85,8 @@ def _warn_if_redis_may_evict(settings: Settings) -> None:
 
 def _report_discarded_tick(sender: Any = None, request: Any = None, expired: bool = False,
                            **_: Any) -> None:
-    if not expired or getattr(sender, "name", None) != "dialer.tick":
+    entry = _BEAT_ENTRIES.get(getattr(sender, "name", None) or "")
+    if not expired or entry is None:
         return
     expires = getattr(request, "expires", None)
     if isinstance(expires, str):
@@ -92,11 +95,10 @@ def _report_discarded_tick(sender: Any = None, request: Any = None, expired: boo
         return
     from beat_schedule import build_beat_schedule
 
-    expires_after_s = float(build_beat_schedule(load_settings())["dialer-tick"]["options"]
-                            ["expires"])
+    expires_after_s = float(build_beat_schedule(load_settings())[entry]["options"]["expires"])
     now = datetime.now(UTC if expires.tzinfo else None)
     transit_s = tick_transit_s(expires=expires, expires_after_s=expires_after_s, received_at=now)
-    log.warning("dialer.tick discarded as expired: this worker's clock is ahead of beat's "
-                "clock by about %.1f s (less any time the tick waited in the queue), more "
-                "than the %.1f s a tick may take; ticks are lost and nothing dials. Sync the "
-                "clocks (NTP).", transit_s, expires_after_s)
+    log.warning("%s discarded as expired: this worker's clock is ahead of beat's clock by "
+                "about %.1f s (less any time it waited in the queue), more than the %.1f s it "
+                "may take; ticks and sweeps are lost and nothing dials. Sync the clocks (NTP).",
+                sender.name, transit_s, expires_after_s)
