@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dialer.cli_campaign import campaign_app
-from dialer.cli_common import console, dialer_client, time_column, user_errors, when
+from dialer.cli_common import console, dialer_client, plain, time_column, user_errors, when
 from dialer.cli_contacts import FULL_HELP, audience_app, dnc_app, phone_app, rejected_app
 from dialer.cli_metrics import metrics_app
 from dialer.cli_watch import watch
@@ -72,8 +72,8 @@ def skips_command(campaign_id: str,
     table = Table(time_column("at"), "contact", "phone", "reason", "detail")
     for row in rows:
         table.add_row(when(row.at), str(row.contact_id),
-                      row.phone if full else mask(row.phone), row.reason,
-                      row.detail or "")
+                      row.phone if full else mask(row.phone), plain(row.reason),
+                      plain(row.detail))
     console.print(table)
 
 

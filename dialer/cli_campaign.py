@@ -12,8 +12,10 @@ from rich.table import Table
 from dialer.cli_common import (
     console,
     dialer_client,
+    escape,
     fail,
     id_column,
+    plain,
     time_column,
     when,
 )
@@ -93,7 +95,7 @@ def _lifecycle(command: str, campaign_id: str) -> None:
     with dialer_client() as client:
         campaign = getattr(client, command)(campaign_id)
     reason = f" ({campaign.pause_reason})" if campaign.pause_reason else ""
-    console.print(f"campaign {campaign.id}: {campaign.status}{reason}")
+    console.print(f"campaign {campaign.id}: {campaign.status}{escape(reason)}")
 
 
 @campaign_app.command("start")
@@ -161,7 +163,7 @@ def list_command(
     table = Table(id_column(), "name", "status", "channels", time_column("created"))
     for c in campaigns:
         style = STATUS_STYLE.get(c.status, "")
-        table.add_row(c.id, c.name, f"[{style}]{c.status}[/]" if style else c.status,
+        table.add_row(c.id, plain(c.name), f"[{style}]{c.status}[/]" if style else c.status,
                       str(c.channels), when(c.created_at))
     console.print(table)
 
@@ -183,8 +185,8 @@ def show_command(
         return
     c, m = detail.campaign, detail.metrics
     reason = f" ({c.pause_reason})" if c.pause_reason else ""
-    console.print(f"[bold]{c.name}[/bold]  {c.id}\nstatus {c.status}{reason} · "
-                  f"{c.channels} channels · agent {c.agent_id or '-'} · tz {c.timezone}")
+    console.print(f"[bold]{escape(c.name)}[/bold]  {c.id}\nstatus {c.status}{escape(reason)} · "
+                  f"{c.channels} channels · agent {escape(c.agent_id or '-')} · tz {c.timezone}")
     table = Table("metric", "value", title="metrics")
     for name in ("total_participants", "contacts_called", "contacts_connected",
                  "calls_placed", "in_progress", "channels_in_use"):
@@ -202,5 +204,5 @@ def show_command(
     console.print(runs)
     log = Table(time_column("at"), "source", "action", "detail", title="recent events")
     for e in recent:
-        log.add_row(when(e.at), e.source, e.action, e.detail or "")
+        log.add_row(when(e.at), e.source, e.action, plain(e.detail))
     console.print(log)

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column
+from rich.text import Text
 
 from dialer.errors import DialerError
 
@@ -26,7 +28,7 @@ SERVICE_ERROR = 3    # PostgreSQL or Redis unreachable
 
 
 def fail(message: str, code: int = USER_ERROR) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -73,6 +75,13 @@ def id_column(header: str = "id") -> Column:
 
 def time_column(header: str) -> Column:
     return Column(header, no_wrap=True, min_width=25)
+
+
+def plain(value: object) -> Text:
+    """A value people or other services chose, printed as typed: in a table cell a
+    string is Rich markup, so a name like ``[/x]`` would crash it and ``[bold]x``
+    would lose its brackets. ``escape`` does the same inside a message."""
+    return Text("" if value is None else str(value))
 
 
 def when(instant: datetime | None) -> str:

@@ -15,8 +15,10 @@ from rich.table import Column, Table
 from dialer.cli_common import (
     console,
     dialer_client,
+    escape,
     fail,
     id_column,
+    plain,
     time_column,
     when,
 )
@@ -42,7 +44,7 @@ def phone_add(number: str,
     """Register an outbound caller ID (any format; stored as E.164)."""
     with dialer_client() as client:
         row = client.add_phone_number(number, provider=provider, cps=cps)
-    console.print(f"phone number {row.id}: {row.number} ({row.provider})")
+    console.print(f"phone number {row.id}: {row.number} ({escape(row.provider)})")
 
 
 @phone_app.command("list")
@@ -53,7 +55,7 @@ def phone_list() -> None:
     table = Table(id_column(), Column("number", no_wrap=True, min_width=16), "provider",
                   "active", "cps")
     for r in rows:
-        table.add_row(r.id, r.number, r.provider, "yes" if r.is_active else "no",
+        table.add_row(r.id, r.number, plain(r.provider), "yes" if r.is_active else "no",
                       f"{r.cps:g}" if r.cps else "-")
     console.print(table)
 
@@ -114,7 +116,7 @@ def audience_create(
     if rejected and show_rejected:
         table = Table("row", "error", title=f"rejected rows (first {show_rejected})")
         for r in rejected[:show_rejected]:
-            table.add_row(str(r.index), r.error)
+            table.add_row(str(r.index), plain(r.error))
         console.print(table)
     if rejected_out is not None:
         try:
@@ -124,7 +126,7 @@ def audience_create(
                 writer.writerows((r.index, r.error) for r in rejected)
         except OSError as exc:
             fail(f"--rejected-out: {exc.strerror or exc} (audience {audience.id} was created)")
-        console.print(f"rejected rows written to {rejected_out}")
+        console.print(f"rejected rows written to {escape(str(rejected_out))}")
 
 
 @audience_app.command("list")
@@ -134,7 +136,7 @@ def audience_list() -> None:
         rows = client.audiences()
     table = Table(id_column(), "name", "contacts", time_column("created"))
     for a in rows:
-        table.add_row(a.id, a.name, str(a.count), when(a.created_at))
+        table.add_row(a.id, plain(a.name), str(a.count), when(a.created_at))
     console.print(table)
 
 
@@ -199,5 +201,6 @@ def rejected_list(limit: int = typer.Option(20, min=1, help="Most recent N."),
     for r in rows:
         errors = "; ".join(": ".join(map(str, e)) if isinstance(e, list | tuple) else str(e)
                            for e in r.errors)
-        table.add_row(str(r.id), when(r.at), r.task, r.external_id or "-", errors)
+        table.add_row(str(r.id), when(r.at), plain(r.task), plain(r.external_id or "-"),
+                      plain(errors))
     console.print(table)

@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import redis
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn
@@ -26,6 +25,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from dialer.client import DialerClient
+from dialer.service.runtime import make_redis
 from dialer.settings import load_settings
 from dialer.statuses import Participant
 
@@ -75,7 +75,8 @@ def run_demo(*, contacts: int, channels: int, time_scale: float, workers: int,
 
     env = demo_env(time_scale)
     upgrade(env["DIALER_DATABASE_URL"])
-    redis.Redis.from_url(env["DIALER_REDIS_URL"]).flushdb()
+    with make_redis(load_settings(redis_url=env["DIALER_REDIS_URL"])) as demo_redis:
+        demo_redis.flushdb()
     processes = _start_processes(env, workers)
     client = DialerClient(database_url=env["DIALER_DATABASE_URL"],
                           redis_url=env["DIALER_REDIS_URL"], time_scale=time_scale,

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import OperationalError
 
-from dialer.cli_common import console, dialer_client, time_column, when
+from dialer.cli_common import console, dialer_client, plain, time_column, when
 from dialer.statuses import CAMPAIGN_TERMINAL
 from dialer.views import CampaignDetail, EventView, ReadinessView
 
@@ -58,7 +58,7 @@ def render(detail: CampaignDetail, readiness: ReadinessView,
 
     tail = Table(time_column("at"), "source", "action", "detail", box=None)
     for e in events[-EVENT_TAIL:]:
-        tail.add_row(when(e.at), e.source, e.action, e.detail or "")
+        tail.add_row(when(e.at), e.source, e.action, plain(e.detail))
 
     return Group(
         Panel(header),

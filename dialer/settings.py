@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     # waiting at most this long (whole seconds) between two tries.
     result_retry_backoff_max_s: int = Field(default=30, ge=1)
 
+    # Part D of issue #11 (items 7 and 10): timeouts on every Redis and
+    # PostgreSQL connection we build, so one stuck connection cannot freeze
+    # dialing (docs/deployment.md, "Timeouts"). 0 turns a PostgreSQL one off.
+    redis_socket_timeout_s: float = Field(default=5.0, gt=0)
+    redis_connect_timeout_s: float = Field(default=5.0, gt=0)
+    redis_health_check_interval_s: int = Field(default=30, ge=0)
+    db_connect_timeout_s: int = Field(default=10, ge=0)
+    db_statement_timeout_s: float = Field(default=60.0, ge=0)
+    db_lock_timeout_s: float = Field(default=30.0, ge=0)
+    db_idle_in_transaction_timeout_s: float = Field(default=120.0, ge=0)
+
     @field_validator("time_origin")
     @classmethod
     def _origin_parses(cls, value: str | None) -> str | None:

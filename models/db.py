@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -14,7 +16,44 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
+@dataclass(frozen=True)
+class DbTimeouts:
+    """Client- and server-side limits for every pooled connection (0 = off).
+
+    ``connect_s``: libpq ``connect_timeout`` (a server that accepts and never
+    answers). ``statement_s``/``lock_s``: PostgreSQL ``statement_timeout`` and
+    ``lock_timeout``; a wait on a row or advisory lock longer than ``lock_s``
+    fails instead of freezing the task (Celery retries it). ``idle_in_transaction_s``:
+    the server ends a session left idle inside a transaction (a stuck worker),
+    which releases its row locks. TCP keepalives notice a vanished server.
+    """
+
+    connect_s: int = 10
+    statement_s: float = 60.0
+    lock_s: float = 30.0
+    idle_in_transaction_s: float = 120.0
+
+    def connect_args(self, database_url: str) -> dict[str, Any]:
+        server = [("statement_timeout", self.statement_s), ("lock_timeout", self.lock_s),
+                  ("idle_in_transaction_session_timeout", self.idle_in_transaction_s)]
+        options = " ".join(f"-c {name}={round(seconds * 1000)}"
+                           for name, seconds in server if seconds > 0)
+        # Options already in the URL are kept: ours go after them.
+        existing = make_url(database_url).query.get("options")
+        if isinstance(existing, tuple):
+            existing = " ".join(existing)
+        args: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 30,
+                                "keepalives_interval": 10, "keepalives_count": 3}
+        if self.connect_s > 0:
+            args["connect_timeout"] = self.connect_s
+        joined = " ".join(part for part in (existing, options) if part)
+        if joined:
+            args["options"] = joined
+        return args
+
+
+def make_engine(database_url: str, *, pool_size: int = 5,
+                timeouts: DbTimeouts | None = None) -> Engine:
     # pre_ping: a restarted PostgreSQL leaves dead pooled connections behind;
     # checking on checkout lets workers carry on without a restart.
     return create_engine(
@@ -24,6 +63,7 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
         max_overflow=10,
         pool_recycle=1800,
         future=True,
+        connect_args=(timeouts or DbTimeouts()).connect_args(database_url),
     )
 
 

@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         enable_utc=True,
         beat_schedule=_beat_schedule(settings),
     )
+    _add_broker_socket_timeouts(celery_app, settings)
     return celery_app
 
 
@@ -93,6 +94,18 @@ def warn_if_broker_shares_coordination_db(settings: Settings) -> bool:
 def _check_layout(**_: object) -> None:
     # The worker's main process, once, after logging is set up and before it consumes.
     warn_if_broker_shares_coordination_db(load_settings())
+
+
+def _add_broker_socket_timeouts(celery_app: Celery, settings: Settings) -> None:
+    # kombu's Redis transport waits forever by default: a broker that accepts and
+    # never answers would freeze every publish (a tick sending its dials) and the
+    # worker's own consumer. Same timeouts as the coordination Redis (issue #11, part D).
+    if not str(settings.broker_url).startswith(("redis://", "rediss://", "unix://")):
+        return
+    from dialer.service.runtime import redis_timeouts
+
+    celery_app.conf.broker_transport_options = {
+        **celery_app.conf.broker_transport_options, **redis_timeouts(settings)}
 
 
 def _beat_schedule(settings: Settings) -> dict:

@@ -11,6 +11,10 @@ from dialer.settings import load_settings
 from workers.app import app
 from workers.dispatch import CeleryDispatcher
 from workers.providers import load_provider
+from workers.startup_checks import connect_start_checks
+
+# The start-up checks and the clock-skew warning, on the worker's signals.
+connect_start_checks()
 
 _runtime: Runtime | None = None
 

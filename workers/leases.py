@@ -10,10 +10,17 @@ number of workers on any number of hosts can exceed either cap.
 Scores are simulated epoch seconds passed in by the caller; the Redis server
 clock and ``time.time()`` are never read here, so the simulated clock (up to
 1000x real time) works unchanged.
+
+Partial loss: the ready marker carries a generation id and the version of
+every set, and each set a stamp of both (``lua/lease_generation.lua``), so an
+evicted set, a set or marker restored from an older copy, or the keys served
+by another server after a failover or a restart answer ``not_ready`` just as
+a FLUSHDB does, until ``rebuild`` replaces the sets from PostgreSQL.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,7 +34,9 @@ from workers.lua_scripts import as_text, lua_source, seconds_arg
 _REBUILD_CHUNK = 1000
 
 
-
+def _lease_script(name: str) -> str:
+    # Redis scripts cannot import each other: the generation checks go in front.
+    return lua_source("lease_generation.lua") + "\n" + lua_source(name)
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,10 @@ class LeaseSemaphore:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._acquire = redis.register_script(lua_source("lease_acquire.lua"))
-        self._rebuild = redis.register_script(lua_source("lease_rebuild.lua"))
+        self._acquire = redis.register_script(_lease_script("lease_acquire.lua"))
+        self._release = redis.register_script(_lease_script("lease_release.lua"))
+        self._check = redis.register_script(_lease_script("lease_check.lua"))
+        self._rebuild = redis.register_script(_lease_script("lease_rebuild.lua"))
 
     def acquire(self, call_id: str, *, campaign_id: str, campaign_limit: int, org_limit: int,
                 now_s: float, expires_at_s: float) -> LeaseResult:
@@ -68,10 +79,8 @@ class LeaseSemaphore:
 
     def release(self, call_id: str, *, campaign_id: str) -> None:
         """Free the channel; releasing twice, or a lease that expired, is harmless."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.zrem(redis_keys.campaign_leases(campaign_id), str(call_id))
-        pipe.zrem(redis_keys.org_leases(), str(call_id))
-        pipe.execute()
+        self._release(keys=[redis_keys.campaign_leases(campaign_id), redis_keys.org_leases(),
+                            redis_keys.leases_ready()], args=[str(call_id)])
 
     def in_use(self, campaign_id: str, *, now_s: float) -> int:
         """Unexpired leases of one campaign (read-only: pruning is the acquire's job)."""
@@ -90,33 +99,56 @@ class LeaseSemaphore:
         return [str(as_text(member)) for member in members]
 
     def is_ready(self) -> bool:
-        """False after a Redis wipe until ``rebuild`` (or ``mark_ready``) has run."""
-        return bool(self._redis.exists(redis_keys.leases_ready()))
+        """False until ``rebuild`` (or ``mark_ready``) has run after a wipe, or while any
+        lease set is missing, older than the marker, of another generation, or the
+        marker was written by another Redis server process (restart, failover)."""
+        marker = redis_keys.leases_ready()
+        if as_text(self._redis.type(marker)) != "hash":  # absent, or an earlier release's
+            return False
+        fields = (str(as_text(field)) for field in self._redis.hkeys(marker))
+        registered = sorted(field[2:] for field in fields if field.startswith("v:"))
+        sets = [redis_keys.org_leases(), *(key for key in registered
+                                           if key != redis_keys.org_leases())]
+        # Each chunk re-checks the marker, so a rebuild in between cannot pass unseen.
+        for start in range(0, len(sets), _REBUILD_CHUNK):
+            if not int(self._check(keys=[marker, *sets[start:start + _REBUILD_CHUNK]])):
+                return False
+        return True
 
     def mark_ready(self) -> None:
         """Declare the (empty) lease sets complete: for a fresh system with nothing in flight."""
-        self._redis.set(redis_keys.leases_ready(), "1", nx=True)
+        if not self.is_ready():
+            self.rebuild([], now_s=0.0)
 
     def rebuild(self, in_flight: Iterable[tuple[str, str, float]], *, now_s: float) -> None:
-        """Re-add the leases of calls in flight per PostgreSQL, then mark the sets ready.
+        """Replace the lease sets with the calls in flight per PostgreSQL, in a new generation.
 
         ``in_flight`` holds ``(call_id, campaign_id, expires_at_s)``; expired
-        ones are skipped. It only adds (never shortens a lease), so it is
-        idempotent and safe while other processes acquire and release. Large
-        inputs go in chunks; the ready marker is set by the last one only, so
-        acquires keep answering ``not_ready`` until every lease is back.
-        A call that ends between the PostgreSQL read and this write gets a
-        lease back that nobody releases; it only holds its channel until its
-        own deadline, which errs on the safe side.
+        ones are skipped. The marker goes first, so every acquire answers
+        ``not_ready`` while the sets are emptied and refilled; the last chunk
+        publishes the new marker. Replacing (rather than adding to) what is
+        there is what makes a stale copy come back exact; it is safe because
+        the caller holds the lease gate (``dialer.service.leasing``), so no
+        dial is between its acquire and its commit. A call that ends between
+        the PostgreSQL read and this write gets a lease back that nobody
+        releases; it only holds its channel until its own deadline, which
+        errs on the safe side.
         """
         now_text = seconds_arg(now_s, "now_s")
         entries = [(str(call_id), str(campaign_id), seconds_arg(expires_at_s, "expires_at_s"))
                    for call_id, campaign_id, expires_at_s in in_flight]
+        generation = uuid.uuid4().hex
+        self._redis.delete(redis_keys.leases_ready(), redis_keys.leases_rebuilding())
+        stale = list(self._redis.scan_iter(match=redis_keys.campaign_leases_pattern(), count=1000))
+        for start in range(0, len(stale), _REBUILD_CHUNK):
+            self._redis.delete(*stale[start:start + _REBUILD_CHUNK])
+        self._redis.delete(redis_keys.org_leases())
         chunks = [entries[i:i + _REBUILD_CHUNK]
                   for i in range(0, len(entries), _REBUILD_CHUNK)] or [[]]
         for index, chunk in enumerate(chunks):
-            keys = [redis_keys.leases_ready(), redis_keys.org_leases()]
-            args: list[str] = [now_text, "1" if index == len(chunks) - 1 else "0"]
+            keys = [redis_keys.leases_ready(), redis_keys.leases_rebuilding(),
+                    redis_keys.org_leases()]
+            args: list[str] = [now_text, generation, "1" if index == len(chunks) - 1 else "0"]
             for call_id, campaign_id, expires_at_text in chunk:
                 keys.append(redis_keys.campaign_leases(campaign_id))
                 args.extend((call_id, expires_at_text))

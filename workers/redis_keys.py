@@ -31,12 +31,24 @@ def org_leases() -> str:
     return _key("leases", "org")
 
 
-def leases_ready() -> str:
-    """Marker: the lease sets are complete (fresh system, or rebuilt from PostgreSQL).
+def campaign_leases_pattern() -> str:
+    """SCAN pattern of every campaign's lease set (a rebuild empties them all)."""
+    return _key("leases", "campaign", "*")
 
-    A FLUSHDB removes it along with the sets, which is how a wipe is detected.
+
+def leases_ready() -> str:
+    """Marker HASH: the lease sets are complete (fresh system, or rebuilt from PostgreSQL).
+
+    Holds the generation id, the Redis server's run_id and each set's version
+    (``workers/lua/lease_generation.lua``): a FLUSHDB removes it, and an
+    evicted, restored or failed-over set no longer matches it.
     """
     return _key("leases", "ready")
+
+
+def leases_rebuilding() -> str:
+    """The marker while a rebuild writes it; renamed onto ``leases_ready`` at the end."""
+    return _key("leases", "rebuilding")
 
 
 # --- placement pacing -----------------------------------------------------------------------

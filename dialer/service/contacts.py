@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -163,21 +163,25 @@ def create_audience(
 def add_dnc(session: Session, numbers: Any, *, now: datetime,
             default_region: str | None) -> int:
     e164 = _normalize_list(numbers, default_region)
-    if not e164:
-        return 0
-    result = session.execute(
-        pg_insert(DncEntry).values([{"phone": p, "added_at": now} for p in e164])
-        .on_conflict_do_nothing().returning(DncEntry.phone)
-    )
-    return len(result.all())
+    added = 0
+    # One statement carries at most 65,535 bind parameters (two per row here):
+    # a list of any size goes in chunks, all in the caller's one transaction.
+    for chunk in _chunks(e164, _DNC_CHUNK):
+        result = session.execute(
+            pg_insert(DncEntry).values([{"phone": p, "added_at": now} for p in chunk])
+            .on_conflict_do_nothing().returning(DncEntry.phone)
+        )
+        added += len(result.all())
+    return added
 
 
 def remove_dnc(session: Session, numbers: Any, *, default_region: str | None) -> int:
     e164 = _normalize_list(numbers, default_region)
-    if not e164:
-        return 0
-    result = session.execute(delete(DncEntry).where(DncEntry.phone.in_(e164)))
-    return result.rowcount or 0
+    removed = 0
+    for chunk in _chunks(e164, _DNC_CHUNK):
+        result = session.execute(delete(DncEntry).where(DncEntry.phone.in_(chunk)))
+        removed += result.rowcount or 0
+    return removed
 
 
 def list_dnc(session: Session) -> list[str]:
@@ -201,7 +205,13 @@ def _normalize_list(numbers: Any, default_region: str | None) -> list[str]:
     return sorted(set(out))
 
 
-def _chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+T = TypeVar("T")
+
+# Numbers per DNC statement: far below the 65,535 bind parameters of one statement.
+_DNC_CHUNK = 10_000
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 

@@ -16,7 +16,7 @@ from dialer.clock import Clock
 from dialer.provider import Provider
 from dialer.service.targets import FrequencyCaps
 from dialer.settings import Settings
-from models.db import make_engine, make_session_factory
+from models.db import DbTimeouts, make_engine, make_session_factory
 from workers.breaker_counter import BreakerCounter
 from workers.leases import LeaseSemaphore
 from workers.pacing_limiter import PlacementLimiter
@@ -77,6 +77,23 @@ class Runtime:
         self.redis.close()
 
 
+def redis_timeouts(settings: Settings) -> dict[str, float]:
+    """Socket options for every Redis client we build (coordination and broker).
+
+    Without a socket timeout a Redis that accepts the connection and never
+    answers (a paused or wedged server, a half-open TCP connection) blocks the
+    calling task forever; with it, the call raises ``redis.TimeoutError``,
+    which the tasks treat as transient and retry.
+    """
+    return {"socket_timeout": settings.redis_socket_timeout_s,
+            "socket_connect_timeout": settings.redis_connect_timeout_s,
+            "health_check_interval": settings.redis_health_check_interval_s}
+
+
+def make_redis(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url, **redis_timeouts(settings))
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -84,13 +101,16 @@ def build_runtime(
     provider_factory: Callable[[Runtime], Provider],
     pool_size: int = 5,
 ) -> Runtime:
-    engine = make_engine(settings.database_url, pool_size=pool_size)
+    engine = make_engine(settings.database_url, pool_size=pool_size, timeouts=DbTimeouts(
+        connect_s=settings.db_connect_timeout_s, statement_s=settings.db_statement_timeout_s,
+        lock_s=settings.db_lock_timeout_s,
+        idle_in_transaction_s=settings.db_idle_in_transaction_timeout_s))
     return Runtime(
         settings=settings,
         clock=settings.clock(),
         engine=engine,
         sessions=make_session_factory(engine),
-        redis=redis.Redis.from_url(settings.redis_url, health_check_interval=30),
+        redis=make_redis(settings),
         dispatcher=dispatcher,
         provider_factory=provider_factory,
     )

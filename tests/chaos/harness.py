@@ -170,9 +170,13 @@ def outcome_mismatches(run: Run, ledger: list[LedgerEntry]) -> list[tuple[str, s
 
 
 def leases_held(run: Run) -> int:
-    """Channel leases in the dialer's Redis (expired ones included: nobody released them)."""
-    return int(redis.Redis.from_url(run.stack.env["DIALER_REDIS_URL"]).zcard(
-        redis_keys.org_leases()))
+    """Channel leases in the dialer's Redis (expired ones included: nobody released them).
+
+    Leases are the members with a positive score (their deadline); the set's
+    generation stamp has a negative one (``workers/lua/lease_generation.lua``).
+    """
+    return int(redis.Redis.from_url(run.stack.env["DIALER_REDIS_URL"]).zcount(
+        redis_keys.org_leases(), "(0", "+inf"))
 
 
 def worker_logs(run: Run) -> str:

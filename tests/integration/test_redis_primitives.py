@@ -181,10 +181,16 @@ def test_lease_rebuild_after_flushdb_restores_counts_so_caps_hold(
     assert take(leases, "c1", "C", limit=3, org_limit=4).reason == "org_full"
 
 
-def test_lease_rebuild_never_shortens_a_lease(leases: LeaseSemaphore) -> None:
+def test_lease_rebuild_takes_postgresqls_picture_exactly(leases: LeaseSemaphore) -> None:
+    # The rebuild replaces the sets (a stale copy must not survive it); PostgreSQL's
+    # deadline is the lease's own, written by the dial before it acquires.
     assert take(leases, "a", limit=1, expires_at_s=T0_S + 500).acquired
+    assert take(leases, "ended", "c2", limit=1).acquired
     leases.rebuild([("a", "c1", T0_S + 100)], now_s=T0_S)
-    assert leases.holders("c1", now_s=T0_S + 200) == ["a"]
+    assert leases.holders("c1", now_s=T0_S + 50) == ["a"]
+    assert leases.holders("c1", now_s=T0_S + 200) == []
+    assert leases.in_use("c2", now_s=T0_S) == 0
+    assert leases.org_in_use(now_s=T0_S) == 1
 
 
 def test_lease_rebuild_of_many_calls_in_chunks(r: redis.Redis) -> None:

@@ -1,28 +1,40 @@
--- Re-add the leases of calls still in flight (per PostgreSQL) after a Redis wipe.
+-- Write one chunk of the leases of calls in flight (per PostgreSQL) into a new generation.
+-- (workers/lua/lease_generation.lua is prepended.)
 --
 -- KEYS[1] ready marker
--- KEYS[2] organisation lease ZSET
--- KEYS[3..n] campaign lease ZSETs, one per entry (KEYS[2 + i] for entry i)
+-- KEYS[2] the marker being built (renamed onto KEYS[1] by the last chunk)
+-- KEYS[3] organisation lease ZSET
+-- KEYS[4..n] campaign lease ZSETs, one per entry (KEYS[3 + i] for entry i)
 -- ARGV[1] now_s
--- ARGV[2] '1' to set the ready marker at the end (the last chunk), '0' otherwise
--- ARGV[3 + 2*(i-1)] call_id of entry i, ARGV[4 + 2*(i-1)] its expires_at_s
+-- ARGV[2] the new generation id
+-- ARGV[3] '1' for the last chunk: stamp the organisation set, publish the marker
+-- ARGV[4 + 2*(i-1)] call_id of entry i, ARGV[5 + 2*(i-1)] its expires_at_s
 --
--- It only adds (ZADD GT never shortens a lease re-acquired meanwhile), so it is
--- idempotent and safe while other processes acquire and release.
+-- The caller has emptied the lease sets and removed the marker first, so until
+-- the last chunk every acquire answers not_ready.
 local now_s = tonumber(ARGV[1])
+local gen = ARGV[2]
 local added = 0
-for i = 1, #KEYS - 2 do
-  local call_id = ARGV[1 + 2 * i]
-  local expires_at_s = ARGV[2 + 2 * i]
+local function stamp(key)
+  redis.call('ZADD', key, -1, GEN_STAMP .. gen)
+  redis.call('HSET', KEYS[2], 'v:' .. key, 1)
+end
+for i = 1, #KEYS - 3 do
+  local call_id = ARGV[2 + 2 * i]
+  local expires_at_s = ARGV[3 + 2 * i]
   -- An expired call would be pruned by the next acquire anyway; skipping it
   -- keeps a dead call from ever being counted.
   if tonumber(expires_at_s) > now_s then
-    redis.call('ZADD', KEYS[2 + i], 'GT', expires_at_s, call_id)
-    redis.call('ZADD', KEYS[2], 'GT', expires_at_s, call_id)
+    redis.call('ZADD', KEYS[3 + i], 'GT', expires_at_s, call_id)
+    redis.call('ZADD', KEYS[3], 'GT', expires_at_s, call_id)
+    stamp(KEYS[3 + i])
     added = added + 1
   end
 end
-if ARGV[2] == '1' then
-  redis.call('SET', KEYS[1], '1')
+if ARGV[3] == '1' then
+  stamp(KEYS[3])
+  local run_id = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+  redis.call('HSET', KEYS[2], 'gen', gen, 'run_id', run_id)
+  redis.call('RENAME', KEYS[2], KEYS[1])
 end
 return added

@@ -20,6 +20,22 @@ def load_provider(rt: Runtime) -> Provider:
         from workers.providers.simulated import SimulatedProvider
 
         return SimulatedProvider.from_runtime(rt)
+    target = resolve_provider(spec)
+    provider = target() if callable(target) and (inspect.isclass(target) or
+                                                 not hasattr(target, "place_call")) else target
+    if not callable(getattr(provider, "place_call", None)):
+        raise ConfigurationError(f"DIALER_PROVIDER: {spec!r} gave an object without place_call")
+    return provider
+
+
+def resolve_provider(spec: str) -> Any:
+    """What ``package.module:attr`` names, imported; ``ConfigurationError`` naming the
+    setting if it cannot be. The worker calls it at start (``workers.startup_checks``),
+    so a typo stops the worker instead of failing every call."""
+    if spec == "simulated":
+        from workers.providers.simulated import SimulatedProvider
+
+        return SimulatedProvider
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigurationError(
@@ -28,10 +44,7 @@ def load_provider(rt: Runtime) -> Provider:
         target: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigurationError(f"DIALER_PROVIDER: cannot load {spec!r}: {exc}") from exc
-    provider = target() if callable(target) and (inspect.isclass(target) or
-                                                 not hasattr(target, "place_call")) else target
-    if not callable(getattr(provider, "place_call", None)):
-        raise ConfigurationError(f"DIALER_PROVIDER: {spec!r} gave an object without place_call")
-    return provider
+    except Exception as exc:  # ImportError, AttributeError, or the module's own error
+        raise ConfigurationError(
+            f"DIALER_PROVIDER: cannot load {spec!r}: {type(exc).__name__}: {exc}") from exc
+    return target
