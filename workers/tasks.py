@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
 from dialer.service import remote
@@ -67,7 +68,9 @@ def dial(call_id: str) -> str:
     return dial_call(runtime(), str(call_id))
 
 
-@app.task(name="dialer.call_result", base=DialerTask)
+# A result cut off by its soft time limit rolled back: send it again, never drop it.
+@app.task(name="dialer.call_result", base=DialerTask,
+          autoretry_for=(*TRANSIENT, SoftTimeLimitExceeded))
 def call_result(call_id: str, outcome: str, duration_s: float = 0.0,
                 goal_achieved: bool | None = None, detail: str | None = None) -> str:
     return record_result(runtime(), str(call_id), outcome=outcome, duration_s=duration_s,
