@@ -28,7 +28,7 @@ REFUSED = 2
 def test_a_hung_provider_stalls_nobody_else_and_its_contacts_wait_for_the_deadline(make_stack):
     hung = [ContactPlan(("answered",), provider=("hang", None),
                         extra=(("test_hang_s", HANG_S),))] * HUNG
-    refused = [ContactPlan(("no_answer", "answered"), provider="refuse",
+    refused = [ContactPlan(("no_answer", "answered"), provider=("refuse", None),
                            extra=(("test_refusals", 2),))] * REFUSED
     run = start_run(make_stack, [[*hung, *refused, *mixed(6)], mixed(8)],
                     # The breaker would pause the campaign whose failures are the point.
