@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from dialer.errors import ProviderError
+
 
 @dataclass(frozen=True)
 class CallRequest:
@@ -20,8 +22,32 @@ class CallRequest:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+class CallRefused(ProviderError):
+    """Raised by ``place_call`` when the provider is *certain* the call was not placed.
+
+    A rate limit answered before dialing, a number the carrier rejects, a
+    provider outage seen before the request left: the call is put back and
+    its attempt is not counted. ``retry_after_s`` (real seconds, like an HTTP
+    ``Retry-After``) says when the contact may be tried again; None means at
+    once. Any other exception, and a ``place_call`` that outlives
+    ``DIALER_PROVIDER_TIMEOUT_S``, means "unknown whether placed": the call is
+    treated as placed (see ``dialer.service.provider_call``).
+    """
+
+    def __init__(self, reason: str = "refused by the provider", *,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
 @runtime_checkable
 class Provider(Protocol):
     def place_call(self, request: CallRequest) -> str:
-        """Start the call; return the provider's call id. Raising means not placed."""
+        """Start the call; return the provider's call id.
+
+        Raise ``CallRefused`` only when the call was certainly not placed;
+        any other exception is read as "unknown whether placed" (CONTRACT §5:
+        outcome ``failed``, once the call's deadline has passed).
+        """
         ...

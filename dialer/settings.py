@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     db_lock_timeout_s: float = Field(default=30.0, ge=0)
     db_idle_in_transaction_timeout_s: float = Field(default=120.0, ge=0)
 
+    # Hung providers (issue #11 item 4): real seconds a dial waits for
+    # ``place_call`` before it stops waiting and treats the call as placed;
+    # the dial task's Celery time limits are derived from it (workers/time_limits.py).
+    provider_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
     @field_validator("time_origin")
     @classmethod
     def _origin_parses(cls, value: str | None) -> str | None:

@@ -15,6 +15,8 @@ from kombu import Queue
 from dialer.broker_layout import shares_redis_db
 from dialer.settings import Settings, load_settings
 from workers.logging_setup import connect_celery_signals
+from workers.time_limits import DEFAULT as DEFAULT_LIMITS
+from workers.time_limits import celery_annotations
 
 CONTROL_QUEUE = "dialer.control"
 DIAL_QUEUE = "dialer.dial"
@@ -62,6 +64,11 @@ def create_app(settings: Settings | None = None) -> Celery:
         timezone="UTC",
         enable_utc=True,
         beat_schedule=_beat_schedule(settings),
+        # Hung providers (issue #11 item 4): no task holds a pool process for
+        # ever, whichever queues the worker consumes (workers/time_limits.py).
+        task_annotations=celery_annotations(provider_timeout_s=settings.provider_timeout_s),
+        task_soft_time_limit=DEFAULT_LIMITS.soft_s,
+        task_time_limit=DEFAULT_LIMITS.hard_s,
     )
     _add_broker_socket_timeouts(celery_app, settings)
     return celery_app

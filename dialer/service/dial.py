@@ -37,7 +37,7 @@ from dialer.service import campaigns as campaign_service
 from dialer.service.connections import joined_session
 from dialer.service.events import record_skip
 from dialer.service.leasing import LEASE_GATE
-from dialer.service.results import record_result
+from dialer.service.provider_call import Refused, Unknown, place_with_timeout
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, cached_spec
 from dialer.service.targets import cap_reached_until, one_contact_facts
@@ -131,18 +131,52 @@ def dial(rt: Runtime, call_id: str) -> str:
             return "lost_claim"
 
         log.info("placing call %s attempt %d to %s", call_id, request.attempt, mask(request.to))
-        try:
-            provider_call_id = rt.provider.place_call(request)
-        except Exception as exc:  # any provider error means: not placed
-            log.warning("provider could not place call %s: %s", call_id, type(exc).__name__)
-            conn.close()
-            record_result(rt, call_id, outcome=st.Outcome.FAILED, duration_s=0.0,
-                          goal_achieved=None, detail=f"provider error: {exc}"[:500])
-            return "failed"
+        answer = place_with_timeout(
+            rt.provider, request, timeout_s=rt.settings.provider_timeout_s,
+            on_late=lambda provider_call_id: _record_provider_id(rt, call_id, provider_call_id))
+        if isinstance(answer, Refused):
+            return _unplace(rt, conn, claimed, answer)
+        if isinstance(answer, Unknown):
+            # Perhaps ringing: the call keeps its channel and its attempt, and the
+            # sweep closes it as failed at its deadline unless a result comes first
+            # (CONTRACT §5: outcome failed). Only then may the contact be called again.
+            return f"unknown:{answer.why}"
         conn.execute(_PROVIDER_ID, {"call_id": call_id,
-                                    "provider_call_id": str(provider_call_id)[:200]})
+                                    "provider_call_id": answer.provider_call_id[:200]})
         conn.commit()
     return "placed"
+
+
+def _record_provider_id(rt: Runtime, call_id: str, provider_call_id: str) -> None:
+    """A provider that answered after the dial stopped waiting: keep its id (status as is)."""
+    with rt.engine.begin() as conn:
+        conn.execute(_PROVIDER_ID, {"call_id": call_id,
+                                    "provider_call_id": provider_call_id[:200]})
+
+
+# Only a call nobody has a result or a provider id for: the provider refused it.
+_UNPLACE = text("""
+    DELETE FROM calls WHERE id = :id AND status = 'dialing' AND provider_call_id IS NULL
+""")
+
+
+def _unplace(rt: Runtime, conn: Connection, claimed: Claimed, refused: Refused) -> str:
+    """The provider certainly did not place the call: undo it, attempt not counted."""
+    now = rt.clock.now()  # place_call may have taken a while
+    # Retry-after is the provider's, in real seconds (like HTTP Retry-After).
+    wait_s = rt.clock.time_scale * max(0.0, refused.retry_after_s or 0.0)
+    # Executed on the connection first: it begins the transaction the session joins.
+    if conn.execute(_UNPLACE, {"id": claimed.call_id}).rowcount:
+        with joined_session(conn) as session:
+            campaign_service.restore_after_putback(
+                session, [claimed.participant_id],
+                next_attempt_at=now + timedelta(seconds=wait_s), now=now)
+            record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
+                        reason="provider_refused", detail=refused.reason[:200])
+    conn.commit()
+    rt.leases.release(claimed.call_id, campaign_id=claimed.campaign_id)
+    log.info("provider refused call %s before placing it: put back", claimed.call_id)
+    return "returned:provider_refused"
 
 
 def _claim_and_check(

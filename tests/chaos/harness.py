@@ -56,7 +56,8 @@ class ContactPlan:
         outcomes: list[str] = []
         for attempt in range(1, max_attempts + 1):
             behaviour = self.behaviour(attempt)
-            outcome = ("failed" if behaviour in ("raise", "silent")
+            # A refusal is not an attempt: the same attempt comes again, placed.
+            outcome = ("failed" if behaviour in ("raise", "silent", "hang")
                        else self.script[min(attempt, len(self.script)) - 1])
             outcomes.append(outcome)
             if outcome in TERMINAL_OUTCOMES:
@@ -164,7 +165,7 @@ def finish(run: Run, *, timeout_s: float) -> list[LedgerEntry]:
 def outcome_mismatches(run: Run, ledger: list[LedgerEntry]) -> list[tuple[str, str, str]]:
     """Calls whose outcome in PostgreSQL is not the one the provider reported."""
     kept = {c.call_id: c.outcome for p in run.planned for c in run.client.calls(p.campaign_id)}
-    reported = {"raised": "failed", "silent": "failed"}
+    reported = {"raised": "failed", "silent": "failed", "hung": "failed"}
     return [(e.call_id, e.outcome, str(kept.get(e.call_id))) for e in ledger
             if kept.get(e.call_id) != reported.get(e.outcome, e.outcome)]
 

@@ -18,7 +18,7 @@ from tests.support.scenario import assert_ledger_sane
 
 # What the dialer must record for a call the provider saw: the provider's
 # outcome, or ``failed`` (it never placed the call, or never reported it).
-_PROVIDER_FAILURES = {"raised": "failed", "silent": "failed"}
+_PROVIDER_FAILURES = {"raised": "failed", "silent": "failed", "hung": "failed"}
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,10 @@ class Collector:
         pass
 
 
-def in_process_runtime(database_url: str, redis_url: str, origin: str) -> Runtime:
+def in_process_runtime(database_url: str, redis_url: str, origin: str,
+                       **overrides: Any) -> Runtime:
     settings = load_settings(database_url=database_url, redis_url=redis_url,
-                             time_origin=origin, tick_seconds=1.0)
+                             time_origin=origin, tick_seconds=1.0, **overrides)
     return build_runtime(settings, dispatcher=Collector(),
                          provider_factory=SimulatedProvider.from_runtime, pool_size=2)
 

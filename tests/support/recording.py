@@ -18,7 +18,19 @@ last entry repeating, like ``sim_outcomes``):
 - ``"raise"``: ``place_call`` raises (the call was never placed);
 - ``"silent"``: no result ever comes;
 - ``"hold"``: the result is kept in the ledger's db for the test to deliver
-  (``held_results`` / ``mark_delivered``), late, twice or out of order.
+  (``held_results`` / ``mark_delivered``), late, twice or out of order;
+- ``"hang"``: ``place_call`` blocks for ``test_hang_s`` real seconds (default
+  40, longer than any dial time limit the tests set), then returns without a
+  result ever coming; the end of each hang is noted (``hangs_ended``);
+- ``"refuse"``: ``place_call`` raises ``CallRefused`` (certainly not placed)
+  the first ``test_refusals`` times (default 1) it is asked for this
+  contact, with ``test_retry_after_s`` as its retry-after; then it places the
+  call as usual. Refusals are counted apart (``refusals``), not in the ledger
+  of placed calls.
+
+``"raise"``, ``"silent"`` and ``"hang"`` calls may be ringing as far as the
+dialer can know, so their ledger interval lasts ring + max duration: the
+dialer must hold their channel, and call the contact again only after it.
 
 ``test_place_delay_s`` makes ``place_call`` take that many real seconds (a
 slow carrier API), so that dial tasks queue up in the broker.
@@ -36,7 +48,7 @@ from typing import Any
 
 import redis
 
-from dialer.provider import CallRequest
+from dialer.provider import CallRefused, CallRequest
 from workers.providers.simulated import SimulatedProvider
 
 LEDGER_URL_ENV = "DIALER_TEST_LEDGER_REDIS_URL"
@@ -45,6 +57,7 @@ LEDGER_DEFAULT_DB = 15
 # were due while PostgreSQL still shows the call open: a provider retrying
 # its webhook. Must stay well under the grace before a silent call is closed.
 REDELIVER_AFTER_REAL_S = 3.0
+DEFAULT_HANG_S = 40.0
 
 
 def ledger_url(stack_redis_url: str) -> str:
@@ -54,7 +67,8 @@ def ledger_url(stack_redis_url: str) -> str:
 def ledger_keys(stack_redis_url: str) -> LedgerKeys:
     tag = _db_of(stack_redis_url)
     return LedgerKeys(calls=f"test:ledger:{tag}", held=f"test:held:{tag}",
-                      delivered=f"test:delivered:{tag}", owed=f"test:owed:{tag}")
+                      delivered=f"test:delivered:{tag}", owed=f"test:owed:{tag}",
+                      refused=f"test:refused:{tag}", hangs_ended=f"test:hangs-ended:{tag}")
 
 
 @dataclass(frozen=True)
@@ -63,9 +77,12 @@ class LedgerKeys:
     held: str  # list: results of "hold" calls, in placement order
     delivered: str  # hash {call_id: real instant the test sent its result}
     owed: str  # sorted set: results the provider owes, by real due instant
+    refused: str  # hash {campaign_id:contact_id: refusals so far}
+    hangs_ended: str  # hash {call_id: real instant its hang ended}
 
     def all(self) -> tuple[str, ...]:
-        return (self.calls, self.held, self.delivered, self.owed)
+        return (self.calls, self.held, self.delivered, self.owed, self.refused,
+                self.hangs_ended)
 
 
 class RecordingProvider:
@@ -82,14 +99,24 @@ class RecordingProvider:
 
     def place_call(self, request: CallRequest) -> str:
         behaviour = _behaviour(request.attributes.get("test_provider"), request.attempt)
-        if behaviour == "raise":
-            self._record(request, 0.0, "raised")
-            raise RuntimeError("carrier rejected the call")
-        plan = self._inner.plan(request)
+        if behaviour == "refuse" and self._refuse(request):
+            retry_after = request.attributes.get("test_retry_after_s")
+            raise CallRefused("carrier busy, not dialed",
+                              retry_after_s=None if retry_after is None else float(retry_after))
         # Without a result the dialer holds the channel at least this long
         # (ring + max duration, plus a grace it keeps to itself).
         timeout_real_s = self._rt.clock.real_seconds(request.ring_timeout_s
                                                      + request.max_duration_s)
+        if behaviour == "raise":
+            # Unknown whether the carrier placed it: it may ring that long.
+            self._record(request, timeout_real_s, "raised")
+            raise RuntimeError("carrier connection reset")
+        if behaviour == "hang":
+            self._record(request, timeout_real_s, "hung")
+            time.sleep(float(request.attributes.get("test_hang_s", DEFAULT_HANG_S)))
+            self._redis.hset(self._keys.hangs_ended, request.call_id, repr(time.time()))
+            return "hung"
+        plan = self._inner.plan(request)
         if behaviour == "silent":
             self._record(request, timeout_real_s, "silent")
             return "silent"
@@ -128,6 +155,13 @@ class RecordingProvider:
                     detail="recorded (redelivered)", countdown_s=0.0)
                 resent += 1
         return resent
+
+    def _refuse(self, request: CallRequest) -> bool:
+        """Whether this request is among the contact's first ``test_refusals``."""
+        refusals = int(request.attributes.get("test_refusals", 1))
+        count = self._redis.hincrby(self._keys.refused,
+                                    f"{request.campaign_id}:{request.contact_id}", 1)
+        return count <= refusals
 
     def _record(self, request: CallRequest, held_real_s: float, outcome: str, *,
                 held: dict[str, Any] | None = None) -> float:
@@ -195,6 +229,15 @@ class Ledger:
         keyword arguments), ``campaign_id``, ``contact_id``, ``attempt``, and ``deliver``
         (the contact's ``test_deliver`` attribute, for the test's own use)."""
         return [json.loads(raw) for raw in self.redis.lrange(self.keys.held, 0, -1)]
+
+    def refusals(self) -> dict[str, int]:
+        """``{campaign_id:contact_id: times place_call was asked}`` of "refuse" contacts."""
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(self.keys.refused).items()}
+
+    def hangs_ended(self) -> dict[str, float]:
+        """``{call_id: real instant}`` of the hangs that are over."""
+        return {k.decode(): float(v)
+                for k, v in self.redis.hgetall(self.keys.hangs_ended).items()}
 
     def mark_delivered(self, call_id: str) -> None:
         """Say, before sending it, that a held call's result is on its way."""
