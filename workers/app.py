@@ -6,10 +6,14 @@ every task starts with a conditional claim in PostgreSQL.
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import Celery
-from kombu import Queue
+from celery.signals import worker_ready
 
 from dialer.settings import Settings, load_settings
+from workers.broker_topology import own_queue, remove_legacy_bindings
 from workers.logging_setup import connect_celery_signals
 
 CONTROL_QUEUE = "dialer.control"
@@ -44,9 +48,12 @@ def create_app(settings: Settings | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         task_reject_on_worker_lost=False,
         broker_connection_retry_on_startup=True,
-        # A plain `celery -A workers.app worker` consumes all of these.
-        task_queues=[Queue(CONTROL_QUEUE), Queue(DIAL_QUEUE), Queue(RESULTS_QUEUE),
-                     Queue(DEFAULT_QUEUE)],
+        # A plain `celery -A workers.app worker` consumes all of these. Each
+        # has its own direct exchange and key (workers/broker_topology.py):
+        # without them Celery binds every queue to its default exchange, and
+        # a message sent by exchange reaches all four.
+        task_queues=[own_queue(CONTROL_QUEUE), own_queue(DIAL_QUEUE),
+                     own_queue(RESULTS_QUEUE), own_queue(DEFAULT_QUEUE)],
         task_default_queue=CONTROL_QUEUE,
         task_routes=TASK_ROUTES,
         # Countdowns here are seconds to minutes; an hour of visibility keeps
@@ -60,6 +67,21 @@ def create_app(settings: Settings | None = None) -> Celery:
         beat_schedule=_beat_schedule(settings),
     )
     return celery_app
+
+
+@worker_ready.connect
+def _remove_legacy_bindings(sender: Any, **_: Any) -> None:
+    """Once the worker has declared its queues, drop the bindings of older releases."""
+    celery_app = sender.app
+    try:
+        with celery_app.connection_for_write() as connection:
+            remove_legacy_bindings(connection, [q.name for q in celery_app.conf.task_queues])
+    except Exception:
+        # The worker still serves its queues; only senders routing by the
+        # exchange dialer.control would still see their messages copied.
+        logging.getLogger(__name__).warning(
+            "could not remove the old dialer.control bindings; see docs/remote-control.md",
+            exc_info=True)
 
 
 def _beat_schedule(settings: Settings) -> dict:
