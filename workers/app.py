@@ -66,7 +66,24 @@ def create_app(settings: Settings | None = None) -> Celery:
         enable_utc=True,
         beat_schedule=_beat_schedule(settings),
     )
+    if settings.signing_enabled:
+        _enable_signing(celery_app, settings)
     return celery_app
+
+
+def _enable_signing(celery_app: Celery, settings: Settings) -> None:
+    """Celery's message signing: sign every task sent, run only signed ones.
+
+    A task that is unsigned, or signed by a certificate outside the store, is
+    refused by the worker before it is decoded, logged and dropped (never
+    retried). JSON stays enabled for what carries no task: worker events
+    (Flower) and the remote-control replies. This is process-wide in kombu.
+    """
+    celery_app.conf.update(
+        task_serializer="auth", accept_content=["auth"],
+        security_key=settings.security_key, security_certificate=settings.security_cert,
+        security_cert_store=settings.security_cert_store)
+    celery_app.setup_security(allowed_serializers=["json"], serializer="json")
 
 
 @worker_ready.connect
