@@ -1,7 +1,8 @@
 """The test brokers: the stack's Redis db, and a RabbitMQ vhost.
 
 RabbitMQ is reached at ``DIALER_TEST_AMQP_URL`` (default: the local server's
-default vhost as guest). Tests that must run on both brokers take it from
+vhost ``dialer_test``, as guest; ``scripts/ensure_services.sh`` creates it).
+Tests delete the dialer's queues and exchanges in that vhost. Tests that must run on both brokers take it from
 here; the whole stack moves to it with ``DIALER_TEST_BROKER_URL`` (see
 ``tests.support.stack.broker_url``).
 """
@@ -14,7 +15,7 @@ from kombu import Connection
 from kombu.exceptions import ChannelError
 
 AMQP_URL_ENV = "DIALER_TEST_AMQP_URL"
-DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/dialer_test"
 DIALER_QUEUES = ("dialer.control", "dialer.dial", "dialer.results", "celery")
 
 
