@@ -90,6 +90,8 @@ def _enable_signing(celery_app: Celery, settings: Settings) -> None:
 def _remove_legacy_bindings(sender: Any, **_: Any) -> None:
     """Once the worker has declared its queues, drop the bindings of older releases."""
     celery_app = sender.app
+    if celery_app.main != "dialer":  # another app's worker in a process that imported ours
+        return
     try:
         with celery_app.connection_for_write() as connection:
             remove_legacy_bindings(connection, [q.name for q in celery_app.conf.task_queues])
