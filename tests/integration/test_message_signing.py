@@ -5,6 +5,7 @@ the same queue, in order: an unsigned one (plain JSON, as any process on the
 broker can send), one signed by a key whose certificate the worker does not
 trust, and one signed by the deployment's key. Only the last creates a
 campaign; the other two are refused and gone from the queue (not retried).
+That campaign then runs to completion on signed ticks, dials and results.
 The senders are separate processes: Celery's signing setup is process-wide.
 """
 
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from tests.support.broker import message_counts
-from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts
+from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts, status_of
 from tests.support.stack import ROOT, wait_for
 
 pytestmark = pytest.mark.integration
@@ -33,13 +34,12 @@ pytestmark = pytest.mark.integration
 SIGNED_SENDER = """
 import json, sys
 from celery import Celery
-broker, key, cert, store, task_id, kwargs = sys.argv[1:]
+broker, key, cert, store, task, task_id, kwargs = sys.argv[1:]
 app = Celery(broker=broker, set_as_current=False)
 app.conf.update(task_serializer="auth", accept_content=["auth"], security_key=key,
                 security_certificate=cert, security_cert_store=store)
 app.setup_security(allowed_serializers=["json"])
-app.send_task("dialer.enqueue_campaign", kwargs=json.loads(kwargs), queue="dialer.control",
-              task_id=task_id)
+app.send_task(task, kwargs=json.loads(kwargs), queue="dialer.control", task_id=task_id)
 app.close()
 """
 
@@ -72,9 +72,10 @@ def request(name: str) -> dict:
 
 
 def send_signed(broker: str, key: Path, cert: Path, store: Path, task_id: str,
-                kwargs: dict) -> None:
+                kwargs: dict, task: str = "dialer.enqueue_campaign") -> None:
     subprocess.run([sys.executable, "-c", SIGNED_SENDER, broker, str(key), str(cert),
-                    str(store), task_id, json.dumps(kwargs)], cwd=ROOT, check=True, timeout=60)
+                    str(store), task, task_id, json.dumps(kwargs)],
+                   cwd=ROOT, check=True, timeout=60)
 
 
 def test_a_signing_worker_refuses_unsigned_and_untrusted_tasks(make_stack, redis_url, tmp_path):
@@ -108,3 +109,13 @@ def test_a_signing_worker_refuses_unsigned_and_untrusted_tasks(make_stack, redis
                for line in log.splitlines()), log[-3000:]
     assert "enqueue_campaign[unsigned-request]" not in log
     assert "enqueue_campaign[untrusted-request]" not in log
+
+    # The dialer's own traffic is signed too: beat's ticks, the dials and the
+    # provider's results all pass the worker's check, and the campaign runs.
+    [campaign] = client.list()
+    stack.start_beat()
+    send_signed(broker, key, cert, store, "signed-start",
+                {"campaign_id": campaign.id, "command": "start"}, task="dialer.campaign_command")
+    wait_for(lambda: status_of(client, campaign.id) == "completed", timeout_s=60,
+             what="the signed campaign completed")
+    assert client.get(campaign.id).metrics.outcomes == {"answered": 1}

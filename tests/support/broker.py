@@ -2,9 +2,9 @@
 
 RabbitMQ is reached at ``DIALER_TEST_AMQP_URL`` (default: the local server's
 vhost ``dialer_test``, as guest; ``scripts/ensure_services.sh`` creates it).
-Tests delete the dialer's queues and exchanges in that vhost. Tests that must run on both brokers take it from
-here; the whole stack moves to it with ``DIALER_TEST_BROKER_URL`` (see
-``tests.support.stack.broker_url``).
+Tests delete the dialer's queues and exchanges in that vhost. Tests that must
+run on both brokers take it from here; the whole stack moves to it with
+``DIALER_TEST_BROKER_URL`` (see ``tests.support.stack.broker_url``).
 """
 
 from __future__ import annotations
