@@ -79,6 +79,27 @@ class Settings(BaseSettings):
     # the dial task's Celery time limits are derived from it (workers/time_limits.py).
     provider_timeout_s: float = Field(default=10.0, gt=0, le=300)
 
+    # Issue 11 item 8 (the broker is not an open door), part E: opt-in
+    # message signing, Celery's "auth" serializer (docs/deployment.md). All
+    # three set = every task sent is signed with this key and a worker runs
+    # only tasks signed by a certificate in the store; none set = plain JSON.
+    security_key: str | None = None  # PEM private key file (unencrypted)
+    security_cert: str | None = None  # PEM certificate of that key
+    security_cert_store: str | None = None  # directory or glob of trusted certificates
+
+    @model_validator(mode="after")
+    def _signing_all_or_nothing(self) -> Settings:
+        fields = ("security_key", "security_cert", "security_cert_store")
+        given = [name for name in fields if getattr(self, name)]
+        if given and len(given) < len(fields):
+            missing = ", ".join(f"DIALER_{n.upper()}" for n in fields if n not in given)
+            raise ValueError(f"message signing needs all three settings: {missing} not set")
+        return self
+
+    @property
+    def signing_enabled(self) -> bool:
+        return bool(self.security_key)
+
     @field_validator("time_origin")
     @classmethod
     def _origin_parses(cls, value: str | None) -> str | None:

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL and Redis answer on 127.0.0.1: use running ones, start
-# installed ones, install them from the OS packages when missing and possible;
-# otherwise say what to run and fail.
+# Make sure PostgreSQL, Redis and RabbitMQ answer on 127.0.0.1: use running
+# ones, start installed ones, install them from the OS packages when missing
+# and possible; otherwise say what to run and fail.
 set -euo pipefail
 
 PG_HOST=127.0.0.1
 PG_PORT=5432
 REDIS_PORT=6379
+AMQP_PORT=5672
+# The tests' RabbitMQ vhost (tests/support/broker.py); a DIALER_TEST_AMQP_URL
+# of your own is used as it is.
+AMQP_VHOST=dialer_test
 
 say() { printf '[services] %s\n' "$*" >&2; }
 
@@ -78,4 +82,35 @@ if ! redis_up; then
   say "Install and start it (Debian: 'sudo apt-get install redis-server'), or set DIALER_REDIS_URL."
   exit 1
 fi
-say "PostgreSQL and Redis are up"
+amqp_up() { (exec 3<>"/dev/tcp/127.0.0.1/$AMQP_PORT") 2>/dev/null; }
+
+if [ -z "${DIALER_TEST_AMQP_URL:-}" ]; then
+  if ! amqp_up; then
+    say "RabbitMQ is not answering on 127.0.0.1:$AMQP_PORT; trying to start it"
+    if ! command -v rabbitmq-server >/dev/null 2>&1 && can_install; then
+      say "installing RabbitMQ from the OS packages"
+      apt_install rabbitmq-server
+    fi
+    if command -v rabbitmq-server >/dev/null 2>&1; then
+      rabbitmq-server -detached >/dev/null 2>&1 || true
+      # The Erlang VM takes a while; await_startup returns once the app runs.
+      timeout 120 rabbitmqctl -q await_startup >/dev/null 2>&1 || true
+      for _ in $(seq 1 60); do amqp_up && break; sleep 1; done
+    fi
+  fi
+  if ! amqp_up; then
+    say "RabbitMQ is still not reachable on 127.0.0.1:$AMQP_PORT."
+    say "Install and start it (Debian: 'sudo apt-get install rabbitmq-server'),"
+    say "or set DIALER_TEST_AMQP_URL to a vhost of a server you have."
+    exit 1
+  fi
+  if command -v rabbitmqctl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx "$AMQP_VHOST" \
+      || rabbitmqctl -q add_vhost "$AMQP_VHOST" >/dev/null
+    rabbitmqctl -q set_permissions -p "$AMQP_VHOST" guest ".*" ".*" ".*" >/dev/null
+  else
+    say "cannot create the RabbitMQ vhost $AMQP_VHOST here (needs root and rabbitmqctl):"
+    say "  rabbitmqctl add_vhost $AMQP_VHOST && rabbitmqctl set_permissions -p $AMQP_VHOST guest '.*' '.*' '.*'"
+  fi
+fi
+say "PostgreSQL, Redis and RabbitMQ are up"

@@ -50,8 +50,20 @@ def clean_state(database_url: str, redis_url: str):
     engine.dispose()
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
+    _empty_the_stack_broker(redis_url)
     yield client
     client.close()
+
+
+def _empty_the_stack_broker(redis_url: str) -> None:
+    # A RabbitMQ broker (DIALER_TEST_BROKER_URL) is not in the flushed Redis
+    # db: its queues are deleted instead, so no test inherits another's tasks.
+    from tests.support.broker import is_amqp, reset_amqp
+    from tests.support.stack import broker_url
+
+    url = broker_url(redis_url)
+    if is_amqp(url):
+        reset_amqp(url)
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ every task starts with a conditional claim in PostgreSQL.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Celery
-from celery.signals import celeryd_after_setup
-from kombu import Queue
+from celery.signals import celeryd_after_setup, worker_ready
 
 from dialer.broker_layout import shares_redis_db
 from dialer.settings import Settings, load_settings
+from workers.broker_topology import own_queue, remove_legacy_bindings
 from workers.logging_setup import connect_celery_signals
 from workers.time_limits import DEFAULT as DEFAULT_LIMITS
 from workers.time_limits import celery_annotations
@@ -50,9 +51,12 @@ def create_app(settings: Settings | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         task_reject_on_worker_lost=False,
         broker_connection_retry_on_startup=True,
-        # A plain `celery -A workers.app worker` consumes all of these.
-        task_queues=[Queue(CONTROL_QUEUE), Queue(DIAL_QUEUE), Queue(RESULTS_QUEUE),
-                     Queue(DEFAULT_QUEUE)],
+        # A plain `celery -A workers.app worker` consumes all of these. Each
+        # has its own direct exchange and key (workers/broker_topology.py):
+        # without them Celery binds every queue to its default exchange, and
+        # a message sent by exchange reaches all four.
+        task_queues=[own_queue(CONTROL_QUEUE), own_queue(DIAL_QUEUE),
+                     own_queue(RESULTS_QUEUE), own_queue(DEFAULT_QUEUE)],
         task_default_queue=CONTROL_QUEUE,
         task_routes=TASK_ROUTES,
         # Redis only: how soon a message reserved by a worker that died comes
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_time_limit=DEFAULT_LIMITS.hard_s,
     )
     _add_broker_socket_timeouts(celery_app, settings)
+    if settings.signing_enabled:
+        _enable_signing(celery_app, settings)
     return celery_app
 
 
@@ -113,6 +119,38 @@ def _add_broker_socket_timeouts(celery_app: Celery, settings: Settings) -> None:
 
     celery_app.conf.broker_transport_options = {
         **celery_app.conf.broker_transport_options, **redis_timeouts(settings)}
+
+
+def _enable_signing(celery_app: Celery, settings: Settings) -> None:
+    """Celery's message signing: sign every task sent, run only signed ones.
+
+    A task that is unsigned, or signed by a certificate outside the store, is
+    refused by the worker before it is decoded, logged and dropped (never
+    retried). JSON stays enabled for what carries no task: worker events
+    (Flower) and the remote-control replies. This is process-wide in kombu.
+    """
+    celery_app.conf.update(
+        task_serializer="auth", accept_content=["auth"],
+        security_key=settings.security_key, security_certificate=settings.security_cert,
+        security_cert_store=settings.security_cert_store)
+    celery_app.setup_security(allowed_serializers=["json"], serializer="json")
+
+
+@worker_ready.connect
+def _remove_legacy_bindings(sender: Any, **_: Any) -> None:
+    """Once the worker has declared its queues, drop the bindings of older releases."""
+    celery_app = sender.app
+    if celery_app.main != "dialer":  # another app's worker in a process that imported ours
+        return
+    try:
+        with celery_app.connection_for_write() as connection:
+            remove_legacy_bindings(connection, [q.name for q in celery_app.conf.task_queues])
+    except Exception:
+        # The worker still serves its queues; only senders routing by the
+        # exchange dialer.control would still see their messages copied.
+        logging.getLogger(__name__).warning(
+            "could not remove the old dialer.control bindings; see docs/remote-control.md",
+            exc_info=True)
 
 
 def _beat_schedule(settings: Settings) -> dict:

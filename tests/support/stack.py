@@ -22,6 +22,13 @@ from tests.support.recording import LEDGER_URL_ENV, Ledger, _with_db
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING_PROVIDER = "tests.support.recording:RecordingProvider"
+BROKER_URL_ENV = "DIALER_TEST_BROKER_URL"
+
+
+def broker_url(redis_url: str) -> str:
+    """The stack's Celery broker: ``DIALER_TEST_BROKER_URL`` when set (the
+    chaos tier runs again with RabbitMQ), else another db of the stack's Redis."""
+    return os.environ.get(BROKER_URL_ENV) or stack_broker_url(redis_url)
 
 
 # The broker's Redis db, beside the coordination db of the stack (13 by default)
@@ -54,7 +61,7 @@ class Stack:
         self.env.update({
             "DIALER_DATABASE_URL": database_url,
             "DIALER_REDIS_URL": redis_url,
-            "DIALER_BROKER_URL": stack_broker_url(redis_url),
+            "DIALER_BROKER_URL": broker_url(redis_url),
             "DIALER_PROVIDER": provider,
             "DIALER_TIME_SCALE": str(time_scale),
             "DIALER_TIME_ORIGIN": f"{sim_start.isoformat()}@{time.time() + lead_s:.6f}",
@@ -79,6 +86,7 @@ class Stack:
     def client(self) -> DialerClient:
         client = DialerClient(
             database_url=self.env["DIALER_DATABASE_URL"], redis_url=self.env["DIALER_REDIS_URL"],
+            broker_url=self.env["DIALER_BROKER_URL"],
             time_scale=float(self.env["DIALER_TIME_SCALE"]),
             time_origin=self.env["DIALER_TIME_ORIGIN"])
         self._clients.append(client)
@@ -121,6 +129,12 @@ class Stack:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+    def stop_worker(self, proc: subprocess.Popen) -> None:
+        """SIGTERM one worker and wait: a warm shutdown, its tasks finished."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
 
     def stop(self) -> None:
         for client in self._clients:

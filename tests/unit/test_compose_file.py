@@ -30,16 +30,28 @@ SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 DIALER_SERVICES = ("migrate", "worker", "beat", "flower", "metrics")
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-# Compose interpolation: ${NAME:-default} or ${NAME-default}; a bare ${NAME} has no default.
-VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?::?-)(?P<default>[^}]*))?\}")
+# Compose interpolation: ${NAME:-default} or ${NAME-default}; ${NAME:?message} is a
+# secret the operator must set (compose refuses to start without it); a bare
+# ${NAME} has neither.
+VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<kind>:?[-?])(?P<default>[^}]*))?\}")
+# What the checks below use for a required secret.
+SECRET = "s3cret-from-dot-env"
 
 
 def interpolate(value: str) -> str:
     def default(match: re.Match[str]) -> str:
         assert match.group("default") is not None, f"{match.group(0)} needs a default"
+        if match.group("kind").endswith("?"):
+            return SECRET
         return match.group("default")
 
     return VARIABLE.sub(default, value)
+
+
+def required_secrets() -> set[str]:
+    """Variables the compose file refuses to start without (``${NAME:?...}``)."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    return {m.group("name") for m in VARIABLE.finditer(text) if m.group("kind") == ":?"}
 
 
 def command(service: str) -> list[str]:
@@ -83,7 +95,11 @@ def test_the_services_are_all_there() -> None:
 
 def test_postgres_and_redis_have_health_checks() -> None:
     assert "pg_isready" in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
-    assert SERVICES["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+    kind, line = SERVICES["redis"]["healthcheck"]["test"]
+    # As the dialer's user, with its password (REDISCLI_AUTH); redis-cli exits 0
+    # on NOAUTH, so the check must look for the PONG itself.
+    assert kind == "CMD-SHELL" and line == "redis-cli --user dialer ping | grep -q PONG"
+    assert interpolate(SERVICES["redis"]["environment"]["REDISCLI_AUTH"]) == SECRET
 
 
 def test_redis_never_evicts_and_keeps_an_append_only_file() -> None:
@@ -121,6 +137,60 @@ def test_exactly_one_beat() -> None:
     assert command("beat")[3] == "beat"
     assert beat.get("deploy", {}).get("replicas", 1) == 1
     assert beat.get("scale", 1) == 1
+
+
+def redis_acl() -> dict[str, list[str]]:
+    """The ``--user NAME RULES...`` arguments of the redis command, by user."""
+    argv = [interpolate(arg) for arg in command("redis")]
+    users: dict[str, list[str]] = {}
+    for index, arg in enumerate(argv):
+        if arg == "--user":
+            rules = []
+            for rule in argv[index + 2:]:
+                if rule.startswith("--"):
+                    break
+                rules.append(rule)
+            users[argv[index + 1]] = rules
+    return users
+
+
+def test_redis_has_no_open_door() -> None:
+    users = redis_acl()
+    # The passwordless default user is switched off; the dialer's user has the
+    # password from .env and no admin commands (CONFIG, ACL, SHUTDOWN...).
+    assert users["default"] == ["off"]
+    assert set(users) == {"default", "dialer"}
+    assert users["dialer"][:2] == ["on", f">{SECRET}"]
+    assert users["dialer"][-1] == "-@admin"
+    assert {"REDIS_PASSWORD", "FLOWER_PASSWORD"} <= required_secrets()
+
+
+def test_only_flower_and_the_exporter_publish_ports_and_on_localhost_only() -> None:
+    published = {name: service["ports"] for name, service in SERVICES.items()
+                 if "ports" in service}
+    assert set(published) == {"flower", "metrics"}
+    for ports in published.values():
+        assert all(str(p).startswith("127.0.0.1:") for p in ports), ports
+    for name in ("redis", "postgres"):
+        assert "ports" not in SERVICES[name] and "network_mode" not in SERVICES[name]
+
+
+def test_every_redis_url_logs_in_as_the_dialer_user() -> None:
+    for name in DIALER_SERVICES:
+        env = SERVICES[name]["environment"]
+        for key in ("DIALER_REDIS_URL", "DIALER_BROKER_URL"):
+            url = urlsplit(interpolate(env[key]))
+            assert (url.username, url.password) == ("dialer", SECRET), (name, key)
+
+
+def test_flower_asks_for_a_password() -> None:
+    env = SERVICES["flower"]["environment"]
+    user, _, password = interpolate(env["FLOWER_BASIC_AUTH"]).partition(":")
+    assert user and password == SECRET
+    # Flower still gets every dialer setting next to its own.
+    assert {k for k in SERVICES["worker"]["environment"]} <= set(env)
+    # "--port 5555" would crash Flower ("Option 'port' requires a value").
+    assert "--port=5555" in command("flower")
 
 
 def test_flower_and_the_exporter() -> None:
