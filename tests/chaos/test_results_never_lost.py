@@ -92,6 +92,7 @@ def assert_each_contact_called_once(run: Run, ledger: list[Any]) -> None:
     assert run.statuses_by_count() == Counter(completed=len(ledger))
 
 
+@pytest.mark.broker
 def test_result_survives_the_pool_process_running_it_being_killed(make_stack, database_url):
     run = start_run(make_stack, [answering(6), answering(6)])
     webhook = Webhook(run)
@@ -125,19 +126,21 @@ def test_result_survives_the_pool_process_running_it_being_killed(make_stack, da
     assert_each_contact_called_once(run, ledger)
 
 
+@pytest.mark.broker
 def test_results_reserved_by_a_dead_worker_come_back_before_the_deadline(make_stack):
     # A visibility timeout of two seconds, checked every second: the deployment
     # default is longer (see ARCHITECTURE.md), the rule is the same.
     run = start_run(make_stack, [answering(6), answering(6)], extra_env={
         "DIALER_BROKER_VISIBILITY_TIMEOUT_S": "2", "DIALER_BROKER_RESTORE_INTERVAL_S": "1"})
     webhook = Webhook(run)
-    broker = redis.Redis.from_url(run.stack.env["DIALER_BROKER_URL"])
     wait_for(lambda: len(webhook.pending()) >= 4, timeout_s=30, what="four calls placed")
     reserved = webhook.pending()
     # A countdown: each worker takes its share at once and keeps it, unacknowledged.
     for result in reserved:
         webhook.send(result, countdown_s=6.0)
-    wait_for(lambda: broker.hlen("unacked") >= len(reserved), timeout_s=10,
+    # Held by the workers as ETA tasks (Redis: in its "unacked" hash; RabbitMQ:
+    # delivered, unacknowledged on the worker's channel).
+    wait_for(lambda: _scheduled(webhook.app) >= len(reserved), timeout_s=10,
              what=f"{len(reserved)} results reserved by the workers")
     for worker in list(run.workers_started):
         run.stack.kill(worker)  # the main process and its pool, SIGKILL: nothing acks
@@ -149,7 +152,6 @@ def test_results_reserved_by_a_dead_worker_come_back_before_the_deadline(make_st
     kept = {c.call_id: c.outcome for p in run.planned for c in run.client.calls(p.campaign_id)}
     assert all(kept[r["call_id"]] == "answered" for r in reserved)
     assert_each_contact_called_once(run, ledger)
-    broker.close()
 
 
 def test_results_queued_in_the_broker_survive_a_flush_of_the_coordination_db(make_stack):
@@ -180,6 +182,7 @@ OLD_MAX_RETRIES = 20
 OUTAGE_S = 18.0
 
 
+@pytest.mark.broker
 def test_results_retry_for_as_long_as_postgres_is_away(make_stack, database_url):
     # Backoff capped at one second (the deployment default is 30 s): more
     # retries than the old budget fit in a short outage. Calls may last half
@@ -209,6 +212,7 @@ def test_results_retry_for_as_long_as_postgres_is_away(make_stack, database_url)
     assert_each_contact_called_once(run, ledger)
 
 
+@pytest.mark.broker
 def test_a_result_after_the_sweep_closed_its_call_is_reconciled(make_stack):
     # A retry waits five real seconds: the late results arrive before it is placed.
     run = start_run(make_stack, [answering(6), answering(6)],
@@ -255,3 +259,9 @@ def _waiting_on_locks(engine: sa.Engine) -> int:
         return int(conn.execute(sa.text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock'")).scalar_one())
+
+
+def _scheduled(app: Celery) -> int:
+    """Countdown tasks the running workers hold, reserved and not yet acknowledged."""
+    replies = app.control.inspect(timeout=1.0).scheduled() or {}
+    return sum(len(tasks) for tasks in replies.values())
