@@ -5,7 +5,15 @@ from __future__ import annotations
 import typer
 
 from dialer.cli_campaign import campaign_app
-from dialer.cli_common import console, dialer_client, plain, time_column, user_errors, when
+from dialer.cli_common import (
+    console,
+    dialer_client,
+    plain,
+    resolve,
+    time_column,
+    user_errors,
+    when,
+)
 from dialer.cli_contacts import FULL_HELP, audience_app, dnc_app, phone_app, rejected_app
 from dialer.cli_metrics import metrics_app
 from dialer.cli_watch import watch
@@ -53,7 +61,7 @@ def demo(
 def forecast_command(campaign_id: str) -> None:
     """Calls per hour the settings achieve, and when the remaining contacts are done."""
     with dialer_client() as client:
-        result = client.forecast(campaign_id)
+        result = client.forecast(resolve(client, "campaign", campaign_id))
     eta = result.eta.isoformat() if result.eta else "not within the forecast horizon"
     console.print(f"calls per hour: {result.calls_per_hour:g}\neta: {eta}")
 
@@ -68,7 +76,7 @@ def skips_command(campaign_id: str,
     from dialer.phones import mask
 
     with dialer_client() as client:
-        rows = client.skips(campaign_id)[-limit:]
+        rows = client.skips(resolve(client, "campaign", campaign_id))[-limit:]
     table = Table(time_column("at"), "contact", "phone", "reason", "detail")
     for row in rows:
         table.add_row(when(row.at), str(row.contact_id),

@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from dialer.cli_common import (
+    WIDE_HELP,
     console,
     dialer_client,
     escape,
     fail,
     id_column,
     plain,
+    resolve,
+    shown_id,
     time_column,
     when,
 )
@@ -93,7 +96,7 @@ def create(
 
 def _lifecycle(command: str, campaign_id: str) -> None:
     with dialer_client() as client:
-        campaign = getattr(client, command)(campaign_id)
+        campaign = getattr(client, command)(resolve(client, "campaign", campaign_id))
     reason = f" ({campaign.pause_reason})" if campaign.pause_reason else ""
     console.print(f"campaign {campaign.id}: {campaign.status}{escape(reason)}")
 
@@ -128,22 +131,35 @@ def reset_breaker_command(campaign_id: str) -> None:
     _lifecycle("reset_breaker", campaign_id)
 
 
-@campaign_app.command("channels")
+# "-1" would otherwise be read as an unknown option: it reaches the service's
+# own check, which names the field like every other bad value.
+@campaign_app.command("channels", context_settings={"ignore_unknown_options": True})
 def channels_command(campaign_id: str,
                      channels: int = typer.Argument(..., help="Concurrent calls.")) -> None:
     """Set the campaign's concurrent channels (capped by the organisation cap)."""
     with dialer_client() as client:
-        campaign = client.allocate_channels(campaign_id, channels)
-    console.print(f"campaign {campaign.id}: {campaign.channels} channels")
+        campaign = client.allocate_channels(resolve(client, "campaign", campaign_id), channels)
+        cap = client.settings.org_channel_cap
+    capped = (f" (asked {channels}, capped by the organisation cap DIALER_ORG_CHANNEL_CAP="
+              f"{cap})" if campaign.channels < channels else "")
+    console.print(f"campaign {campaign.id}: {campaign.channels} channels{capped}")
 
 
 @campaign_app.command("delete")
 def delete_command(campaign_id: str,
                    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
     """Delete a campaign that is not running (its rows are kept for audit)."""
-    if not yes:
-        typer.confirm(f"Delete campaign {campaign_id}?", abort=True)
+    from dialer.lifecycle import check_deletable
+
     with dialer_client() as client:
+        campaign_id = resolve(client, "campaign", campaign_id)
+        # Checked before asking: "yes" to a delete that is then refused wastes the
+        # person's decision. The service checks again under its lock.
+        campaign = client.get(campaign_id).campaign
+        check_deletable(campaign.status)
+        if not yes:
+            typer.confirm(f"Delete campaign {campaign_id} ({campaign.name}, "
+                          f"{campaign.status})?", abort=True)
         client.delete(campaign_id)
     console.print(f"campaign {campaign_id} deleted")
 
@@ -152,6 +168,7 @@ def delete_command(campaign_id: str,
 def list_command(
     status: str | None = typer.Option(None, help="Only campaigns in this status."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
 ) -> None:
     """Campaigns, newest first."""
     with dialer_client() as client:
@@ -160,11 +177,14 @@ def list_command(
         console.print_json(json.dumps([c.model_dump(mode="json", exclude={"spec"})
                                        for c in campaigns]))
         return
-    table = Table(id_column(), "name", "status", "channels", time_column("created"))
+    table = Table(id_column(wide=wide), Column("name", min_width=10),
+                  Column("status", no_wrap=True), "channels",
+                  time_column("created", wide=wide))
     for c in campaigns:
         style = STATUS_STYLE.get(c.status, "")
-        table.add_row(c.id, plain(c.name), f"[{style}]{c.status}[/]" if style else c.status,
-                      str(c.channels), when(c.created_at))
+        table.add_row(shown_id(c.id, wide=wide), plain(c.name),
+                      f"[{style}]{c.status}[/]" if style else c.status,
+                      str(c.channels), when(c.created_at, wide=wide))
     console.print(table)
 
 
@@ -176,6 +196,7 @@ def show_command(
 ) -> None:
     """Metrics, executions and recent events of one campaign."""
     with dialer_client() as client:
+        campaign_id = resolve(client, "campaign", campaign_id)
         detail = client.get(campaign_id)
         recent = client.events(campaign_id)[-events:] if events else []
     if as_json:

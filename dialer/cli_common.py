@@ -24,7 +24,12 @@ console = Console(soft_wrap=True)  # messages stay one greppable line
 err_console = Console(stderr=True, soft_wrap=True)
 
 USER_ERROR = 2       # bad input, unknown id, forbidden transition
-SERVICE_ERROR = 3    # PostgreSQL or Redis unreachable
+SERVICE_ERROR = 3    # PostgreSQL or Redis unreachable, or the database not created/migrated
+
+# The database is there to be reached but not set up: a state of the deployment,
+# not of the command (the same command works once it is fixed), hence SERVICE_ERROR.
+UPGRADE_HINT = "run `dialer db upgrade` (DIALER_DATABASE_URL)"
+_UNDEFINED = ("42P01", "42703", "3F000")  # undefined table, column, schema
 
 
 def fail(message: str, code: int = USER_ERROR) -> NoReturn:
@@ -38,7 +43,7 @@ def user_errors() -> Iterator[None]:
     import psycopg
     import pydantic
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     try:
         yield
@@ -46,12 +51,30 @@ def user_errors() -> Iterator[None]:
         fail(str(exc))
     except (OperationalError, psycopg.OperationalError, RedisConnectionError,
             ConnectionError) as exc:
+        if (missing := _missing_database(exc)) is not None:
+            fail(f"database {missing} does not exist: {UPGRADE_HINT}", SERVICE_ERROR)
         fail(f"cannot reach a service: {str(exc).splitlines()[0]}", SERVICE_ERROR)
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in _UNDEFINED:
+            raise  # a bug of ours: the traceback is the report
+        fail(f"the database schema is missing or out of date: {UPGRADE_HINT}", SERVICE_ERROR)
     except pydantic.ValidationError as exc:
         # Our own input errors are DialerError; pydantic's own reach here from the settings.
         fail("; ".join(_setting_error(error) for error in exc.errors()))
     except OSError as exc:  # a file named on the command line: missing, unreadable, a folder
         fail(f"{exc.filename or 'file'}: {exc.strerror or exc}")
+
+
+def _missing_database(exc: BaseException) -> str | None:
+    """The database's name when PostgreSQL answered that it does not exist (3D000)."""
+    import re
+
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) != "3D000" and "does not exist" not in str(orig):
+        return None
+    # A refused connection carries no SQLSTATE, only the server's message.
+    found = re.search(r'database "([^"]+)" does not exist', str(orig))
+    return found.group(1) if found else None
 
 
 def _setting_error(error: ErrorDetails) -> str:
@@ -68,13 +91,33 @@ def dialer_client() -> Iterator[DialerClient]:
         yield client
 
 
-def id_column(header: str = "id") -> Column:
-    """Ids are for copying: never truncated, never wrapped."""
-    return Column(header, no_wrap=True, min_width=36)
+def id_column(header: str = "id", *, wide: bool = True) -> Column:
+    """Ids are for copying: never truncated, never wrapped. Narrow tables show the
+    first characters (every command takes a unique prefix), ``--wide`` the whole id."""
+    from dialer.service.id_prefix import SHORT_ID_CHARS
+
+    return Column(header, no_wrap=True, min_width=36 if wide else SHORT_ID_CHARS)
 
 
-def time_column(header: str) -> Column:
-    return Column(header, no_wrap=True, min_width=25)
+def time_column(header: str, *, wide: bool = True) -> Column:
+    return Column(header, no_wrap=True, min_width=25 if wide else 16)
+
+
+def shown_id(value: str, *, wide: bool) -> str:
+    from dialer.service.id_prefix import SHORT_ID_CHARS
+
+    return value if wide else value[:SHORT_ID_CHARS]
+
+
+def resolve(client: DialerClient, kind: str, text: str) -> str:
+    """The whole id for what a person typed: an id or a unique prefix of one."""
+    from dialer.service.id_prefix import resolve_id
+
+    with client.runtime.sessions() as session:
+        return resolve_id(session, kind, text)
+
+
+WIDE_HELP = "Whole ids and timestamps (tables show short ids to fit 80 columns)."
 
 
 def plain(value: object) -> Text:
@@ -84,5 +127,10 @@ def plain(value: object) -> Text:
     return Text("" if value is None else str(value))
 
 
-def when(instant: datetime | None) -> str:
-    return instant.isoformat(timespec="seconds") if instant else "-"
+def when(instant: datetime | None, *, wide: bool = True) -> str:
+    if not instant:
+        return "-"
+    if wide:
+        return instant.isoformat(timespec="seconds")
+    offset = instant.strftime("%z")
+    return instant.strftime("%Y-%m-%d %H:%M") + ("Z" if offset in ("+0000", "") else offset)

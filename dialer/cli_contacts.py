@@ -13,12 +13,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column, Table
 
 from dialer.cli_common import (
+    WIDE_HELP,
     console,
     dialer_client,
     escape,
     fail,
     id_column,
     plain,
+    resolve,
+    shown_id,
     time_column,
     when,
 )
@@ -48,15 +51,19 @@ def phone_add(number: str,
 
 
 @phone_app.command("list")
-def phone_list() -> None:
+def phone_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+               wide: bool = typer.Option(False, "--wide", help=WIDE_HELP)) -> None:
     """Caller IDs, oldest first."""
     with dialer_client() as client:
         rows = client.phone_numbers()
-    table = Table(id_column(), Column("number", no_wrap=True, min_width=16), "provider",
-                  "active", "cps")
+    if as_json:
+        console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
+        return
+    table = Table(id_column(wide=wide), Column("number", no_wrap=True, min_width=16),
+                  Column("provider", min_width=8), Column("active", no_wrap=True), "cps")
     for r in rows:
-        table.add_row(r.id, r.number, plain(r.provider), "yes" if r.is_active else "no",
-                      f"{r.cps:g}" if r.cps else "-")
+        table.add_row(shown_id(r.id, wide=wide), r.number, plain(r.provider),
+                      "yes" if r.is_active else "no", f"{r.cps:g}" if r.cps else "-")
     console.print(table)
 
 
@@ -64,7 +71,8 @@ def phone_list() -> None:
 def phone_disable(number_id: str) -> None:
     """Take a caller ID out of rotation (campaigns keep dialing with the others)."""
     with dialer_client() as client:
-        row = client.set_phone_number_active(number_id, False)
+        row = client.set_phone_number_active(
+            resolve(client, "phone number", number_id), False)
     console.print(f"phone number {row.id}: inactive")
 
 
@@ -72,7 +80,8 @@ def phone_disable(number_id: str) -> None:
 def phone_enable(number_id: str) -> None:
     """Put a caller ID back into rotation."""
     with dialer_client() as client:
-        row = client.set_phone_number_active(number_id, True)
+        row = client.set_phone_number_active(
+            resolve(client, "phone number", number_id), True)
     console.print(f"phone number {row.id}: active")
 
 
@@ -92,7 +101,9 @@ def audience_create(
         "--csv", help="CSV with a header row; 'phone' required.")],
     show_rejected: int = typer.Option(10, min=0, help="How many rejected rows to print."),
     rejected_out: Annotated[Path | None, typer.Option(
-        help="Write every rejected row (row, error) to this CSV.")] = None,
+        help="Write every rejected row to this CSV: row number, error, then the row as it "
+             "was (phone masked unless --full), to fix and import again.")] = None,
+    full: bool = typer.Option(False, "--full", help="Whole phone numbers in --rejected-out."),
 ) -> None:
     """Create an audience from a CSV: good rows are kept, bad rows reported by row number."""
     if not csv_file.is_file():
@@ -101,6 +112,8 @@ def audience_create(
                                      or not os.access(rejected_out.parent, os.W_OK)):
         # Checked before the import commits: a re-run would create the audience twice.
         fail(f"--rejected-out: cannot write {rejected_out}")
+    if rejected_out is not None and rejected_out.resolve() == csv_file.resolve():
+        fail("--rejected-out: must not be the --csv file (it would be overwritten)")
     total = _data_rows(csv_file)
     progress = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console, transient=True,
@@ -120,23 +133,49 @@ def audience_create(
         console.print(table)
     if rejected_out is not None:
         try:
-            with rejected_out.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["row", "error"])
-                writer.writerows((r.index, r.error) for r in rejected)
+            _write_rejected(csv_file, rejected_out, {r.index: r.error for r in rejected},
+                            full=full)
         except OSError as exc:
             fail(f"--rejected-out: {exc.strerror or exc} (audience {audience.id} was created)")
         console.print(f"rejected rows written to {escape(str(rejected_out))}")
 
 
+def _write_rejected(source: Path, target: Path, errors: dict[int, str], *, full: bool) -> None:
+    """``row, error`` and then the rejected rows as they were, read again from the file
+    in one pass (only the rejected row numbers are held). Rows are numbered as the
+    import numbers them: records of the CSV, the header being row 1. Phones are masked
+    like everywhere else a file may travel (a ticket, a mail) unless ``full``."""
+    with source.open(newline="", encoding="utf-8-sig") as handle, \
+            target.open("w", newline="", encoding="utf-8") as out:
+        reader, writer = csv.reader(handle), csv.writer(out)
+        header = next(reader, [])
+        phone_at = [i for i, key in enumerate(header) if key.strip() == "phone"]
+        writer.writerow(["row", "error", *header])
+        for offset, cells in enumerate(reader):
+            error = errors.get(offset + 2)
+            if error is None:
+                continue
+            if not full:
+                cells = [mask(cell) if i in phone_at and cell else cell
+                         for i, cell in enumerate(cells)]
+            writer.writerow([offset + 2, error, *cells])
+
+
 @audience_app.command("list")
-def audience_list() -> None:
-    """Audiences, newest first, with their contact counts."""
+def audience_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+                  wide: bool = typer.Option(False, "--wide", help=WIDE_HELP)) -> None:
+    """Audiences, newest first, with their contact counts (a spec's audience_id
+    needs the whole id: see --wide or --json)."""
     with dialer_client() as client:
         rows = client.audiences()
-    table = Table(id_column(), "name", "contacts", time_column("created"))
+    if as_json:
+        console.print_json(json.dumps([a.model_dump(mode="json") for a in rows]))
+        return
+    table = Table(id_column(wide=wide), Column("name", min_width=10), "contacts",
+                  time_column("created", wide=wide))
     for a in rows:
-        table.add_row(a.id, plain(a.name), str(a.count), when(a.created_at))
+        table.add_row(shown_id(a.id, wide=wide), plain(a.name), str(a.count),
+                      when(a.created_at, wide=wide))
     console.print(table)
 
 

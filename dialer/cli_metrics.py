@@ -28,8 +28,13 @@ class _NoDispatch:
 
 @metrics_app.command("serve")
 def serve(port: int = typer.Option(9108, min=1, max=65535, help="TCP port for /metrics."),
-          host: str = typer.Option("0.0.0.0", help="Address to listen on.")) -> None:
-    """Serve /metrics for Prometheus until interrupted."""
+          host: str = typer.Option(
+              "127.0.0.1", help="Address to listen on; 0.0.0.0 for every interface (a "
+                                "container, a Prometheus on another host).")) -> None:
+    """Serve /metrics for Prometheus until interrupted.
+
+    Loopback by default: the page names campaigns and their counts, which
+    should reach another machine only when the operator says so."""
     from prometheus_client import CollectorRegistry, start_http_server
 
     from dialer.service.metrics_export import DialerCollector

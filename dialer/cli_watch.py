@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import time
+from collections.abc import Callable
 
 import typer
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -14,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import OperationalError
 
-from dialer.cli_common import console, dialer_client, plain, time_column, when
+from dialer.cli_common import console, dialer_client, plain, resolve, time_column, when
 from dialer.statuses import CAMPAIGN_TERMINAL
 from dialer.views import CampaignDetail, EventView, ReadinessView
 
@@ -73,30 +75,66 @@ def watch(campaign_id: str,
           once: bool = typer.Option(False, "--once", help="Print one frame and exit."),
           until_done: bool = typer.Option(False, "--until-done",
                                           help="Exit when the campaign is terminal.")) -> None:
-    """Live console: will it dial?, channels in use vs allocated, counters, outcomes, events."""
+    """Live console: will it dial?, channels in use vs allocated, counters, outcomes, events.
+
+    Off a terminal (piped, redirected, under a supervisor) a plain frame is
+    printed and flushed every interval instead of a redrawn screen."""
     with dialer_client() as client:
+        campaign_id = resolve(client, "campaign", campaign_id)
+
         def frame() -> tuple[RenderableType, bool]:
             detail = client.get(campaign_id)
             view = render(detail, client.readiness(campaign_id), client.events(campaign_id))
             return view, detail.campaign.status in CAMPAIGN_TERMINAL
 
-        last_good, done = frame()
+        first, done = frame()
         if once:
-            console.print(last_good)
+            console.print(first)
             return
+        # SIGTERM (``timeout``, ``kill``, a supervisor) ends the watch like Ctrl-C:
+        # exit 0, the frames already printed kept, not a process killed mid-line.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
-            with Live(last_good, console=console, auto_refresh=False) as live:
-                while not (until_done and done):
-                    time.sleep(interval)  # a refresh period, not a timing assumption
-                    view: RenderableType
-                    try:
-                        last_good, done = frame()
-                        view = last_good
-                    except TRANSIENT as exc:
-                        # A restart of PostgreSQL or Redis must not end the watch:
-                        # keep the last frame and say what is wrong until it is back.
-                        view = Group(last_good, Text(
-                            f"reconnecting: {str(exc).splitlines()[0]}", style="red"))
-                    live.update(view, refresh=True)
+            if console.is_terminal:
+                _live(first, done, frame, interval=interval, until_done=until_done)
+            else:
+                _plain(first, done, frame, interval=interval, until_done=until_done)
         except KeyboardInterrupt:
             pass
+
+
+Frame = Callable[[], tuple[RenderableType, bool]]
+
+
+def _live(last_good: RenderableType, done: bool, frame: Frame, *, interval: float,
+          until_done: bool) -> None:
+    with Live(last_good, console=console, auto_refresh=False) as live:
+        while not (until_done and done):
+            time.sleep(interval)  # a refresh period, not a timing assumption
+            view: RenderableType
+            try:
+                last_good, done = frame()
+                view = last_good
+            except TRANSIENT as exc:
+                # A restart of PostgreSQL or Redis must not end the watch:
+                # keep the last frame and say what is wrong until it is back.
+                view = Group(last_good, Text(
+                    f"reconnecting: {str(exc).splitlines()[0]}", style="red"))
+            live.update(view, refresh=True)
+
+
+def _plain(view: RenderableType, done: bool, frame: Frame, *, interval: float,
+           until_done: bool) -> None:
+    """One frame after another, each flushed at once: a reader of the pipe (``tee``,
+    a log collector) sees every interval as it happens. Rich's ``Live`` would
+    print only when it stops, and the block buffer of a pipe would hold the rest."""
+    while True:
+        console.print(view)
+        console.file.flush()
+        if until_done and done:
+            return
+        time.sleep(interval)  # a refresh period, not a timing assumption
+        try:
+            view, done = frame()
+        except TRANSIENT as exc:
+            view = Text(f"reconnecting: {str(exc).splitlines()[0]}")

@@ -47,7 +47,12 @@ def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
         # Still under the gate: the marker goes up before any waiting dial goes on.
         rt.leases.rebuild(((r.id, r.campaign_id, r.deadline_at.timestamp()) for r in in_flight),
                           now_s=now.timestamp())
-    log.warning("leases rebuilt from PostgreSQL: %d calls in flight", len(in_flight))
+    if in_flight:
+        log.warning("leases rebuilt from PostgreSQL: %d calls in flight", len(in_flight))
+    else:
+        # A first start (or a wipe while nothing was dialing) lost nothing: no
+        # channel could have been counted wrong, so nothing for an operator to act on.
+        log.info("lease store initialised from PostgreSQL: no calls in flight")
     return True
 
 
