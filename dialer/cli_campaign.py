@@ -17,6 +17,7 @@ from dialer.cli_common import (
     fail,
     id_column,
     plain,
+    print_table,
     resolve,
     shown_id,
     time_column,
@@ -185,7 +186,7 @@ def list_command(
         table.add_row(shown_id(c.id, wide=wide), plain(c.name),
                       f"[{style}]{c.status}[/]" if style else c.status,
                       str(c.channels), when(c.created_at, wide=wide))
-    console.print(table)
+    print_table(table, wide=wide)
 
 
 @campaign_app.command("show")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Column
+from rich.table import Column, Table
 from rich.text import Text
 
 from dialer.errors import DialerError
@@ -115,6 +115,21 @@ def resolve(client: DialerClient, kind: str, text: str) -> str:
 
     with client.runtime.sessions() as session:
         return resolve_id(session, kind, text)
+
+
+def print_table(table: Table, *, wide: bool) -> None:
+    """``--wide`` asks for every column whole: printed at its natural width even when
+    that is wider than the terminal (which then wraps lines), never collapsed to fit."""
+    if not wide:
+        console.print(table)
+        return
+    natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+    saved = console._width  # print(width=) is capped at the console's width
+    console.width = max(console.width, natural)
+    try:
+        console.print(table)
+    finally:
+        console._width = saved
 
 
 WIDE_HELP = "Whole ids and timestamps (tables show short ids to fit 80 columns)."

@@ -20,6 +20,7 @@ from dialer.cli_common import (
     fail,
     id_column,
     plain,
+    print_table,
     resolve,
     shown_id,
     time_column,
@@ -64,7 +65,7 @@ def phone_list(as_json: bool = typer.Option(False, "--json", help="Machine-reada
     for r in rows:
         table.add_row(shown_id(r.id, wide=wide), r.number, plain(r.provider),
                       "yes" if r.is_active else "no", f"{r.cps:g}" if r.cps else "-")
-    console.print(table)
+    print_table(table, wide=wide)
 
 
 @phone_app.command("disable")
@@ -176,7 +177,7 @@ def audience_list(as_json: bool = typer.Option(False, "--json", help="Machine-re
     for a in rows:
         table.add_row(shown_id(a.id, wide=wide), plain(a.name), str(a.count),
                       when(a.created_at, wide=wide))
-    console.print(table)
+    print_table(table, wide=wide)
 
 
 # -- do-not-call --------------------------------------------------------------------------

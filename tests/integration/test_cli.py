@@ -54,7 +54,7 @@ def test_phone_add_normalises_lists_and_disables(env):
     code, out, _ = run("phone", "add", "(415) 555-0134", "--cps", "1")
     assert code == 0 and "+14155550134" in out
     [number] = env.phone_numbers()
-    code, out, _ = run("phone", "list")
+    code, out, _ = run("phone", "list", "--wide")  # whole ids; the default shows 8 characters
     assert code == 0 and number.id in out and "+14155550134" in out
     assert run("phone", "disable", number.id)[0] == 0
     assert env.phone_numbers()[0].is_active is False
@@ -81,10 +81,10 @@ def test_audience_from_csv_keeps_good_rows_and_reports_rejected_ones(env, tmp_pa
     [audience] = env.audiences()
     assert (audience.name, audience.count) == ("march", 2)
     lines = report.read_text().splitlines()
-    assert lines[0] == "row,error"
+    assert lines[0] == "row,error,phone,name,plan"  # then the row as it was in the file
     assert [line.split(",")[0] for line in lines[1:]] == ["4", "5"]
     assert "duplicate phone" in lines[2]
-    code, out, _ = run("audience", "list")
+    code, out, _ = run("audience", "list", "--wide")
     assert code == 0 and audience.id in out
 
 

@@ -87,6 +87,11 @@ def test_list_tables_at_80_columns_off_a_terminal_show_name_and_status(env):
         done = run_process(*command, COLUMNS="80")
         assert done.returncode == 0, done.stderr
         assert_fits_and_shows(done.stdout, *expected(*ids)[command[0]])
+        # --wide is asked for: every column whole, even past the 80 columns.
+        done = run_process(*command, "--wide", COLUMNS="80")
+        full_id = dict(zip(("campaign", "audience", "phone"), ids, strict=True))[command[0]]
+        for word in (full_id, *expected(*ids)[command[0]][:-1]):
+            assert word in done.stdout, done.stdout
 
 
 def test_list_tables_on_an_80_column_console_show_name_and_status(env, monkeypatch):
