@@ -6,6 +6,8 @@ import phonenumbers
 
 from dialer.phones_fast import NOT_VALID, e164_fast_path
 
+INVALID_PHONE = NOT_VALID
+
 
 def normalize_e164(raw: object, *, default_region: str | None = None) -> str:
     """Parse ``raw`` into E.164 or raise ``ValueError`` saying why."""
