@@ -132,6 +132,33 @@ class DialerClient:
         with self.runtime.sessions() as s:
             return reads.audiences(s)
 
+    def resolve_references(self, spec: dict[str, Any], *, audience: str | None = None,
+                           caller_ids: list[str] | None = None) -> dict[str, Any]:
+        """``spec`` with ``audience_id`` set from an audience's id or exact name and
+        ``phone_number_ids`` from caller IDs given by id or number (what the CLI's
+        ``--audience`` and ``--caller-id`` take). ValidationError names ``audience``
+        or ``caller_id`` when one is unknown, ambiguous or not a valid number."""
+        errors: list[tuple[str, str]] = []
+        out = dict(spec)
+        with self.runtime.sessions() as s:
+            if audience is not None:
+                try:
+                    out["audience_id"] = contact_service.resolve_audience(s, audience)
+                except ValueError as exc:
+                    errors.append(("audience", str(exc)))
+            if caller_ids:
+                ids: list[str] = []
+                for ref in caller_ids:
+                    try:
+                        ids.append(contact_service.resolve_phone_number(
+                            s, ref, default_region=self.settings.default_region))
+                    except ValueError as exc:
+                        errors.append(("caller_id", str(exc)))
+                out["phone_number_ids"] = list(dict.fromkeys(ids))
+        if errors:
+            raise ValidationError(errors)
+        return out
+
     def add_dnc(self, numbers: list[str] | str) -> int:
         rt = self.runtime
         with transaction(rt.sessions) as s:
