@@ -1,4 +1,4 @@
-"""The Python client (CONTRACT §3): ``from dialer.client import DialerClient``.
+"""The Python client (README, "Using it from Python"): ``from dialer.client import DialerClient``.
 
 Each client builds its own engine and Redis connection from its own
 settings; nothing is cached process-wide, so keyword overrides always hold.
