@@ -79,10 +79,12 @@ def read_spec_file(path: Path) -> dict[str, Any]:
 def create(
     file: Annotated[Path, typer.Option("--file", "-f", help="Campaign spec, YAML or JSON.")],
     audience: Annotated[str | None, typer.Option(
-        "--audience", metavar="NAME_OR_ID", help="The audience, by id or exact name (sets audience_id).")] = None,
+        "--audience", metavar="NAME_OR_ID",
+        help="The audience, by id or exact name (sets audience_id).")] = None,
     caller_ids: Annotated[list[str] | None, typer.Option(
-        "--caller-id", metavar="NUMBER_OR_ID", help="A registered caller ID, by id or number; repeat for several "
-                            "(sets phone_number_ids).")] = None,
+        "--caller-id", metavar="NUMBER_OR_ID",
+        help="A registered caller ID, by id or number; repeat for several "
+             "(sets phone_number_ids).")] = None,
     start: bool = typer.Option(False, "--start", help="Start it at once."),
     quiet: bool = typer.Option(False, "--quiet", "-q",
                                help="Print only the new campaign's id (for scripts)."),
