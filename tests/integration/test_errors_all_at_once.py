@@ -93,3 +93,24 @@ def test_an_invalid_phone_number_reads_the_same_on_every_path(env, tmp_path, bad
     assert code == 2, err
     messages["spec caller ID"] = err.split("caller_id: ", 1)[1].strip()
     assert set(messages.values()) == {INVALID_PHONE}, messages
+
+
+def test_create_resolves_audience_by_name_and_caller_id_by_number(env, tmp_path):
+    audience = env.create_audience("March", [{"phone": "+12125550123"}])
+    number = env.add_phone_number("+12125550100")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"name": "c", "audience_id": UNKNOWN_AUDIENCE}))
+    code, out, err = run("campaign", "create", "-f", str(spec), "--audience", "March",
+                         "--caller-id", "(212) 555-0100", "-q")
+    assert code == 0, err
+    campaign = env.get(out.strip())["campaign"]
+    assert campaign.audience_id == audience.id and campaign.phone_number_ids == [number.id]
+    # Ambiguous names and unknown numbers are refused, with the spec's own errors.
+    env.create_audience("March", [{"phone": "+12125550124"}])
+    spec.write_text(json.dumps({"name": ""}))
+    code, _, err = run("campaign", "create", "-f", str(spec), "--audience", "March",
+                       "--caller-id", "+12125550155")
+    assert code == 2
+    assert "name:" in err and "audience: 2 audiences are named 'March'" in err
+    assert "caller_id: +12125550155 is not a registered caller ID" in err
+    assert len(env.list()) == 1
