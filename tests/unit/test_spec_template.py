@@ -56,3 +56,31 @@ def test_template_validates_and_writes_out_every_default():
 
     assert keys(CampaignSpec) - written(data) == {"audience_id", "phone_number_ids"}
     assert "# audience_id:" in SPEC_TEMPLATE and "# phone_number_ids:" in SPEC_TEMPLATE
+
+
+def test_docs_spec_full_example_validates_and_names_every_field():
+    import json
+    import re
+
+    doc = (EXAMPLE.parents[1] / "docs" / "spec.md").read_text(encoding="utf-8")
+    example = doc.split("## A full example", 1)[1]
+    [block] = re.findall(r"```json\n(.*?)```", example, flags=re.DOTALL)[:1]
+    data = json.loads(block)
+    spec = parse_campaign_spec(data, now=NOW)
+    assert spec.schedule.holiday_country == "US" and spec.pacing.channels == 5
+    # The reference table has a row for every leaf field of the spec.
+    table = doc.split("## Bounds of every field", 1)[1].split("## ", 1)[0]
+    for path in _leaves(CampaignSpec):
+        leaf = path.rsplit(".", 1)[-1]
+        assert f"`{path}`" in table or f".{leaf}`" in table or f"`{leaf}`" in table, path
+
+
+def _leaves(model: type, prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for name, field in model.model_fields.items():
+        sub = field.annotation
+        if isinstance(sub, type) and hasattr(sub, "model_fields"):
+            out += _leaves(sub, f"{prefix}{name}.")
+        else:
+            out.append(prefix + name)
+    return out
