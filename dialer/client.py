@@ -1,4 +1,4 @@
-"""The Python client (CONTRACT §3): ``from dialer.client import DialerClient``.
+"""The Python client (README, "Using it from Python"): ``from dialer.client import DialerClient``.
 
 Each client builds its own engine and Redis connection from its own
 settings; nothing is cached process-wide, so keyword overrides always hold.
@@ -131,6 +131,33 @@ class DialerClient:
     def audiences(self) -> list[AudienceSummary]:
         with self.runtime.sessions() as s:
             return reads.audiences(s)
+
+    def resolve_references(self, spec: dict[str, Any], *, audience: str | None = None,
+                           caller_ids: list[str] | None = None) -> dict[str, Any]:
+        """``spec`` with ``audience_id`` set from an audience's id or exact name and
+        ``phone_number_ids`` from caller IDs given by id or number (what the CLI's
+        ``--audience`` and ``--caller-id`` take). ValidationError names ``audience``
+        or ``caller_id`` when one is unknown, ambiguous or not a valid number."""
+        errors: list[tuple[str, str]] = []
+        out = dict(spec)
+        with self.runtime.sessions() as s:
+            if audience is not None:
+                try:
+                    out["audience_id"] = contact_service.resolve_audience(s, audience)
+                except ValueError as exc:
+                    errors.append(("audience", str(exc)))
+            if caller_ids:
+                ids: list[str] = []
+                for ref in caller_ids:
+                    try:
+                        ids.append(contact_service.resolve_phone_number(
+                            s, ref, default_region=self.settings.default_region))
+                    except ValueError as exc:
+                        errors.append(("caller_id", str(exc)))
+                out["phone_number_ids"] = list(dict.fromkeys(ids))
+        if errors:
+            raise ValidationError(errors)
+        return out
 
     def add_dnc(self, numbers: list[str] | str) -> int:
         rt = self.runtime

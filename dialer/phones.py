@@ -6,6 +6,12 @@ import phonenumbers
 
 from dialer.phones_fast import NOT_VALID, e164_fast_path
 
+# The one wording for a number that cannot be dialed, on every path that takes one
+# (caller IDs, contacts, CSV rows, DNC, inline contacts of enqueue_campaign): whether
+# phonenumbers could not parse it or parsed it and found it invalid is no help to
+# the person fixing the row, and two wordings read like two different problems.
+INVALID_PHONE = NOT_VALID
+
 
 def normalize_e164(raw: object, *, default_region: str | None = None) -> str:
     """Parse ``raw`` into E.164 or raise ``ValueError`` saying why."""
@@ -26,9 +32,9 @@ def parse_e164(text: str, *, default_region: str | None = None) -> str:
     try:
         parsed = phonenumbers.parse(text, None if text.startswith("+") else default_region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number ({exc._msg})") from exc
+        raise ValueError(INVALID_PHONE) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(NOT_VALID)
+        raise ValueError(INVALID_PHONE)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

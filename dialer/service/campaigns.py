@@ -40,17 +40,35 @@ def campaign_spec(campaign: Campaign) -> CampaignSpec:
 def create_campaign(
     session: Session, raw_spec: CampaignSpec | dict[str, Any], *, now: datetime, source: str,
 ) -> Campaign:
-    spec = parse_campaign_spec(raw_spec, now=now)
+    # Shape and references are checked together, so one refusal names every bad
+    # field (README: "all at once"), not the shape first and the ids on a second try.
     errors: list[tuple[str, str]] = []
-    if spec.audience_id is None:
+    spec: CampaignSpec | None = None
+    try:
+        spec = parse_campaign_spec(raw_spec, now=now)
+    except ValidationError as exc:
+        errors.extend(exc.errors)
+    shape_errors = {field for field, _ in errors}
+    if spec is not None:
+        audience_id: Any = spec.audience_id
+        number_ids: Any = spec.phone_number_ids
+    else:
+        raw = raw_spec if isinstance(raw_spec, dict) else {}
+        audience_id, number_ids = raw.get("audience_id"), raw.get("phone_number_ids")
+    if audience_id is None:
         errors.append(("audience_id", "required"))
-    elif not is_uuid(spec.audience_id) or session.get(Audience, spec.audience_id) is None:
-        errors.append(("audience_id", f"no audience {spec.audience_id}"))
-    for index, number_id in enumerate(spec.phone_number_ids):
-        if not is_uuid(number_id) or session.get(PhoneNumber, number_id) is None:
-            errors.append((f"phone_number_ids[{index}]", f"no phone number {number_id}"))
+    elif "audience_id" not in shape_errors and (
+            not is_uuid(audience_id) or session.get(Audience, audience_id) is None):
+        errors.append(("audience_id", f"no audience {audience_id}"))
+    if isinstance(number_ids, list) and "phone_number_ids" not in shape_errors:
+        for index, number_id in enumerate(number_ids):
+            if f"phone_number_ids[{index}]" in shape_errors:
+                continue
+            if not is_uuid(number_id) or session.get(PhoneNumber, number_id) is None:
+                errors.append((f"phone_number_ids[{index}]", f"no phone number {number_id}"))
     if errors:
         raise ValidationError(errors)
+    assert spec is not None
     status = st.SCHEDULED if spec.scheduled_at else st.DRAFT
     campaign = Campaign(
         id=str(uuid.uuid4()), name=spec.name, description=spec.description,

@@ -220,3 +220,37 @@ def _sql(text: str):  # small alias so the SQL above reads as SQL
     from sqlalchemy import text as sa_text
 
     return sa_text(text)
+
+
+# -- names people type instead of ids (``dialer campaign create --audience/--caller-id``)
+
+
+def resolve_audience(session: Session, ref: str) -> str:
+    """The id of the audience ``ref`` names: its id, or else its exact name when exactly
+    one audience has it. ValueError says why not (unknown, or which ids share the name)."""
+    ref = str(ref).strip()
+    if is_uuid(ref) and session.get(Audience, ref) is not None:
+        return ref
+    ids = list(session.scalars(select(Audience.id).where(Audience.name == ref)
+                               .order_by(Audience.created_at, Audience.id)))
+    if not ids:
+        raise ValueError(f"no audience named or numbered {ref!r} (dialer audience list)")
+    if len(ids) > 1:
+        raise ValueError(f"{len(ids)} audiences are named {ref!r}: give one of their ids "
+                         f"({', '.join(ids)})")
+    return ids[0]
+
+
+def resolve_phone_number(session: Session, ref: str, *, default_region: str | None) -> str:
+    """The id of the registered caller ID ``ref`` names: its id, or its number in any
+    format (read as E.164, like ``dialer phone add``). ValueError says why not."""
+    ref = str(ref).strip()
+    if is_uuid(ref):
+        if session.get(PhoneNumber, ref) is None:
+            raise ValueError(f"no phone number {ref}")
+        return ref
+    e164 = normalize_e164(ref, default_region=default_region)  # ValueError: INVALID_PHONE
+    found = session.scalar(select(PhoneNumber.id).where(PhoneNumber.number == e164))
+    if found is None:
+        raise ValueError(f"{e164} is not a registered caller ID (dialer phone add {e164})")
+    return found
