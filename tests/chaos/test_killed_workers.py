@@ -9,8 +9,7 @@ import pytest
 from tests.chaos.harness import finish, mixed, outcome_mismatches, owner_of, start_run
 from tests.support.stack import wait_for
 
-# broker: scripts/test.sh runs it a second time with RabbitMQ as the broker.
-pytestmark = [pytest.mark.chaos, pytest.mark.broker]
+pytestmark = pytest.mark.chaos
 
 
 def test_workers_killed_three_times_mid_run_lose_and_double_nothing(make_stack):

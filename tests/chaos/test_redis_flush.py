@@ -14,10 +14,16 @@ import pytest
 import redis
 
 from tests.chaos.harness import finish, mixed, outcome_mismatches, start_run, worker_logs
-from tests.support.stack import wait_for
+from tests.support.broker import is_amqp
+from tests.support.stack import broker_url, wait_for
 from workers.app import DIAL_QUEUE
 
-pytestmark = pytest.mark.chaos
+# The fault is Redis's own: with RabbitMQ as the broker, a lost Redis takes no
+# queued task with it (tests/chaos/test_results_never_lost.py flushes the
+# coordination db on both brokers).
+pytestmark = [pytest.mark.chaos, pytest.mark.skipif(
+    is_amqp(broker_url("redis://127.0.0.1:6379/13")),
+    reason="a Redis flush loses queued dials only when Redis is the broker")]
 
 
 def flush_while_dials_wait(broker: redis.Redis, coordination: redis.Redis) -> int:

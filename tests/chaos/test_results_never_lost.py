@@ -92,7 +92,6 @@ def assert_each_contact_called_once(run: Run, ledger: list[Any]) -> None:
     assert run.statuses_by_count() == Counter(completed=len(ledger))
 
 
-@pytest.mark.broker
 def test_result_survives_the_pool_process_running_it_being_killed(make_stack, database_url):
     run = start_run(make_stack, [answering(6), answering(6)])
     webhook = Webhook(run)
@@ -126,7 +125,6 @@ def test_result_survives_the_pool_process_running_it_being_killed(make_stack, da
     assert_each_contact_called_once(run, ledger)
 
 
-@pytest.mark.broker
 def test_results_reserved_by_a_dead_worker_come_back_before_the_deadline(make_stack):
     # A visibility timeout of two seconds, checked every second: the deployment
     # default is longer (see ARCHITECTURE.md), the rule is the same.
@@ -182,7 +180,6 @@ OLD_MAX_RETRIES = 20
 OUTAGE_S = 18.0
 
 
-@pytest.mark.broker
 def test_results_retry_for_as_long_as_postgres_is_away(make_stack, database_url):
     # Backoff capped at one second (the deployment default is 30 s): more
     # retries than the old budget fit in a short outage. Calls may last half
@@ -212,7 +209,6 @@ def test_results_retry_for_as_long_as_postgres_is_away(make_stack, database_url)
     assert_each_contact_called_once(run, ledger)
 
 
-@pytest.mark.broker
 def test_a_result_after_the_sweep_closed_its_call_is_reconciled(make_stack):
     # A retry waits five real seconds: the late results arrive before it is placed.
     run = start_run(make_stack, [answering(6), answering(6)],

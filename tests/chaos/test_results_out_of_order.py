@@ -21,8 +21,7 @@ from tests.chaos.harness import ContactPlan, Run, finish, leases_held, mixed, st
 from tests.chaos.harness import worker_logs as logs_of
 from tests.support.stack import wait_for
 
-# broker: scripts/test.sh runs it a second time with RabbitMQ as the broker.
-pytestmark = [pytest.mark.chaos, pytest.mark.broker]
+pytestmark = pytest.mark.chaos
 
 LATE = ContactPlan(("no_answer", "answered"), provider="hold",
                    extra=(("test_deliver", "late_first"),))
