@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from dialer.errors import DialerError, ValidationError
+from dialer.errors import DialerError, NotFound, ValidationError
+from dialer.ids import is_uuid
 from dialer.service import campaigns as c
 from dialer.service.runtime import Runtime
 from models.db import transaction
@@ -48,6 +49,9 @@ def run_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any
     if handler is None:
         raise ValidationError([("command", f"unknown command {command!r}; one of "
                                            f"{', '.join(COMMANDS)}")])
+    if not is_uuid(campaign_id):
+        # Before the claim, which would try to store it (its column holds a uuid).
+        raise NotFound(f"campaign {campaign_id} not found")
     with transaction(rt.sessions) as session:
         if command_id is not None:
             _claim(session, command_id, campaign_id, command, now)

@@ -75,7 +75,10 @@ _MARK_PLACED = text("""
         UPDATE calls SET placed_at = :now
         WHERE id = :call_id AND status = 'dialing' AND placed_at IS NULL
         RETURNING participant_id)
-    UPDATE participants AS p SET status = 'dialing', last_attempt_at = :now, updated_at = :now
+    UPDATE participants AS p SET last_attempt_at = :now, updated_at = :now,
+        -- A late answer to an earlier attempt may have completed the contact while
+        -- this call was being claimed (results.reconcile_late_result): it stays so.
+        status = CASE WHEN p.status IN ('queued', 'dialing') THEN 'dialing' ELSE p.status END
     FROM marked WHERE p.id = marked.participant_id
     RETURNING p.id
 """)

@@ -65,7 +65,8 @@ _END_CALL = text(f"""
 _SET_PARTICIPANT = text("""
     WITH settled AS (
         UPDATE participants SET status = :status, next_attempt_at = :next_attempt_at,
-            last_outcome = :outcome, skip_reason = COALESCE(:skip_reason, skip_reason),
+            last_outcome = CASE WHEN :keep_outcome THEN last_outcome ELSE :outcome END,
+            skip_reason = COALESCE(:skip_reason, skip_reason),
             updated_at = :now
         WHERE id = :id RETURNING campaign_id)
     SELECT EXISTS (
@@ -100,6 +101,8 @@ _CANCEL_QUEUED = text("""
             AND placed_at IS NULL FOR UPDATE SKIP LOCKED)
     RETURNING attempt
 """)
+
+_LOCK_PARTICIPANT = text("SELECT 1 FROM participants WHERE id = :id FOR UPDATE")
 
 _IN_FLIGHT = text("""
     SELECT attempt FROM calls WHERE participant_id = :participant_id
@@ -184,6 +187,8 @@ def reconcile_late_result(conn: Connection, call_id: str, *, outcome: str, durat
     change nothing. Returns whether a call was reconciled (nothing is
     committed here: the caller commits).
     """
+    if outcome == st.Outcome.FAILED and detail == DEADLINE_DETAIL:
+        return False  # the sweep closing it again (two beats, a redelivered sweep)
     row = conn.execute(_RECONCILE_CALL, {
         "call_id": str(call_id), "outcome": outcome, "timed_out": DEADLINE_DETAIL,
         "duration_s": max(0.0, float(duration_s or 0.0)), "goal_achieved": goal_achieved,
@@ -204,7 +209,11 @@ def reconcile_late_result(conn: Connection, call_id: str, *, outcome: str, durat
 
 def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: datetime) -> str:
     """Complete a participant whose earlier attempt turned out to have answered."""
-    # Calls first, then the participant: the order a dial locks them in.
+    # The participant first: a tick holding it may be queuing a retry, which the
+    # statements below then see (each reads what has committed when it starts).
+    # No deadlock with a dial (call, then participant): the calls are skipped
+    # when locked, never waited for.
+    session.execute(_LOCK_PARTICIPANT, {"id": row.participant_id})
     canceled = session.execute(_CANCEL_QUEUED, {"participant_id": row.participant_id}).all()
     in_flight = session.execute(_IN_FLIGHT, {"participant_id": row.participant_id}).all()
     others_open = session.execute(_COMPLETE_PARTICIPANT, {
@@ -270,5 +279,7 @@ def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, o
             status, skip_reason = P.SKIPPED, "calendar_closed"
     others_open = session.execute(_SET_PARTICIPANT, {
         "status": status, "next_attempt_at": next_attempt_at, "outcome": outcome,
+        # A contact completed by an earlier attempt's late answer keeps that answer.
+        "keep_outcome": row.participant_status == P.COMPLETED,
         "skip_reason": skip_reason, "now": now, "id": participant_id}).scalar_one()
     return status, bool(others_open)

@@ -93,6 +93,10 @@ def test_poison_messages_are_recorded_once_and_the_worker_lives_on(make_stack, c
                     "goal_achieved": "false"}).id,
         "dial_kwargs": remote.send_task("dialer.dial", queue=CONTROL,
                                         kwargs={"call_id": "x", "extra": 1}).id,
+        # Longer than a uuid: the applied-command claim must not try to store it.
+        "long_campaign_id": remote.send_task(
+            "dialer.campaign_command", queue=CONTROL,
+            kwargs={"campaign_id": "c" * 80, "command": "pause"}).id,
     }
     huge_id = "x" * 100_000
     remote.send_task("dialer.campaign_command", task_id=huge_id, queue=CONTROL,
@@ -119,6 +123,7 @@ def test_poison_messages_are_recorded_once_and_the_worker_lives_on(make_stack, c
     assert errors["typo"] == {"contact": "unexpected argument"}
     assert "goal_achieved" in errors["goal_string"]
     assert errors["dial_kwargs"] == {"extra": "unexpected argument"}
+    assert "request" in errors["long_campaign_id"], errors["long_campaign_id"]
     long_ids = [(rid, recs) for rid, recs in found.items() if rid and rid.startswith("xxxx")]
     assert len(long_ids) == 1 and len(long_ids[0][0]) <= 255
     assert "id" in dict(long_ids[0][1][0][1])
