@@ -7,6 +7,7 @@ tick and dial before the late answer comes in.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -18,6 +19,7 @@ from dialer.service.results import DEADLINE_DETAIL, record_result
 from dialer.service.tick import tick
 from tests.support.in_process import OPEN_WINDOW, in_process_runtime
 from tests.support.scenario import campaign_spec, ny_contacts
+from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +85,64 @@ def test_a_late_answer_completes_the_contact_and_cancels_what_it_can(
     finally:
         client.close()
         rt.close()
+
+
+def test_a_late_answer_while_its_retry_is_being_claimed_keeps_the_contact_completed(
+        clean_state, database_url, redis_url):
+    """The reconcile commits between a dial's claim and its mark-placed: the retry is
+    placed (it cannot be undone), but the contact stays completed through its result."""
+    origin = f"{OPEN_WINDOW.isoformat()}@{time.time():.6f}"
+    rt = in_process_runtime(database_url, redis_url, origin)
+    client = DialerClient(database_url=database_url, redis_url=redis_url, time_origin=origin)
+    holder = sa.create_engine(database_url)
+    try:
+        audience = client.create_audience("one", ny_contacts([["answered"]]))
+        campaign_id = client.create_campaign(campaign_spec(audience.id)).id
+        client.start(campaign_id)
+        tick(rt)
+        [first] = rt.dispatcher.dials  # type: ignore[attr-defined]
+        assert dial(rt, first) == "placed"
+        assert record_result(rt, first, outcome="failed", detail=DEADLINE_DETAIL) == "recorded"
+        with rt.engine.begin() as conn:  # the retry delay has passed
+            conn.execute(sa.text("UPDATE participants SET next_attempt_at = :now"),
+                         {"now": rt.clock.now()})
+        tick(rt)
+        second = rt.dispatcher.dials[-1]  # type: ignore[attr-defined]
+
+        outcomes: dict[str, str] = {}
+        with holder.connect() as lock:
+            # Both wait on the contact's row: the late answer first, then the dial
+            # that has claimed the retry and is about to mark it placed.
+            lock.execute(sa.text("SELECT 1 FROM participants FOR UPDATE"))
+            late = threading.Thread(target=lambda: outcomes.update(late=record_result(
+                rt, first, outcome="answered", detail="webhook")))
+            late.start()
+            wait_for(lambda: _waiting_on_locks(holder) >= 1, timeout_s=10,
+                     what="the late answer waiting on the contact")
+            placing = threading.Thread(target=lambda: outcomes.update(dial=dial(rt, second)))
+            placing.start()
+            wait_for(lambda: _waiting_on_locks(holder) >= 2, timeout_s=10,
+                     what="the dial waiting on the contact")
+            lock.rollback()
+        late.join(10)
+        placing.join(10)
+
+        assert outcomes == {"late": "reconciled", "dial": "placed"}
+        [participant] = client.participants(campaign_id)
+        assert participant.status == "completed", "the dial reopened a completed contact"
+        assert record_result(rt, second, outcome="no_answer") == "recorded"
+        [participant] = client.participants(campaign_id)
+        assert participant.status == "completed" and participant.next_attempt_at is None
+        assert participant.last_outcome == "answered"
+        assert client.get(campaign_id).campaign.status == "completed"
+    finally:
+        holder.dispose()
+        client.close()
+        rt.close()
+
+
+def _waiting_on_locks(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")).scalar_one())
