@@ -49,8 +49,9 @@ REDIS_GARBAGE: dict[str, bytes] = {
     "no_delivery_tag": _envelope(properties={"body_encoding": "base64"}, body="e30="),  # reconnect
     "no_delivery_info": _envelope(properties={"delivery_tag": "a", "body_encoding": "base64"},
                                   body="e30="),                     # reconnect
-    "body_not_base64": _envelope(properties=_ENVELOPE_PROPS, body=f"!{SECRET}",
-                                 headers={}, **{"content-type": "application/json"}),  # exit
+    # 13 base64 characters: "Incorrect padding".
+    "body_not_base64": _envelope(properties=_ENVELOPE_PROPS, body=f"x{SECRET}", headers={},
+                                 **{"content-type": "application/json"}),  # exit
     "unknown_body_encoding": _envelope(properties={**_ENVELOPE_PROPS, "body_encoding": "rot13"},
                                        body=SECRET, headers={}),  # exit
 }
