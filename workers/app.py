@@ -14,6 +14,7 @@ from celery.signals import celeryd_after_setup, worker_ready
 
 from dialer.broker_layout import shares_redis_db
 from dialer.settings import Settings, load_settings
+from workers import broker_guard
 from workers.broker_topology import own_queue, remove_legacy_bindings
 from workers.logging_setup import connect_celery_signals
 from workers.time_limits import DEFAULT as DEFAULT_LIMITS
@@ -38,6 +39,9 @@ TASK_ROUTES = {
 
 def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
+    # Items pushed into a Redis queue by hand that are not kombu messages are
+    # dropped with a WARNING instead of stopping the worker (workers/broker_guard.py).
+    broker_guard.install()
     # Tasks are imported by the worker at start-up (``include``), after this
     # module has finished loading: they register on the module-level ``app``.
     celery_app = Celery("dialer", broker=settings.broker_url, set_as_current=False,
