@@ -116,9 +116,19 @@ class LeaseSemaphore:
         return True
 
     def mark_ready(self) -> None:
-        """Declare the (empty) lease sets complete: for a fresh system with nothing in flight."""
-        if not self.is_ready():
-            self.rebuild([], now_s=0.0)
+        """Declare the (empty) lease sets complete: for a fresh system with nothing in flight.
+
+        Not a repair: it replaces whatever lease sets are there with empty ones,
+        outside the lease gate. Tests and benchmarks use it on an empty Redis;
+        the dialer itself only ever calls ``rebuild`` with PostgreSQL's picture.
+        """
+        if self.is_ready():
+            return
+        if next(self._redis.scan_iter(match=redis_keys.campaign_leases_pattern(), count=1000),
+                None) is not None or self._redis.zcard(redis_keys.org_leases()):
+            raise RuntimeError("mark_ready is for an empty lease store; rebuild from "
+                               "PostgreSQL instead (dialer.service.leasing)")
+        self.rebuild([], now_s=0.0)
 
     def rebuild(self, in_flight: Iterable[tuple[str, str, float]], *, now_s: float) -> None:
         """Replace the lease sets with the calls in flight per PostgreSQL, in a new generation.

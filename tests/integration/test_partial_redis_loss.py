@@ -128,6 +128,22 @@ def test_a_release_keeps_the_set_and_marker_in_step(leases: LeaseSemaphore) -> N
     assert leases.holders("A", now_s=T0_S) == []
 
 
+def test_a_campaign_with_no_lease_left_leaves_nothing_behind(
+        leases: LeaseSemaphore, r: redis.Redis) -> None:
+    # Thousands of campaigns over the months must not grow the marker that
+    # every tick and sweep checks, nor leave a set per campaign ever dialed.
+    for campaign in ("A", "B", "C"):
+        assert take(leases, f"{campaign}1", campaign).acquired
+    for campaign in ("A", "B", "C"):
+        leases.release(f"{campaign}1", campaign_id=campaign)
+    assert not r.exists(*(redis_keys.campaign_leases(c) for c in ("A", "B", "C")))
+    fields = {f.decode() for f in r.hkeys(redis_keys.leases_ready())}
+    assert not [f for f in fields if "campaign" in f], fields
+    assert leases.is_ready()
+    # And the campaign dials again as if new.
+    assert take(leases, "A2", "A").acquired and leases.in_use("A", now_s=T0_S) == 1
+
+
 @pytest.fixture
 def second_server() -> Iterator[redis.Redis]:
     """Another Redis server process: what a failover to a replica puts behind the URL."""
