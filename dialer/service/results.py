@@ -102,6 +102,9 @@ _CANCEL_QUEUED = text("""
     RETURNING attempt
 """)
 
+_ENDED_CALL_CAMPAIGN = text("SELECT campaign_id FROM calls WHERE id = :call_id "
+                            "AND status = 'ended'")
+
 _LOCK_PARTICIPANT = text("SELECT 1 FROM participants WHERE id = :id FOR UPDATE")
 
 _IN_FLIGHT = text("""
@@ -140,7 +143,12 @@ def record_result(
                                      goal_achieved=goal_achieved, detail=detail, now=now):
                 conn.commit()
                 return "reconciled"
+            ended_in = conn.execute(_ENDED_CALL_CAMPAIGN, {"call_id": str(call_id)}).scalar()
             conn.commit()
+            if ended_in is not None:
+                # A replay, or this result retried after its commit (a soft time
+                # limit, Redis away at the release): the channel may still be held.
+                rt.leases.release(str(call_id), campaign_id=ended_in)
             log.info("result for unknown or finished call %s: ignored", call_id)
             return "ignored"
         entry = cached_spec(conn, row.campaign_id, row.spec_digest)

@@ -146,3 +146,35 @@ def _waiting_on_locks(engine: sa.Engine) -> int:
         return int(conn.execute(sa.text(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND datname = current_database()")).scalar_one())
+
+
+def test_a_result_retried_after_its_commit_still_frees_the_channel(
+        clean_state, database_url, redis_url):
+    """The first try committed but never released its lease (a soft time limit, or
+    Redis away at that moment): the retry finds the call ended and releases it."""
+    origin = f"{OPEN_WINDOW.isoformat()}@{time.time():.6f}"
+    rt = in_process_runtime(database_url, redis_url, origin)
+    client = DialerClient(database_url=database_url, redis_url=redis_url, time_origin=origin)
+    try:
+        audience = client.create_audience("one", ny_contacts([["answered"]]))
+        campaign_id = client.create_campaign(campaign_spec(audience.id)).id
+        client.start(campaign_id)
+        tick(rt)
+        [call] = rt.dispatcher.dials  # type: ignore[attr-defined]
+        assert dial(rt, call) == "placed"
+        now_s = rt.clock.now().timestamp()
+        held = rt.leases.holders(campaign_id, now_s=now_s)
+        assert held == [call]
+        release = rt.leases.release
+        rt.leases.release = lambda *a, **k: None  # type: ignore[method-assign]
+        try:
+            assert record_result(rt, call, outcome="answered") == "recorded"
+        finally:
+            rt.leases.release = release  # type: ignore[method-assign]
+        assert rt.leases.holders(campaign_id, now_s=now_s) == [call]
+
+        assert record_result(rt, call, outcome="answered") == "ignored"
+        assert rt.leases.holders(campaign_id, now_s=now_s) == []
+    finally:
+        client.close()
+        rt.close()
