@@ -22,6 +22,7 @@ from dialer.clock_skew import EveryInterval, tick_transit_s
 from dialer.errors import ConfigurationError
 from dialer.settings import Settings, load_settings
 from workers.providers import resolve_provider
+from workers.time_limits import redelivered_while_running
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,23 @@ def configuration_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def configuration_warnings(settings: Settings) -> list[str]:
+    """Settings that work but cost something: said once at start, as WARNINGs."""
+    warnings: list[str] = []
+    if str(settings.broker_url).startswith(("redis://", "rediss://", "unix://")):
+        outliving = redelivered_while_running(
+            provider_timeout_s=settings.provider_timeout_s,
+            visibility_timeout_s=settings.broker_visibility_timeout_s)
+        if outliving:
+            warnings.append(
+                f"DIALER_BROKER_VISIBILITY_TIMEOUT_S={settings.broker_visibility_timeout_s:g} "
+                f"is shorter than the hard time limit of {', '.join(outliving)}: Redis would "
+                "deliver them again while they run; raise it or lower "
+                "DIALER_PROVIDER_TIMEOUT_S (docs/deployment.md); every task is idempotent, "
+                "so the copy only costs work")
+    return warnings
+
+
 def connect_start_checks() -> None:
     # Weak references are the default; these functions live as long as the module.
     worker_init.connect(_refuse_misconfiguration)
@@ -62,6 +80,8 @@ def _refuse_misconfiguration(**_: Any) -> None:
         sys.stderr.write(f"dialer worker: refusing to start: {'; '.join(problems)}\n")
         sys.stderr.flush()
         os._exit(EX_CONFIG)
+    for warning in configuration_warnings(settings):
+        log.warning("%s", warning)
     _warn_if_redis_may_evict(settings)
 
 
@@ -73,8 +93,12 @@ def _warn_if_redis_may_evict(settings: Settings) -> None:
     client = make_redis(settings)
     try:
         policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
-    except redis.RedisError:
-        return  # CONFIG disabled (managed Redis) or Redis away: nothing to say here
+    except redis.RedisError as exc:
+        # CONFIG refused (an ACL user without @admin, as in docker-compose; managed
+        # Redis) or Redis away: say so once, the policy is then the operator's to check.
+        log.info("could not read Redis's maxmemory-policy (%s): make sure it is noeviction "
+                 "(docs/deployment.md)", type(exc).__name__)
+        return
     finally:
         client.close()
     if policy not in (None, "noeviction", b"noeviction"):

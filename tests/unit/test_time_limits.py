@@ -38,3 +38,25 @@ def test_the_worker_applies_them():
         task = app.tasks[name]
         assert (task.soft_time_limit, task.time_limit) == (limit.soft_s, limit.hard_s), name
     assert app.conf.task_soft_time_limit and app.conf.task_time_limit
+
+
+def test_with_the_default_settings_no_task_but_enqueue_outlives_the_visibility_timeout():
+    from dialer.settings import Settings
+    from workers.time_limits import redelivered_while_running
+
+    defaults = Settings()
+    assert redelivered_while_running(
+        provider_timeout_s=defaults.provider_timeout_s,
+        visibility_timeout_s=defaults.broker_visibility_timeout_s) == []
+
+
+def test_a_worker_warns_of_a_visibility_timeout_shorter_than_a_time_limit():
+    from dialer.settings import Settings
+    from workers.startup_checks import configuration_warnings
+
+    problems = configuration_warnings(Settings(broker_url="redis://127.0.0.1:6379/1",
+                                               provider_timeout_s=60))
+    assert any("DIALER_BROKER_VISIBILITY_TIMEOUT_S=45" in p and "dialer.dial" in p
+               for p in problems), problems
+    assert not any("VISIBILITY" in p for p in configuration_warnings(Settings(
+        broker_url="amqp://guest:guest@127.0.0.1:5672//", provider_timeout_s=60)))
