@@ -92,10 +92,14 @@ def dial(call_id: str) -> str:
 # to run out of), backing off to at most ``result_retry_backoff_max_s``; and
 # put back on its queue when the pool process running it dies, instead of
 # being acknowledged with it (ARCHITECTURE.md, "Results that must not be lost").
-# One cut off by its soft time limit rolled back: it is sent again, never dropped.
+# One cut off by its soft time limit rolled back: it is sent again, never dropped;
+# one killed at its hard limit is requeued.
 @app.task(name="dialer.call_result", base=DialerTask, max_retries=None,
           retry_backoff_max=load_settings().result_retry_backoff_max_s,
-          reject_on_worker_lost=True, autoretry_for=(*TRANSIENT, SoftTimeLimitExceeded))
+          reject_on_worker_lost=True, autoretry_for=(*TRANSIENT, SoftTimeLimitExceeded),
+          # Killed at its hard time limit: put back on the queue, not acknowledged
+          # with the kill (Celery acknowledges timeouts by default).
+          acks_on_timeout=False)
 def call_result(call_id: str, outcome: str, duration_s: float = 0.0,
                 goal_achieved: bool | None = None, detail: str | None = None) -> str:
     return record_result(runtime(), str(call_id), outcome=outcome, duration_s=duration_s,
