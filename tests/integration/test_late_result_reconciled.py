@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -31,12 +32,7 @@ def test_a_late_answer_completes_the_contact_and_cancels_what_it_can(
     rt = in_process_runtime(database_url, redis_url, origin)
     client = DialerClient(database_url=database_url, redis_url=redis_url, time_origin=origin)
     try:
-        audience = client.create_audience("one", ny_contacts([["answered"]]))
-        campaign_id = client.create_campaign(campaign_spec(audience.id)).id
-        client.start(campaign_id)
-        tick(rt)
-        [first] = rt.dispatcher.dials  # type: ignore[attr-defined]
-        assert dial(rt, first) == "placed"
+        campaign_id, first = _first_call_placed(rt, client)
         # The sweep, at the call's deadline.
         assert record_result(rt, first, outcome="failed", detail=DEADLINE_DETAIL) == "recorded"
         assert client.participants(campaign_id)[0].status == "retry_scheduled"
@@ -96,12 +92,7 @@ def test_a_late_answer_while_its_retry_is_being_claimed_keeps_the_contact_comple
     client = DialerClient(database_url=database_url, redis_url=redis_url, time_origin=origin)
     holder = sa.create_engine(database_url)
     try:
-        audience = client.create_audience("one", ny_contacts([["answered"]]))
-        campaign_id = client.create_campaign(campaign_spec(audience.id)).id
-        client.start(campaign_id)
-        tick(rt)
-        [first] = rt.dispatcher.dials  # type: ignore[attr-defined]
-        assert dial(rt, first) == "placed"
+        campaign_id, first = _first_call_placed(rt, client)
         assert record_result(rt, first, outcome="failed", detail=DEADLINE_DETAIL) == "recorded"
         with rt.engine.begin() as conn:  # the retry delay has passed
             conn.execute(sa.text("UPDATE participants SET next_attempt_at = :now"),
@@ -156,12 +147,7 @@ def test_a_result_retried_after_its_commit_still_frees_the_channel(
     rt = in_process_runtime(database_url, redis_url, origin)
     client = DialerClient(database_url=database_url, redis_url=redis_url, time_origin=origin)
     try:
-        audience = client.create_audience("one", ny_contacts([["answered"]]))
-        campaign_id = client.create_campaign(campaign_spec(audience.id)).id
-        client.start(campaign_id)
-        tick(rt)
-        [call] = rt.dispatcher.dials  # type: ignore[attr-defined]
-        assert dial(rt, call) == "placed"
+        campaign_id, call = _first_call_placed(rt, client)
         now_s = rt.clock.now().timestamp()
         held = rt.leases.holders(campaign_id, now_s=now_s)
         assert held == [call]
@@ -178,3 +164,14 @@ def test_a_result_retried_after_its_commit_still_frees_the_channel(
     finally:
         client.close()
         rt.close()
+
+
+def _first_call_placed(rt: Any, client: DialerClient) -> tuple[str, str]:
+    """A running campaign of one contact, its first call placed: (campaign id, call id)."""
+    audience = client.create_audience("one", ny_contacts([["answered"]]))
+    campaign_id = client.create_campaign(campaign_spec(audience.id)).id
+    client.start(campaign_id)
+    tick(rt)
+    [first] = rt.dispatcher.dials
+    assert dial(rt, first) == "placed"
+    return campaign_id, first
