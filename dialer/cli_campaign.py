@@ -268,9 +268,9 @@ def show_command(
     console.print(table)
     runs = Table("#", "status", time_column("started"), time_column("ended"), "members",
                  "processed", "failed", title="executions")
-    for e in c.executions:
-        runs.add_row(str(e.execution_number), e.status, when(e.started_at), when(e.ended_at),
-                     str(e.total_members), str(e.processed_members), str(e.failed_members))
+    for x in c.executions:
+        runs.add_row(str(x.execution_number), x.status, when(x.started_at), when(x.ended_at),
+                     str(x.total_members), str(x.processed_members), str(x.failed_members))
     console.print(runs)
     log = Table(time_column("at"), "source", "action", "detail", title="recent events")
     for e in recent:

@@ -6,6 +6,7 @@ settings; nothing is cached process-wide, so keyword overrides always hold.
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 from typing import Any
 
@@ -210,23 +211,24 @@ class DialerClient:
         with self.runtime.sessions() as s:
             return reads.campaign_detail(s, str(id))
 
+    # Below this method ``list`` in an annotation is the method, so they say builtins.list.
     def list(self, status: str | None = None, sort: str = "created_at") -> list[CampaignView]:
         with self.runtime.sessions() as s:
             return reads.list_campaigns(s, status=status, sort=sort)
 
-    def participants(self, id: str) -> list[ParticipantView]:
+    def participants(self, id: str) -> builtins.list[ParticipantView]:
         with self.runtime.sessions() as s:
             return reads.participants(s, str(id))
 
-    def calls(self, id: str) -> list[CallView]:
+    def calls(self, id: str) -> builtins.list[CallView]:
         with self.runtime.sessions() as s:
             return reads.calls(s, str(id))
 
-    def events(self, id: str) -> list[EventView]:
+    def events(self, id: str) -> builtins.list[EventView]:
         with self.runtime.sessions() as s:
             return reads.events(s, str(id))
 
-    def skips(self, id: str) -> list[SkipView]:
+    def skips(self, id: str) -> builtins.list[SkipView]:
         with self.runtime.sessions() as s:
             return reads.skips(s, str(id))
 
@@ -236,7 +238,7 @@ class DialerClient:
 
         return campaign_readiness(self.runtime, str(id))
 
-    def rejected_requests(self, limit: int = 50) -> list[RejectedRequestView]:
+    def rejected_requests(self, limit: int = 50) -> builtins.list[RejectedRequestView]:
         """Remote requests refused for bad input (``dialer.enqueue_campaign`` ...)."""
         with self.runtime.sessions() as s:
             return reads.rejected_requests(s, limit=limit)

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from dialer.errors import ValidationError
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# The default allowed_days (typed, so the default factory type-checks as list[Weekday]).
+WORKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PresetName = Literal["conservative", "balanced", "aggressive"]
 Recurrence = Literal["daily", "weekly", "monthly"]
@@ -103,7 +105,7 @@ class CallWindow(_Strict):
 
 class Schedule(_Strict):
     call_window: CallWindow = Field(default_factory=CallWindow)
-    allowed_days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    allowed_days: list[Weekday] = Field(default_factory=lambda: list(WORKDAYS))
     holidays: list[date] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     holiday_country: str | None = None
     start_date: date | None = None

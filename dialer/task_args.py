@@ -257,7 +257,8 @@ def _contacts_errors(args: Any, kwargs: Any, limits: RemoteLimits) -> list[tuple
 
 def parse_campaign_command(args: Any, kwargs: Any) -> CampaignCommandArgs:
     values, errors = _bind(("campaign_id", "command"), args, kwargs)
-    base = {key: values.pop(key) for key in ("campaign_id", "command") if key in values}
+    base: dict[str, Any] = {key: values.pop(key) for key in ("campaign_id", "command")
+                            if key in values}
     command = base.get("command")
     command_args: dict[str, Any] = {}
     if isinstance(command, str) and command in COMMAND_ARGS:
@@ -286,7 +287,7 @@ def _channels_errors(command_args: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-def parse_task_args(task: str, args: Any, kwargs: Any, *, limits: RemoteLimits) -> BaseModel:
+def parse_task_args(task: str, args: Any, kwargs: Any, *, limits: RemoteLimits) -> _Args:
     """The validated arguments of ``task`` (any of ours); ValidationError otherwise."""
     if task == "dialer.enqueue_campaign":
         return parse_enqueue_campaign(args, kwargs, limits=limits)
@@ -296,7 +297,7 @@ def parse_task_args(task: str, args: Any, kwargs: Any, *, limits: RemoteLimits) 
     return parser(args, kwargs)
 
 
-PARSERS: dict[str, Callable[[Any, Any], BaseModel]] = {
+PARSERS: dict[str, Callable[[Any, Any], _Args]] = {
     "dialer.call_result": parse_call_result,
     "dialer.dial": parse_dial,
     "dialer.tick": parse_no_args,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import CursorResult, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dialer import lifecycle
@@ -143,18 +143,24 @@ def resume(session: Session, campaign_id: str, *, now: datetime, source: str) ->
     return campaign
 
 
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE/DELETE touched. ``Session.execute`` is typed as returning a
+    plain ``Result``, but for DML it is a ``CursorResult``, which has ``rowcount``."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 def stop(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
     campaign = load_campaign(session, campaign_id, lock=True)
     _transition(campaign, "stop", now)
     _close_execution(session, campaign, now, st.STOPPED)
     session.execute(delete(Call).where(Call.campaign_id == campaign.id,
                                        Call.status == st.Call.QUEUED))
-    canceled = session.execute(
+    canceled = _rowcount(session.execute(
         update(Participant)
         .where(Participant.campaign_id == campaign.id,
                Participant.status.in_((P.PENDING, P.RETRY_SCHEDULED, P.QUEUED)))
         .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)
-    ).rowcount
+    ))
     record_event(session, campaign.id, at=now, action="stopped", source=source,
                  detail=f"{canceled} pending contacts canceled")
     return campaign
@@ -228,10 +234,10 @@ def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
         Call.campaign_id == campaign.id, Call.status.in_(st.Call.HOLDING_CHANNEL))
         .values(status=st.Call.ENDED, outcome=st.Outcome.FAILED, ended_at=now,
                 detail="campaign failed"))
-    canceled = session.execute(
+    canceled = _rowcount(session.execute(
         update(Participant).where(Participant.campaign_id == campaign.id,
                                   Participant.status.in_(P.OPEN))
-        .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)).rowcount
+        .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)))
     record_event(session, campaign.id, at=now, action="failed",
                  detail=f"{detail}; {canceled} open contacts canceled")
     return True

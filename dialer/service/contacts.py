@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -179,7 +179,9 @@ def remove_dnc(session: Session, numbers: Any, *, default_region: str | None) ->
     e164 = _normalize_list(numbers, default_region)
     removed = 0
     for chunk in _chunks(e164, _DNC_CHUNK):
-        result = session.execute(delete(DncEntry).where(DncEntry.phone.in_(chunk)))
+        # A DELETE's result is a CursorResult (typed as plain Result), which has rowcount.
+        result = cast("CursorResult[Any]",
+                      session.execute(delete(DncEntry).where(DncEntry.phone.in_(chunk))))
         removed += result.rowcount or 0
     return removed
 

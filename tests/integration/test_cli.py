@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from dialer.cli import app
 from dialer.service.remote import enqueue_campaign
+from tests.support.cli import run
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts, status_of
 from tests.support.stack import wait_for
 
@@ -26,13 +27,6 @@ OPEN_WINDOW = "2026-03-02T10:00:00-05:00"
 @pytest.fixture
 def env(cli_environment):
     return cli_environment(OPEN_WINDOW)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a traceback is a test failure, never a user message
-    return result.exit_code, result.stdout, result.stderr
 
 
 def one_line_error(stderr: str) -> str:

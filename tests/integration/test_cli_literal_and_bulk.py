@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from dialer.cli import app
 from dialer.service.remote import enqueue_campaign
+from tests.support.cli import run
 from tests.support.scenario import campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
@@ -31,13 +30,6 @@ def env(cli_environment, monkeypatch):
     # Wide enough that no cell wraps: the assertions look for whole names.
     monkeypatch.setattr(cli_common.console, "_width", 240)
     return cli_environment(OPEN_WINDOW)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a traceback is a test failure, never a user message
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_names_with_markup_print_literally_in_every_table(env):

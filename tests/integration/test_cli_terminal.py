@@ -21,9 +21,8 @@ import time
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
 
-from dialer.cli import app
+from tests.support.cli import run
 from tests.support.scenario import campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
@@ -36,13 +35,6 @@ AUDIENCE = "march renewals list"
 @pytest.fixture
 def env(cli_environment):
     return cli_environment(OPEN_WINDOW)
-
-
-def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args), input=input)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception  # a traceback is a test failure, never a user message
-    return result.exit_code, result.stdout, result.stderr
 
 
 def run_process(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -13,12 +13,11 @@ import json
 import uuid
 
 import pytest
-from typer.testing import CliRunner
 
-from dialer.cli import app
 from dialer.errors import ValidationError
 from dialer.phones import INVALID_PHONE
 from dialer.service.remote import enqueue_campaign
+from tests.support.cli import run
 
 pytestmark = pytest.mark.integration
 
@@ -32,13 +31,6 @@ EXPECTED_FIELDS = {"name", "audience_id", "phone_number_ids[0]"}
 @pytest.fixture
 def env(cli_environment):
     return cli_environment(OPEN_WINDOW)
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_client_names_shape_and_reference_errors_together(env):

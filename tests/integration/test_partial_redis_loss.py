@@ -10,7 +10,6 @@ brings back exactly the leases of the calls in flight.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -21,36 +20,20 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.leases import FAR_S, T0_S
+from tests.support.leases import take as support_take
 from workers import redis_keys
 from workers.leases import LeaseResult, LeaseSemaphore
 
 pytestmark = pytest.mark.integration
 
-REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-T0_S = 1_772_442_000.0
-FAR_S = T0_S + 10_000.0
 NOT_READY = LeaseResult(acquired=False, reason="not_ready")
-
-
-@pytest.fixture
-def r() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def leases(r: redis.Redis) -> LeaseSemaphore:
-    semaphore = LeaseSemaphore(r)
-    semaphore.mark_ready()
-    return semaphore
 
 
 def take(leases: LeaseSemaphore, call_id: str, campaign_id: str = "A", *, limit: int = 2,
          org_limit: int = 100) -> LeaseResult:
-    return leases.acquire(call_id, campaign_id=campaign_id, campaign_limit=limit,
-                          org_limit=org_limit, now_s=T0_S, expires_at_s=FAR_S)
+    """The shared ``take`` with this file's campaign: "A", two channels."""
+    return support_take(leases, call_id, campaign_id, limit=limit, org_limit=org_limit)
 
 
 def test_a_lost_campaign_set_answers_not_ready_until_rebuilt(

@@ -9,11 +9,10 @@ in; nothing here sleeps to make time pass.
 from __future__ import annotations
 
 import math
-import os
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,6 +21,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strat
 
+from tests.support.leases import FAR_S, REDIS_URL, T0_S, take
 from workers import redis_keys
 from workers.breaker_counter import BreakerCounter, BreakerWindow
 from workers.leases import LeaseResult, LeaseSemaphore
@@ -29,18 +29,7 @@ from workers.pacing_limiter import GC_TTL_REAL_S, PacingDecision, PlacementLimit
 
 pytestmark = pytest.mark.integration
 
-REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-T0_S = 1_772_442_000.0  # 2026-03-02 09:00 UTC-ish: realistic magnitudes for float scores
-FAR_S = T0_S + 10_000.0
 DAY = "2026-03-02"
-
-
-@pytest.fixture
-def r() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.close()
 
 
 def new_client() -> redis.Redis:
@@ -61,20 +50,7 @@ def run_threads(count: int, target: Callable[[int], Any]) -> list[Any]:
         return [future.result(timeout=60) for future in futures]
 
 
-# --- leases ---------------------------------------------------------------------------------
-
-@pytest.fixture
-def leases(r: redis.Redis) -> LeaseSemaphore:
-    semaphore = LeaseSemaphore(r)
-    semaphore.mark_ready()
-    return semaphore
-
-
-def take(leases: LeaseSemaphore, call_id: str, campaign_id: str = "c1", *, limit: int = 3,
-         org_limit: int = 100, now_s: float = T0_S, expires_at_s: float = FAR_S) -> LeaseResult:
-    return leases.acquire(call_id, campaign_id=campaign_id, campaign_limit=limit,
-                          org_limit=org_limit, now_s=now_s, expires_at_s=expires_at_s)
-
+# --- leases (fixtures r and leases: tests/integration/conftest.py) ----------------------------
 
 def test_lease_campaign_limit_is_respected(leases: LeaseSemaphore) -> None:
     assert take(leases, "a", limit=2) == LeaseResult(acquired=True, reason=None)

@@ -61,7 +61,7 @@ DEFAULT_HANG_S = 40.0
 
 
 def ledger_url(stack_redis_url: str) -> str:
-    return os.environ.get(LEDGER_URL_ENV) or _with_db(stack_redis_url, LEDGER_DEFAULT_DB)
+    return os.environ.get(LEDGER_URL_ENV) or with_db(stack_redis_url, LEDGER_DEFAULT_DB)
 
 
 def ledger_keys(stack_redis_url: str) -> LedgerKeys:
@@ -285,6 +285,7 @@ def _db_of(url: str) -> int:
     return int(path) if path.isdigit() else 0
 
 
-def _with_db(url: str, db: int) -> str:
+def with_db(url: str, db: int) -> str:
+    """``url`` (a redis:// URL, with or without a db) pointing at database ``db``."""
     base = url.rsplit("/", 1)[0] if url.count("/") >= 3 else url.rstrip("/")
     return f"{base}/{db}"

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from dialer.client import DialerClient
-from tests.support.recording import LEDGER_URL_ENV, Ledger, _with_db
+from tests.support.recording import LEDGER_URL_ENV, Ledger, with_db
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING_PROVIDER = "tests.support.recording:RecordingProvider"
@@ -38,7 +38,7 @@ BROKER_DB = 12
 
 def stack_broker_url(redis_url: str) -> str:
     """The stack's broker: another db of the coordination Redis server."""
-    return _with_db(redis_url, BROKER_DB)
+    return with_db(redis_url, BROKER_DB)
 
 
 def _empty_broker(broker_url: str) -> None:

@@ -27,7 +27,8 @@ from dialer.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-DIALER_SERVICES = ("migrate", "worker", "beat", "flower", "metrics")
+WORKERS = ("worker-dial", "worker-control")
+DIALER_SERVICES = ("migrate", *WORKERS, "beat", "flower", "metrics")
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Compose interpolation: ${NAME:-default} or ${NAME-default}; ${NAME:?message} is a
@@ -89,7 +90,7 @@ def check_celery(argv: list[str]) -> None:
 
 
 def test_the_services_are_all_there() -> None:
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "worker", "beat", "flower",
+    assert set(SERVICES) == {"postgres", "redis", "migrate", *WORKERS, "beat", "flower",
                              "metrics"}
 
 
@@ -115,20 +116,43 @@ def test_migrate_is_a_one_shot_upgrade_after_postgres_is_healthy() -> None:
     assert depends("migrate") == {"postgres": "service_healthy"}
 
 
-@pytest.mark.parametrize("service", ["worker", "beat", "metrics"])
+@pytest.mark.parametrize("service", [*WORKERS, "beat", "metrics"])
 def test_long_running_services_wait_for_the_migration(service: str) -> None:
     assert depends(service)["migrate"] == "service_completed_successfully"
     assert depends(service)["redis"] == "service_healthy"
 
 
-def test_worker_scales_and_consumes_every_queue() -> None:
-    worker = SERVICES["worker"]
+def queues(service: str) -> set[str]:
+    argv = command(service)
+    return set(argv[argv.index("-Q") + 1].split(","))
+
+
+@pytest.mark.parametrize("service", WORKERS)
+def test_workers_scale_and_keep_a_health_check_and_a_grace_period(service: str) -> None:
+    worker = SERVICES[service]
     assert "container_name" not in worker and "ports" not in worker
-    # No -Q: a plain worker consumes every queue the dialer routes to (CONTRACT §1).
-    argv = command("worker")
+    argv = command(service)
     check_celery(argv)
-    assert argv[3] == "worker" and "-Q" not in argv
-    assert "healthcheck" in worker
+    assert argv[3] == "worker"
+    # The health check pings celery@$HOSTNAME: a -n would rename the node.
+    assert "-n" not in argv and not any(arg.startswith("--hostname") for arg in argv)
+    assert "celery@$$HOSTNAME" in " ".join(worker["healthcheck"]["test"])
+    assert worker["stop_grace_period"] == "30s"
+    assert worker["environment"] == SERVICES["migrate"]["environment"]
+
+
+def test_the_recommended_layout_dials_apart_and_every_queue_is_consumed() -> None:
+    # docs/deployment.md, "Hung providers, time limits and the worker layout":
+    # dials on workers of their own, so a hung provider never holds back a
+    # tick, a command or a result.
+    from workers.app import app
+
+    assert queues("worker-dial") == {"dialer.dial"}
+    assert queues("worker-control") == {"dialer.control", "dialer.results", "celery"}
+    declared = {queue.name for queue in app.conf.task_queues}
+    routed = {route["queue"] for route in app.conf.task_routes.values()}
+    # A queue nobody consumes just fills up.
+    assert queues("worker-dial") | queues("worker-control") == declared >= routed
 
 
 def test_exactly_one_beat() -> None:
@@ -188,7 +212,7 @@ def test_flower_asks_for_a_password() -> None:
     user, _, password = interpolate(env["FLOWER_BASIC_AUTH"]).partition(":")
     assert user and password == SECRET
     # Flower still gets every dialer setting next to its own.
-    assert {k for k in SERVICES["worker"]["environment"]} <= set(env)
+    assert {k for k in SERVICES["worker-control"]["environment"]} <= set(env)
     # "--port 5555" would crash Flower ("Option 'port' requires a value").
     assert "--port=5555" in command("flower")
 
