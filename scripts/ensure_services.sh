@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL, Redis and RabbitMQ answer on 127.0.0.1: use running
-# ones, start installed ones, install them from the OS packages when missing
-# and possible; otherwise say what to run and fail.
+# Make sure PostgreSQL and Redis (and with --rabbitmq, for the tests, RabbitMQ)
+# answer on 127.0.0.1: use running ones, start installed ones, install them from
+# the OS packages when missing and possible; otherwise say what to run and fail.
 set -euo pipefail
 
 PG_HOST=127.0.0.1
@@ -84,7 +84,8 @@ if ! redis_up; then
 fi
 amqp_up() { (exec 3<>"/dev/tcp/127.0.0.1/$AMQP_PORT") 2>/dev/null; }
 
-if [ -z "${DIALER_TEST_AMQP_URL:-}" ]; then
+# RabbitMQ only for the tests (--rabbitmq): the demo and a deployment need no more than Redis.
+if [ "${1:-}" = "--rabbitmq" ] && [ -z "${DIALER_TEST_AMQP_URL:-}" ]; then
   if ! amqp_up; then
     say "RabbitMQ is not answering on 127.0.0.1:$AMQP_PORT; trying to start it"
     if ! command -v rabbitmq-server >/dev/null 2>&1 && can_install; then
@@ -113,4 +114,8 @@ if [ -z "${DIALER_TEST_AMQP_URL:-}" ]; then
     say "  rabbitmqctl add_vhost $AMQP_VHOST && rabbitmqctl set_permissions -p $AMQP_VHOST guest '.*' '.*' '.*'"
   fi
 fi
-say "PostgreSQL, Redis and RabbitMQ are up"
+if [ "${1:-}" = "--rabbitmq" ]; then
+  say "PostgreSQL, Redis and RabbitMQ are up"
+else
+  say "PostgreSQL and Redis are up"
+fi

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-bash scripts/ensure_services.sh
+bash scripts/ensure_services.sh --rabbitmq
 .venv/bin/ruff check dialer models workers tests beat_schedule.py
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/python -m pytest "$@"
