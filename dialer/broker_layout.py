@@ -35,6 +35,11 @@ def redis_db_of(url: str) -> tuple[str, int, int] | None:
     return ((parts.hostname or "localhost").lower(), port, db)
 
 
+def is_redis_url(url: str) -> bool:
+    """Whether the URL names a Redis server (``redis``, ``rediss`` or ``unix``)."""
+    return redis_db_of(url) is not None
+
+
 def shares_redis_db(broker_url: str, redis_url: str) -> bool:
     """True when both URLs name the same database of the same Redis server."""
     broker = redis_db_of(broker_url)

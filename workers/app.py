@@ -10,9 +10,9 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import celeryd_after_setup, worker_ready
+from celery.signals import worker_ready
 
-from dialer.broker_layout import shares_redis_db
+from dialer.broker_layout import is_redis_url
 from dialer.settings import Settings, load_settings
 from workers import broker_guard
 from workers.broker_topology import own_queue, remove_legacy_bindings
@@ -64,8 +64,8 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_default_queue=CONTROL_QUEUE,
         task_routes=TASK_ROUTES,
         # Redis only: how soon a message reserved by a worker that died comes
-        # back (ARCHITECTURE.md, "Results that must not be lost").
-        broker_transport_options=_redis_transport_options(settings),
+        # back (ARCHITECTURE.md, "Results that must not be lost"), and socket timeouts.
+        broker_transport_options=_broker_transport_options(settings),
         worker_hijack_root_logger=True,
         worker_send_task_events=True,
         task_send_sent_event=True,
@@ -78,51 +78,28 @@ def create_app(settings: Settings | None = None) -> Celery:
         task_soft_time_limit=DEFAULT_LIMITS.soft_s,
         task_time_limit=DEFAULT_LIMITS.hard_s,
     )
-    _add_broker_socket_timeouts(celery_app, settings)
     if settings.signing_enabled:
         _enable_signing(celery_app, settings)
     return celery_app
 
 
-def _redis_transport_options(settings: Settings) -> dict[str, float]:
-    """Visibility timeout, and a restore scan every ``broker_restore_interval_s``.
+def _broker_transport_options(settings: Settings) -> dict[str, float]:
+    """For a Redis broker: the visibility timeout, a restore scan every
+    ``broker_restore_interval_s``, and the socket timeouts of every Redis client.
 
     kombu scans for expired reservations only every interval x throttle
     (10 s x 10 by default): a throttle of 1 makes the interval the period.
+    Its Redis transport also waits forever by default: a broker that accepts
+    and never answers would freeze every publish (a tick sending its dials)
+    and the worker's own consumer. RabbitMQ needs none of these.
     """
-    return {"visibility_timeout": settings.broker_visibility_timeout_s,
-            "unacked_restore_interval": settings.broker_restore_interval_s,
-            "unacked_restore_throttle": 1}
-
-
-def warn_if_broker_shares_coordination_db(settings: Settings) -> bool:
-    """One WARNING when broker and coordination share one Redis db (allowed, not advised)."""
-    if not shares_redis_db(str(settings.broker_url), settings.redis_url):
-        return False
-    logging.getLogger("workers.app").warning(
-        "the Celery broker and the coordination data (DIALER_REDIS_URL) share one Redis "
-        "database: a flush of either loses the other's keys, queued results included. "
-        "Set DIALER_BROKER_URL to another database or instance (docs/deployment.md, "
-        "\"Broker and coordination: two Redis databases\")")
-    return True
-
-
-@celeryd_after_setup.connect
-def _check_layout(**_: object) -> None:
-    # The worker's main process, once, after logging is set up and before it consumes.
-    warn_if_broker_shares_coordination_db(load_settings())
-
-
-def _add_broker_socket_timeouts(celery_app: Celery, settings: Settings) -> None:
-    # kombu's Redis transport waits forever by default: a broker that accepts and
-    # never answers would freeze every publish (a tick sending its dials) and the
-    # worker's own consumer. Same timeouts as the coordination Redis (issue #11, part D).
-    if not str(settings.broker_url).startswith(("redis://", "rediss://", "unix://")):
-        return
+    if not is_redis_url(str(settings.broker_url)):
+        return {}
     from dialer.service.runtime import redis_timeouts
 
-    celery_app.conf.broker_transport_options = {
-        **celery_app.conf.broker_transport_options, **redis_timeouts(settings)}
+    return {"visibility_timeout": settings.broker_visibility_timeout_s,
+            "unacked_restore_interval": settings.broker_restore_interval_s,
+            "unacked_restore_throttle": 1, **redis_timeouts(settings)}
 
 
 def _enable_signing(celery_app: Celery, settings: Settings) -> None:

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from celery.signals import task_revoked, worker_init
+from celery.signals import celeryd_after_setup, task_revoked, worker_init
 
+from dialer.broker_layout import is_redis_url, shares_redis_db
 from dialer.clock_skew import EveryInterval, tick_transit_s
 from dialer.errors import ConfigurationError
 from dialer.settings import Settings, load_settings
@@ -51,7 +52,13 @@ def configuration_problems(settings: Settings) -> list[str]:
 def configuration_warnings(settings: Settings) -> list[str]:
     """Settings that work but cost something: said once at start, as WARNINGs."""
     warnings: list[str] = []
-    if str(settings.broker_url).startswith(("redis://", "rediss://", "unix://")):
+    if shares_redis_db(str(settings.broker_url), settings.redis_url):
+        warnings.append(
+            "the Celery broker and the coordination data (DIALER_REDIS_URL) share one Redis "
+            "database: a flush of either loses the other's keys, queued results included. "
+            "Set DIALER_BROKER_URL to another database or instance (docs/deployment.md, "
+            "\"Broker and coordination: two Redis databases\")")
+    if is_redis_url(str(settings.broker_url)):
         outliving = redelivered_while_running(
             provider_timeout_s=settings.provider_timeout_s,
             visibility_timeout_s=settings.broker_visibility_timeout_s)
@@ -68,6 +75,7 @@ def configuration_warnings(settings: Settings) -> list[str]:
 def connect_start_checks() -> None:
     # Weak references are the default; these functions live as long as the module.
     worker_init.connect(_refuse_misconfiguration)
+    celeryd_after_setup.connect(_warn_of_costly_settings)
     task_revoked.connect(_report_discarded_tick)
 
 
@@ -80,6 +88,11 @@ def _refuse_misconfiguration(**_: Any) -> None:
         sys.stderr.write(f"dialer worker: refusing to start: {'; '.join(problems)}\n")
         sys.stderr.flush()
         os._exit(EX_CONFIG)
+
+
+def _warn_of_costly_settings(**_: Any) -> None:
+    # The worker's main process, once, after logging is set up and before it consumes.
+    settings = load_settings()
     for warning in configuration_warnings(settings):
         log.warning("%s", warning)
     _warn_if_redis_may_evict(settings)
