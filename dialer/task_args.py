@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from dialer.errors import ValidationError
+
+if TYPE_CHECKING:
+    from dialer.settings import Settings
 
 # A Celery task id is a UUID (36 characters); room for a sender's own scheme,
 # and it is stored as an idempotency key (String(255) columns).
@@ -48,6 +51,11 @@ class RemoteLimits:
     max_contacts: int
     max_message_bytes: int
     max_nesting: int = MAX_NESTING
+
+    @classmethod
+    def of(cls, settings: Settings) -> RemoteLimits:
+        return cls(max_contacts=settings.remote_max_contacts,
+                   max_message_bytes=settings.remote_max_message_bytes)
 
 
 def _no_nul(value: str) -> str:

@@ -104,9 +104,8 @@ def bounded_id(task_id: Any) -> str:
 
 @cache
 def _limits() -> RemoteLimits:
-    settings = load_settings()
-    return RemoteLimits(max_contacts=settings.remote_max_contacts,
-                        max_message_bytes=settings.remote_max_message_bytes)
+    # Read once per process: the main process screens every message with them.
+    return RemoteLimits.of(load_settings())
 
 
 def _header_errors(headers: dict[str, Any]) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from dialer.service.results import record_result
 from dialer.service.sweep import sweep as sweep_once
 from dialer.service.tick import tick as tick_once
 from dialer.settings import load_settings
-from dialer.task_args import parse_task_args
+from dialer.task_args import RemoteLimits, parse_task_args
 from workers.app import app
 from workers.bootstrap import runtime
 from workers.requests import REFUSED, masked_repr
@@ -55,7 +55,7 @@ class DialerTask(Task):
             return remote.refuse_message(runtime(), self.name, refusal)
         try:
             parsed = parse_task_args(self.name, args, kwargs,
-                                     limits=remote.limits(runtime()))
+                                     limits=RemoteLimits.of(runtime().settings))
         except ValidationError as exc:
             return remote.refuse_arguments(runtime(), self.name, self.request.id, exc,
                                            args, kwargs)

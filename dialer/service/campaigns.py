@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dialer import lifecycle
@@ -14,6 +14,7 @@ from dialer import statuses as st
 from dialer.errors import InvalidTransition, NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.recurrence import next_period_start
+from dialer.service.connections import rowcount
 from dialer.service.events import record_event
 from dialer.spec import CampaignSpec, parse_campaign_spec
 from dialer.statuses import Participant as P
@@ -143,24 +144,12 @@ def resume(session: Session, campaign_id: str, *, now: datetime, source: str) ->
     return campaign
 
 
-def _rowcount(result: Any) -> int:
-    """Rows an UPDATE/DELETE touched. ``Session.execute`` is typed as returning a
-    plain ``Result``, but for DML it is a ``CursorResult``, which has ``rowcount``."""
-    return cast("CursorResult[Any]", result).rowcount
-
-
 def stop(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
     campaign = load_campaign(session, campaign_id, lock=True)
     _transition(campaign, "stop", now)
     _close_execution(session, campaign, now, st.STOPPED)
-    session.execute(delete(Call).where(Call.campaign_id == campaign.id,
-                                       Call.status == st.Call.QUEUED))
-    canceled = _rowcount(session.execute(
-        update(Participant)
-        .where(Participant.campaign_id == campaign.id,
-               Participant.status.in_((P.PENDING, P.RETRY_SCHEDULED, P.QUEUED)))
-        .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)
-    ))
+    canceled = _withdraw(session, campaign.id, (P.PENDING, P.RETRY_SCHEDULED, P.QUEUED),
+                         now=now)
     record_event(session, campaign.id, at=now, action="stopped", source=source,
                  detail=f"{canceled} pending contacts canceled")
     return campaign
@@ -211,6 +200,18 @@ def trip_breaker(session: Session, campaign_id: str, *, now: datetime, detail: s
     return True
 
 
+def _withdraw(session: Session, campaign_id: str, statuses: tuple[str, ...], *,
+              now: datetime) -> int:
+    """Delete the campaign's queued calls (never placed) and cancel its participants in
+    ``statuses``; returns how many were canceled. Stop and fail end a campaign so."""
+    session.execute(delete(Call).where(Call.campaign_id == campaign_id,
+                                       Call.status == st.Call.QUEUED))
+    return rowcount(session.execute(
+        update(Participant)
+        .where(Participant.campaign_id == campaign_id, Participant.status.in_(statuses))
+        .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)))
+
+
 def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
          detail: str) -> bool:
     """Give up a campaign that cannot be dispatched (service/isolation.py); False when
@@ -228,16 +229,11 @@ def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
     _transition(campaign, "fail", now)
     campaign.pause_reason = reason
     _close_execution(session, campaign, now, st.FAILED)
-    session.execute(delete(Call).where(Call.campaign_id == campaign.id,
-                                       Call.status == st.Call.QUEUED))
     session.execute(update(Call).where(
         Call.campaign_id == campaign.id, Call.status.in_(st.Call.HOLDING_CHANNEL))
         .values(status=st.Call.ENDED, outcome=st.Outcome.FAILED, ended_at=now,
                 detail="campaign failed"))
-    canceled = _rowcount(session.execute(
-        update(Participant).where(Participant.campaign_id == campaign.id,
-                                  Participant.status.in_(P.OPEN))
-        .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)))
+    canceled = _withdraw(session, campaign.id, P.OPEN, now=now)
     record_event(session, campaign.id, at=now, action="failed",
                  detail=f"{detail}; {canceled} open contacts canceled")
     return True

@@ -1,11 +1,13 @@
-"""One pooled connection per hot-path task, and ORM sessions that join its transaction."""
+"""One pooled connection per hot-path task, ORM sessions that join its transaction,
+and status vocabularies written into SQL text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 
@@ -19,3 +21,18 @@ def joined_session(conn: Connection) -> Iterator[Session]:
         session.flush()
     finally:
         session.close()
+
+
+def sql_list(words: Iterable[str]) -> str:
+    """``('a', 'b')`` for ``status IN {...}`` in SQL text, from a status vocabulary.
+
+    Only for our own constants (``dialer.statuses``, ``dialer.lifecycle``): the
+    words are quoted, not escaped, so never pass anything a client sent.
+    """
+    return "(" + ", ".join(f"'{word}'" for word in sorted(words)) + ")"
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE/DELETE touched. ``Session.execute`` is typed as returning a
+    plain ``Result``, but for DML it is a ``CursorResult``, which has ``rowcount``."""
+    return cast("CursorResult[Any]", result).rowcount or 0

@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
+from dialer.service.connections import rowcount
 from dialer.service.csv_import import CONTAINS_NUL, NAME_MAX_CHARS
 from dialer.service.csv_import import import_contacts as import_contacts  # the CSV path
 from dialer.spec import is_iana_zone
@@ -179,10 +180,7 @@ def remove_dnc(session: Session, numbers: Any, *, default_region: str | None) ->
     e164 = _normalize_list(numbers, default_region)
     removed = 0
     for chunk in _chunks(e164, _DNC_CHUNK):
-        # A DELETE's result is a CursorResult (typed as plain Result), which has rowcount.
-        result = cast("CursorResult[Any]",
-                      session.execute(delete(DncEntry).where(DncEntry.phone.in_(chunk))))
-        removed += result.rowcount or 0
+        removed += rowcount(session.execute(delete(DncEntry).where(DncEntry.phone.in_(chunk))))
     return removed
 
 

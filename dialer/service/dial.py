@@ -34,7 +34,7 @@ from dialer.eligibility import check_contact
 from dialer.phones import mask
 from dialer.provider import CallRequest
 from dialer.service import campaigns as campaign_service
-from dialer.service.connections import joined_session
+from dialer.service.connections import joined_session, rowcount
 from dialer.service.events import record_skip
 from dialer.service.leasing import LEASE_GATE
 from dialer.service.provider_call import Refused, Unknown, place_with_timeout
@@ -248,8 +248,8 @@ def _at_frequency_cap(conn: Connection, rt: Runtime, claimed: Claimed, phone: st
 def put_back(session: Session, call_id: str, participant_id: int, *,
              next_attempt_at: datetime, now: datetime) -> None:
     """Undo a queued attempt that was never placed: the contact waits again."""
-    deleted = session.execute(text("DELETE FROM calls WHERE id = :id AND placed_at IS NULL"),
-                              {"id": call_id}).rowcount
+    deleted = rowcount(session.execute(
+        text("DELETE FROM calls WHERE id = :id AND placed_at IS NULL"), {"id": call_id}))
     if not deleted:
         return
     campaign_service.restore_after_putback(session, [participant_id],
@@ -259,8 +259,8 @@ def put_back(session: Session, call_id: str, participant_id: int, *,
 def drop(session: Session, call_id: str, participant_id: int, *, status: str,
          reason: str | None, now: datetime) -> None:
     """The contact may never be called (DNC, recently completed): end it."""
-    deleted = session.execute(text("DELETE FROM calls WHERE id = :id AND placed_at IS NULL"),
-                              {"id": call_id}).rowcount
+    deleted = rowcount(session.execute(
+        text("DELETE FROM calls WHERE id = :id AND placed_at IS NULL"), {"id": call_id}))
     if not deleted:
         return
     session.execute(text("""

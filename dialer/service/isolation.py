@@ -31,6 +31,7 @@ from sqlalchemy import text
 from dialer import lifecycle
 from dialer.errors import InfrastructureError
 from dialer.service import campaigns as campaign_service
+from dialer.service.connections import sql_list
 from dialer.service.events import record_event
 from dialer.service.runtime import Runtime
 from dialer.spec import field_errors
@@ -56,7 +57,7 @@ _DETAIL_CHARS = 300
 _COUNT_FAILURE = text(f"""
     UPDATE campaigns SET dispatch_failures = dispatch_failures + 1
     WHERE id = :id AND deleted_at IS NULL
-      AND status IN ({", ".join(f"'{s}'" for s in sorted(lifecycle.allowed_from("fail")))})
+      AND status IN {sql_list(lifecycle.allowed_from("fail"))}
     RETURNING dispatch_failures
 """)
 

@@ -23,17 +23,12 @@ from dialer.service import campaigns as c
 from dialer.service import contacts as contact_service
 from dialer.service.commands import AlreadyApplied, run_command
 from dialer.service.runtime import Runtime
-from dialer.task_args import RemoteLimits, payload_summary, summarize
+from dialer.task_args import payload_summary, summarize
 from dialer.views import AudienceView
 from models.db import transaction
 from models.tables import Campaign, RejectedRequest
 
 log = logging.getLogger(__name__)
-
-
-def limits(rt: Runtime) -> RemoteLimits:
-    return RemoteLimits(max_contacts=rt.settings.remote_max_contacts,
-                        max_message_bytes=rt.settings.remote_max_message_bytes)
 
 
 def refuse_arguments(rt: Runtime, task: str, request_id: str | None, exc: ValidationError,

@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -30,7 +30,7 @@ from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
 from dialer.retry import decide_after_outcome
 from dialer.service import campaigns as campaign_service
-from dialer.service.connections import joined_session
+from dialer.service.connections import joined_session, sql_list
 from dialer.service.events import record_event, record_skip
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, CachedSpec, cached_spec
@@ -60,19 +60,24 @@ _END_CALL = text(f"""
     FOR UPDATE OF p FOR KEY SHARE OF c
 """)
 
-# Also says whether any other participant of the campaign is still open (the
-# update itself is not visible to the rest of its own statement).
-_SET_PARTICIPANT = text("""
-    WITH settled AS (
-        UPDATE participants SET status = :status, next_attempt_at = :next_attempt_at,
-            last_outcome = CASE WHEN :keep_outcome THEN last_outcome ELSE :outcome END,
-            skip_reason = COALESCE(:skip_reason, skip_reason),
-            updated_at = :now
-        WHERE id = :id RETURNING campaign_id)
-    SELECT EXISTS (
-        SELECT 1 FROM participants o JOIN settled s ON o.campaign_id = s.campaign_id
-        WHERE o.id <> :id AND o.status IN ('pending', 'queued', 'dialing', 'retry_scheduled'))
-""")
+
+def _settle_participant_sql(assignments: str) -> TextClause:
+    """Update participant ``:id``, and say whether any *other* participant of its
+    campaign is still open (the update is not visible to the rest of its own
+    statement, hence the CTE)."""
+    return text(f"""
+        WITH settled AS (
+            UPDATE participants SET {assignments} WHERE id = :id RETURNING campaign_id)
+        SELECT EXISTS (
+            SELECT 1 FROM participants o JOIN settled s ON o.campaign_id = s.campaign_id
+            WHERE o.id <> :id AND o.status IN {sql_list(P.OPEN)})
+    """)
+
+
+_SET_PARTICIPANT = _settle_participant_sql("""
+    status = :status, next_attempt_at = :next_attempt_at,
+    last_outcome = CASE WHEN :keep_outcome THEN last_outcome ELSE :outcome END,
+    skip_reason = COALESCE(:skip_reason, skip_reason), updated_at = :now""")
 
 
 # The detail the sweep writes on a call closed at its deadline: the mark of a
@@ -107,21 +112,14 @@ _ENDED_CALL_CAMPAIGN = text("SELECT campaign_id FROM calls WHERE id = :call_id "
 
 _LOCK_PARTICIPANT = text("SELECT 1 FROM participants WHERE id = :id FOR UPDATE")
 
-_IN_FLIGHT = text("""
+_IN_FLIGHT = text(f"""
     SELECT attempt FROM calls WHERE participant_id = :participant_id
-        AND status IN ('queued', 'dialing', 'placed') ORDER BY attempt
+        AND status IN {sql_list(st.Call.IN_FLIGHT)} ORDER BY attempt
 """)
 
-_COMPLETE_PARTICIPANT = text("""
-    WITH done AS (
-        UPDATE participants SET status = 'completed', next_attempt_at = NULL,
-            last_outcome = :outcome, attempts = attempts - :uncounted, updated_at = :now
-        WHERE id = :id RETURNING campaign_id)
-    SELECT EXISTS (
-        SELECT 1 FROM participants o JOIN done d ON o.campaign_id = d.campaign_id
-        WHERE o.id <> :id AND o.status IN ('pending', 'queued', 'dialing', 'retry_scheduled'))
-""")
-
+_COMPLETE_PARTICIPANT = _settle_participant_sql(f"""
+    status = '{P.COMPLETED}', next_attempt_at = NULL, last_outcome = :outcome,
+    attempts = attempts - :uncounted, updated_at = :now""")
 
 def record_result(
     rt: Runtime, call_id: str, *, outcome: str, duration_s: float = 0.0,

@@ -37,6 +37,7 @@ from tests.chaos.harness import (
     start_run,
     worker_logs,
 )
+from tests.support.postgres import sessions_waiting_on_locks
 from tests.support.stack import wait_for
 from workers.app import RESULTS_QUEUE
 
@@ -83,6 +84,18 @@ class Webhook:
                  what=f"every campaign completed on delivered results (now {self.run.statuses()})")
 
 
+def finish_on_delivered_results(run: Run, webhook: Webhook,
+                                delivered: list[dict[str, Any]]) -> list[Any]:
+    """Deliver what is still held until both campaigns complete; the results the fault
+    met must have kept their answer, and every contact was called once."""
+    webhook.until_completed(timeout_s=60)
+    ledger = finish(run, timeout_s=10)
+    kept = {c.call_id: c.outcome for p in run.planned for c in run.client.calls(p.campaign_id)}
+    assert all(kept[r["call_id"]] == "answered" for r in delivered)
+    assert_each_contact_called_once(run, ledger)
+    return ledger
+
+
 def assert_each_contact_called_once(run: Run, ledger: list[Any]) -> None:
     """Every contact answered its first call: exactly one call each, kept as answered."""
     assert outcome_mismatches(run, ledger) == []
@@ -108,7 +121,7 @@ def test_result_survives_the_pool_process_running_it_being_killed(make_stack, da
             pid = wait_for(lambda: _pool_pid_running(webhook.app, task_id),
                            timeout_s=20, interval_s=0.2,
                            what="the result running in a pool process")
-            wait_for(lambda: _waiting_on_locks(engine) >= 1, timeout_s=10,
+            wait_for(lambda: sessions_waiting_on_locks(engine) >= 1, timeout_s=10,
                      what="the result waiting on the call's row")
             os.kill(pid, signal.SIGKILL)
             wait_for(lambda: "WorkerLostError" in worker_logs(run) or "SIGKILL" in worker_logs(run),
@@ -117,12 +130,7 @@ def test_result_survives_the_pool_process_running_it_being_killed(make_stack, da
     finally:
         engine.dispose()
 
-    webhook.until_completed(timeout_s=60)
-    ledger = finish(run, timeout_s=10)
-
-    victim_call = {c.call_id: c for p in run.planned for c in run.client.calls(p.campaign_id)}
-    assert victim_call[victim["call_id"]].outcome == "answered"
-    assert_each_contact_called_once(run, ledger)
+    finish_on_delivered_results(run, webhook, [victim])
 
 
 def test_results_reserved_by_a_dead_worker_come_back_before_the_deadline(make_stack):
@@ -144,12 +152,7 @@ def test_results_reserved_by_a_dead_worker_come_back_before_the_deadline(make_st
         run.stack.kill(worker)  # the main process and its pool, SIGKILL: nothing acks
     run.stack.start_worker(concurrency=2)
 
-    webhook.until_completed(timeout_s=60)
-    ledger = finish(run, timeout_s=10)
-
-    kept = {c.call_id: c.outcome for p in run.planned for c in run.client.calls(p.campaign_id)}
-    assert all(kept[r["call_id"]] == "answered" for r in reserved)
-    assert_each_contact_called_once(run, ledger)
+    finish_on_delivered_results(run, webhook, reserved)
 
 
 def test_results_queued_in_the_broker_survive_a_flush_of_the_coordination_db(make_stack):
@@ -167,12 +170,7 @@ def test_results_queued_in_the_broker_survive_a_flush_of_the_coordination_db(mak
     run.stack.start_worker(concurrency=2)
     run.stack.start_worker(concurrency=2)
 
-    webhook.until_completed(timeout_s=60)
-    ledger = finish(run, timeout_s=10)
-
-    kept = {c.call_id: c.outcome for p in run.planned for c in run.client.calls(p.campaign_id)}
-    assert all(kept[r["call_id"]] == "answered" for r in queued)
-    assert_each_contact_called_once(run, ledger)
+    finish_on_delivered_results(run, webhook, queued)
 
 
 # The old retry budget of a result: 20 retries (max_retries of DialerTask).
@@ -197,16 +195,12 @@ def test_results_retry_for_as_long_as_postgres_is_away(make_stack, database_url)
             webhook.send(result)
         outage.hold(OUTAGE_S)
 
-    webhook.until_completed(timeout_s=60)
-    ledger = finish(run, timeout_s=10)
+    finish_on_delivered_results(run, webhook, met_outage)
 
     retries = Counter(re.findall(r"dialer\.call_result\[([0-9a-f-]+)\] retry: Retry in",
                                  worker_logs(run)))
     assert retries, "no result met the outage and was retried"
     assert max(retries.values()) > OLD_MAX_RETRIES, retries
-    kept = {c.call_id: c.outcome for p in run.planned for c in run.client.calls(p.campaign_id)}
-    assert all(kept[r["call_id"]] == "answered" for r in met_outage)
-    assert_each_contact_called_once(run, ledger)
 
 
 def test_a_result_after_the_sweep_closed_its_call_is_reconciled(make_stack):
@@ -228,10 +222,8 @@ def test_a_result_after_the_sweep_closed_its_call_is_reconciled(make_stack):
     for result in late:
         webhook.send(result)
 
-    webhook.until_completed(timeout_s=60)
-    ledger = finish(run, timeout_s=10)
+    finish_on_delivered_results(run, webhook, late)
 
-    assert_each_contact_called_once(run, ledger)
     for plan in run.planned:
         reconciled = [e for e in run.client.events(plan.campaign_id)
                       if e.action == "result_reconciled"]
@@ -248,13 +240,6 @@ def _pool_pid_running(app: Celery, task_id: str) -> int | None:
             if task.get("id") == task_id and task.get("worker_pid"):
                 return int(task["worker_pid"])
     return None
-
-
-def _waiting_on_locks(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")).scalar_one())
 
 
 def _scheduled(app: Celery) -> int:

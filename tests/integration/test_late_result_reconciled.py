@@ -19,6 +19,7 @@ from dialer.service.dial import dial
 from dialer.service.results import DEADLINE_DETAIL, record_result
 from dialer.service.tick import tick
 from tests.support.in_process import OPEN_WINDOW, in_process_runtime
+from tests.support.postgres import sessions_waiting_on_locks
 from tests.support.scenario import campaign_spec, ny_contacts
 from tests.support.stack import wait_for
 
@@ -108,11 +109,11 @@ def test_a_late_answer_while_its_retry_is_being_claimed_keeps_the_contact_comple
             late = threading.Thread(target=lambda: outcomes.update(late=record_result(
                 rt, first, outcome="answered", detail="webhook")))
             late.start()
-            wait_for(lambda: _waiting_on_locks(holder) >= 1, timeout_s=10,
+            wait_for(lambda: sessions_waiting_on_locks(holder) >= 1, timeout_s=10,
                      what="the late answer waiting on the contact")
             placing = threading.Thread(target=lambda: outcomes.update(dial=dial(rt, second)))
             placing.start()
-            wait_for(lambda: _waiting_on_locks(holder) >= 2, timeout_s=10,
+            wait_for(lambda: sessions_waiting_on_locks(holder) >= 2, timeout_s=10,
                      what="the dial waiting on the contact")
             lock.rollback()
         late.join(10)
@@ -130,13 +131,6 @@ def test_a_late_answer_while_its_retry_is_being_claimed_keeps_the_contact_comple
         holder.dispose()
         client.close()
         rt.close()
-
-
-def _waiting_on_locks(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()")).scalar_one())
 
 
 def test_a_result_retried_after_its_commit_still_frees_the_channel(
