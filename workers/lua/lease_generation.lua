@@ -13,6 +13,11 @@
 -- not_ready until a rebuild from PostgreSQL has run.
 local GEN_STAMP = '~generation:'
 
+-- The id of this Redis server process: new at every start, and another on a replica.
+local function server_run_id()
+  return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+end
+
 -- The marker's generation id, or nil when the store must be rebuilt.
 local function current_generation(marker)
   -- The previous release's marker was a plain string: not a proof of anything.
@@ -23,8 +28,7 @@ local function current_generation(marker)
   if not fields[1] then
     return nil
   end
-  local run_id = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-  if fields[2] ~= run_id then
+  if fields[2] ~= server_run_id() then
     return nil
   end
   return fields[1]

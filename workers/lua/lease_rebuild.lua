@@ -33,8 +33,7 @@ for i = 1, #KEYS - 3 do
 end
 if ARGV[3] == '1' then
   stamp(KEYS[3])
-  local run_id = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-  redis.call('HSET', KEYS[2], 'gen', gen, 'run_id', run_id)
+  redis.call('HSET', KEYS[2], 'gen', gen, 'run_id', server_run_id())
   redis.call('RENAME', KEYS[2], KEYS[1])
 end
 return added
