@@ -24,7 +24,7 @@ import holidays
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
-from dialer.spec import WEEKDAYS, Schedule, is_iana_zone
+from dialer.spec import WEEKDAYS, CampaignSpec, Schedule, is_iana_zone
 
 BUSINESS_HOURS = (time(8, 0), time(21, 0))  # TCPA guard, callee local time, [08:00, 21:00)
 
@@ -194,6 +194,12 @@ class CallingRules:
         set_(self, "_campaign_zone", _zone(self.campaign_timezone))
         set_(self, "_weekdays", frozenset(WEEKDAYS.index(d) for d in self.schedule.allowed_days))
         set_(self, "_holidays", frozenset(self.schedule.holidays))
+
+    @classmethod
+    def of(cls, spec: CampaignSpec) -> CallingRules:
+        """The one way a campaign's calendar is built from its spec."""
+        return cls(schedule=spec.schedule, campaign_timezone=spec.timezone,
+                   business_hours_guard=spec.safety.business_hours_guard)
 
     def closed_reason(self, instant: datetime, zones: Sequence[str],
                       guard: Sequence[str] = ()) -> str | None:

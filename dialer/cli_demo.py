@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from dialer.client import DialerClient
 from dialer.service.runtime import make_redis
 from dialer.settings import load_settings
-from dialer.statuses import Participant
+from dialer.statuses import PARTICIPANT_TERMINAL
 
 # A Tuesday, 09:00 on the west coast: every contact's own 09:00-18:00 window
 # is open from New York to Seattle, so the whole audience dials at once.
@@ -155,7 +155,7 @@ def _watch(client: DialerClient, campaign_id: str, console: Console) -> str:
         while True:
             detail = client.get(campaign_id)
             metrics = detail.metrics
-            done = sum(metrics.by_status.get(s, 0) for s in Participant.TERMINAL)
+            done = sum(metrics.by_status.get(s, 0) for s in PARTICIPANT_TERMINAL)
             progress.update(bar, total=metrics.total_participants, completed=done,
                             description=f"[cyan]{client.now().astimezone(NEW_YORK):%a %H:%M} "
                                         f"New York (simulated)[/cyan] "

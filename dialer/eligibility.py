@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dialer.calendar import CallingRules
-from dialer.statuses import Participant
+from dialer.statuses import ParticipantStatus
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def check_contact(
     *, now: datetime, rules: CallingRules, facts: ContactFacts, respect_dnc: bool
 ) -> Verdict:
     if respect_dnc and facts.on_dnc:
-        return Verdict("skip", "dnc", status=Participant.SKIPPED_DNC)
+        return Verdict("skip", "dnc", status=ParticipantStatus.SKIPPED_DNC)
     if facts.recently_completed:
-        return Verdict("skip", "recently_completed", status=Participant.SKIPPED)
+        return Verdict("skip", "recently_completed", status=ParticipantStatus.SKIPPED)
     if facts.cap_reached_until is not None and facts.cap_reached_until > now:
         return Verdict("defer", "frequency_cap", until=facts.cap_reached_until)
     reason = rules.closed_reason(now, facts.zones, facts.guard_zones)
@@ -54,5 +54,5 @@ def check_contact(
     opening = rules.next_opening(now, facts.zones, facts.guard_zones)
     if opening is None:
         # The calendar never opens again for this contact (end_date passed).
-        return Verdict("skip", reason, status=Participant.SKIPPED)
+        return Verdict("skip", reason, status=ParticipantStatus.SKIPPED)
     return Verdict("defer", reason, until=opening)

@@ -57,8 +57,7 @@ def simulate(
     *, spec: CampaignSpec, groups: list[ContactGroup], now: datetime, avg_call_s: float,
     retry_share: float, org_cap: int, placed_today: int = 0,
 ) -> ForecastResult:
-    rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
-                         business_hours_guard=spec.safety.business_hours_guard)
+    rules = CallingRules.of(spec)
     rate = dialing_rate_per_s(spec, avg_call_s=avg_call_s, org_cap=org_cap)
     attempts = spec.retry.max_attempts
     expected = sum(g.count * expected_calls_per_contact(retry_share=retry_share,

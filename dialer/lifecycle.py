@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from dialer import statuses as s
 from dialer.errors import InvalidTransition
+from dialer.statuses import CampaignStatus as C
 
 # command -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "schedule": (frozenset({s.DRAFT}), s.SCHEDULED),
-    "start": (frozenset({s.DRAFT, s.SCHEDULED}), s.RUNNING),
-    "pause": (frozenset({s.RUNNING}), s.PAUSED),
-    "resume": (frozenset({s.PAUSED}), s.RUNNING),
-    "stop": (frozenset({s.DRAFT, s.SCHEDULED, s.RUNNING, s.PAUSED}), s.STOPPED),
-    "complete": (frozenset({s.RUNNING}), s.COMPLETED),
-    "fail": (frozenset({s.RUNNING, s.PAUSED, s.SCHEDULED}), s.FAILED),
+    "schedule": (frozenset({C.DRAFT}), C.SCHEDULED),
+    "start": (frozenset({C.DRAFT, C.SCHEDULED}), C.RUNNING),
+    "pause": (frozenset({C.RUNNING}), C.PAUSED),
+    "resume": (frozenset({C.PAUSED}), C.RUNNING),
+    "stop": (frozenset({C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED}), C.STOPPED),
+    "complete": (frozenset({C.RUNNING}), C.COMPLETED),
+    "fail": (frozenset({C.RUNNING, C.PAUSED, C.SCHEDULED}), C.FAILED),
     # A recurring campaign re-arms for its next period.
-    "rearm": (frozenset({s.COMPLETED}), s.SCHEDULED),
+    "rearm": (frozenset({C.COMPLETED}), C.SCHEDULED),
 }
 
-DELETABLE: frozenset[str] = frozenset(set(s.CAMPAIGN_STATUSES) - {s.RUNNING})
+DELETABLE: frozenset[str] = frozenset(set(s.CAMPAIGN_STATUSES) - {C.RUNNING})
 
 
 def next_status(current: str, command: str) -> str:

@@ -65,15 +65,15 @@ def will_dial(checks: list[Check]) -> bool:
 
 
 def _status_check(facts: ReadinessFacts) -> Check:
-    if facts.status == st.RUNNING:
+    if facts.status == st.CampaignStatus.RUNNING:
         return Check("running", True, "running")
-    if facts.status == st.PAUSED:
+    if facts.status == st.CampaignStatus.PAUSED:
         reason = f" ({facts.pause_reason})" if facts.pause_reason else ""
         return Check("running", False, f"paused{reason}: resume it")
-    if facts.status == st.SCHEDULED and facts.scheduled_at is not None:
+    if facts.status == st.CampaignStatus.SCHEDULED and facts.scheduled_at is not None:
         return Check("running", False, f"scheduled: starts by itself at "
                                        f"{facts.scheduled_at.isoformat()}")
-    if facts.status == st.DRAFT:
+    if facts.status == st.CampaignStatus.DRAFT:
         return Check("running", False, "draft: start it")
     return Check("running", False, f"{facts.status}: nothing more will be dialed")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dialer.spec import RetryPolicySpec
-from dialer.statuses import Outcome, Participant
+from dialer.statuses import Outcome, ParticipantStatus
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ def decide_after_outcome(
     ended_at: datetime,
 ) -> RetryDecision:
     if not wants_retry(outcome, goal_achieved, policy):
-        return RetryDecision(Participant.COMPLETED, None, outcome)
+        return RetryDecision(ParticipantStatus.COMPLETED, None, outcome)
     if attempts_made >= policy.max_attempts:
-        return RetryDecision(Participant.FAILED, None, f"attempts exhausted after {outcome}")
+        return RetryDecision(ParticipantStatus.FAILED, None, f"attempts exhausted after {outcome}")
     not_before, held_by = earliest_retry(outcome=outcome, policy=policy, ended_at=ended_at)
-    return RetryDecision(Participant.RETRY_SCHEDULED, not_before, outcome, held_by)
+    return RetryDecision(ParticipantStatus.RETRY_SCHEDULED, not_before, outcome, held_by)
 
 
 def earliest_retry(*, outcome: str, policy: RetryPolicySpec,

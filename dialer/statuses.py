@@ -1,58 +1,81 @@
-"""Status vocabularies (CONTRACT §5-§6) as plain string constants."""
+"""Status vocabularies (CONTRACT §5-§6, docs/contract.md): one ``StrEnum`` each.
+
+Members are ``str``: they compare equal to the words stored in PostgreSQL and
+bind as those words in SQL parameters. The groups below the enums are the only
+definitions of "due", "open", "in flight" and "holding a channel".
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
-# Campaign statuses.
-DRAFT: Final = "draft"
-SCHEDULED: Final = "scheduled"
-RUNNING: Final = "running"
-PAUSED: Final = "paused"
-COMPLETED: Final = "completed"
-STOPPED: Final = "stopped"
-FAILED: Final = "failed"
-CAMPAIGN_STATUSES: Final = (DRAFT, SCHEDULED, RUNNING, PAUSED, COMPLETED, STOPPED, FAILED)
-CAMPAIGN_TERMINAL: Final = frozenset({COMPLETED, STOPPED, FAILED})
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    FAILED = "failed"
 
 
-class Participant:
-    PENDING: Final = "pending"
-    QUEUED: Final = "queued"
-    DIALING: Final = "dialing"
-    RETRY_SCHEDULED: Final = "retry_scheduled"
-    COMPLETED: Final = "completed"
-    FAILED: Final = "failed"
-    SKIPPED_DNC: Final = "skipped_dnc"
-    SKIPPED: Final = "skipped"
-    CANCELED: Final = "canceled"
-
-    ALL: Final = (PENDING, QUEUED, DIALING, RETRY_SCHEDULED, COMPLETED, FAILED, SKIPPED_DNC,
-                  SKIPPED, CANCELED)
-    # Waiting for the tick to pick them.
-    DUE: Final = (PENDING, RETRY_SCHEDULED)
-    OPEN: Final = (PENDING, QUEUED, DIALING, RETRY_SCHEDULED)
-    TERMINAL: Final = (COMPLETED, FAILED, SKIPPED_DNC, SKIPPED, CANCELED)
+CAMPAIGN_STATUSES: Final = tuple(CampaignStatus)
+CAMPAIGN_TERMINAL: Final = frozenset({CampaignStatus.COMPLETED, CampaignStatus.STOPPED,
+                                      CampaignStatus.FAILED})
 
 
-class Call:
+class ParticipantStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    DIALING = "dialing"
+    RETRY_SCHEDULED = "retry_scheduled"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED_DNC = "skipped_dnc"
+    SKIPPED = "skipped"
+    CANCELED = "canceled"
+
+
+# Waiting for the tick to pick them (when their next_attempt_at is due).
+PARTICIPANT_DUE: Final = (ParticipantStatus.PENDING, ParticipantStatus.RETRY_SCHEDULED)
+PARTICIPANT_OPEN: Final = (ParticipantStatus.PENDING, ParticipantStatus.QUEUED,
+                           ParticipantStatus.DIALING, ParticipantStatus.RETRY_SCHEDULED)
+PARTICIPANT_TERMINAL: Final = (ParticipantStatus.COMPLETED, ParticipantStatus.FAILED,
+                               ParticipantStatus.SKIPPED_DNC, ParticipantStatus.SKIPPED,
+                               ParticipantStatus.CANCELED)
+
+
+class CallStatus(StrEnum):
     """A call row's own state machine: queued -> dialing -> placed -> ended."""
 
-    QUEUED: Final = "queued"
-    DIALING: Final = "dialing"
-    PLACED: Final = "placed"
-    ENDED: Final = "ended"
-    IN_FLIGHT: Final = (QUEUED, DIALING, PLACED)
-    HOLDING_CHANNEL: Final = (DIALING, PLACED)
+    QUEUED = "queued"
+    DIALING = "dialing"
+    PLACED = "placed"
+    ENDED = "ended"
 
 
-class Outcome:
-    ANSWERED: Final = "answered"
-    NO_ANSWER: Final = "no_answer"
-    BUSY: Final = "busy"
-    VOICEMAIL: Final = "voicemail"
-    FAILED: Final = "failed"
-    ALL: Final = (ANSWERED, NO_ANSWER, BUSY, VOICEMAIL, FAILED)
+CALL_IN_FLIGHT: Final = (CallStatus.QUEUED, CallStatus.DIALING, CallStatus.PLACED)
+# A call holds a channel lease from its claim until its result (or deadline).
+CALL_HOLDING_CHANNEL: Final = (CallStatus.DIALING, CallStatus.PLACED)
 
 
-EVENT_SOURCES: Final = ("system", "manual", "api")
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    FAILED = "failed"
+
+
+OUTCOMES: Final = tuple(Outcome)
+
+
+class EventSource(StrEnum):
+    SYSTEM = "system"
+    MANUAL = "manual"
+    API = "api"
+
+
+EVENT_SOURCES: Final = tuple(EventSource)

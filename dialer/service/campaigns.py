@@ -17,7 +17,8 @@ from dialer.recurrence import next_period_start
 from dialer.service.connections import rowcount
 from dialer.service.events import record_event
 from dialer.spec import CampaignSpec, parse_campaign_spec
-from dialer.statuses import Participant as P
+from dialer.statuses import PARTICIPANT_OPEN
+from dialer.statuses import ParticipantStatus as P
 from models.tables import Audience, Call, Campaign, Execution, Participant, PhoneNumber
 
 
@@ -70,7 +71,7 @@ def create_campaign(
     if errors:
         raise ValidationError(errors)
     assert spec is not None
-    status = st.SCHEDULED if spec.scheduled_at else st.DRAFT
+    status = st.CampaignStatus.SCHEDULED if spec.scheduled_at else st.CampaignStatus.DRAFT
     campaign = Campaign(
         id=str(uuid.uuid4()), name=spec.name, description=spec.description,
         agent_id=spec.agent_id, audience_id=spec.audience_id,
@@ -90,7 +91,7 @@ def create_campaign(
     """), {"campaign_id": campaign.id, "audience_id": spec.audience_id, "now": now})
     record_event(session, campaign.id, at=now, action="created", source=source,
                  detail=f"audience {spec.audience_id}")
-    if status == st.SCHEDULED:
+    if status == st.CampaignStatus.SCHEDULED:
         record_event(session, campaign.id, at=now, action="scheduled", source=source,
                      detail=f"starts at {spec.scheduled_at.isoformat()}")
     return campaign
@@ -108,8 +109,8 @@ def start(session: Session, campaign_id: str, *, now: datetime, source: str) -> 
 def start_due_scheduled(session: Session, *, now: datetime) -> list[str]:
     """Start every scheduled campaign whose time has come (conditional, so two ticks agree)."""
     ids = session.scalars(
-        select(Campaign.id).where(Campaign.status == st.SCHEDULED, Campaign.scheduled_at <= now,
-                                  Campaign.deleted_at.is_(None))
+        select(Campaign.id).where(Campaign.status == st.CampaignStatus.SCHEDULED,
+                                  Campaign.scheduled_at <= now, Campaign.deleted_at.is_(None))
         .with_for_update(skip_locked=True)
     ).all()
     for campaign_id in ids:
@@ -126,7 +127,7 @@ def pause(session: Session, campaign_id: str, *, now: datetime, source: str,
     campaign = load_campaign(session, campaign_id, lock=True)
     _transition(campaign, "pause", now)
     campaign.pause_reason = reason or "manual"
-    _close_execution(session, campaign, now, st.PAUSED)
+    _close_execution(session, campaign, now, st.CampaignStatus.PAUSED)
     _return_queued_calls(session, campaign.id, now)
     record_event(session, campaign.id, at=now, action="paused", source=source,
                  detail=campaign.pause_reason)
@@ -135,7 +136,7 @@ def pause(session: Session, campaign_id: str, *, now: datetime, source: str,
 
 def resume(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
     campaign = load_campaign(session, campaign_id, lock=True)
-    if campaign.status == st.PAUSED and campaign.breaker_open:
+    if campaign.status == st.CampaignStatus.PAUSED and campaign.breaker_open:
         raise InvalidTransition("the circuit breaker is open; reset_breaker first")
     _transition(campaign, "resume", now)
     campaign.pause_reason = None
@@ -147,7 +148,7 @@ def resume(session: Session, campaign_id: str, *, now: datetime, source: str) ->
 def stop(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
     campaign = load_campaign(session, campaign_id, lock=True)
     _transition(campaign, "stop", now)
-    _close_execution(session, campaign, now, st.STOPPED)
+    _close_execution(session, campaign, now, st.CampaignStatus.STOPPED)
     canceled = _withdraw(session, campaign.id, (P.PENDING, P.RETRY_SCHEDULED, P.QUEUED),
                          now=now)
     record_event(session, campaign.id, at=now, action="stopped", source=source,
@@ -188,12 +189,12 @@ def reset_breaker(session: Session, campaign_id: str, *, now: datetime, source: 
 def trip_breaker(session: Session, campaign_id: str, *, now: datetime, detail: str) -> bool:
     """Pause a running campaign because too many calls failed. False if not running."""
     campaign = load_campaign(session, campaign_id, lock=True)
-    if campaign.status != st.RUNNING or campaign.breaker_open:
+    if campaign.status != st.CampaignStatus.RUNNING or campaign.breaker_open:
         return False
     campaign.breaker_open = True
     _transition(campaign, "pause", now)
     campaign.pause_reason = "circuit_breaker"
-    _close_execution(session, campaign, now, st.PAUSED)
+    _close_execution(session, campaign, now, st.CampaignStatus.PAUSED)
     _return_queued_calls(session, campaign.id, now)
     record_event(session, campaign.id, at=now, action="breaker_tripped", detail=detail)
     record_event(session, campaign.id, at=now, action="paused", detail="circuit_breaker")
@@ -205,7 +206,7 @@ def _withdraw(session: Session, campaign_id: str, statuses: tuple[str, ...], *,
     """Delete the campaign's queued calls (never placed) and cancel its participants in
     ``statuses``; returns how many were canceled. Stop and fail end a campaign so."""
     session.execute(delete(Call).where(Call.campaign_id == campaign_id,
-                                       Call.status == st.Call.QUEUED))
+                                       Call.status == st.CallStatus.QUEUED))
     return rowcount(session.execute(
         update(Participant)
         .where(Participant.campaign_id == campaign_id, Participant.status.in_(statuses))
@@ -228,12 +229,12 @@ def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
         return False
     _transition(campaign, "fail", now)
     campaign.pause_reason = reason
-    _close_execution(session, campaign, now, st.FAILED)
+    _close_execution(session, campaign, now, st.CampaignStatus.FAILED)
     session.execute(update(Call).where(
-        Call.campaign_id == campaign.id, Call.status.in_(st.Call.HOLDING_CHANNEL))
-        .values(status=st.Call.ENDED, outcome=st.Outcome.FAILED, ended_at=now,
+        Call.campaign_id == campaign.id, Call.status.in_(st.CALL_HOLDING_CHANNEL))
+        .values(status=st.CallStatus.ENDED, outcome=st.Outcome.FAILED, ended_at=now,
                 detail="campaign failed"))
-    canceled = _withdraw(session, campaign.id, P.OPEN, now=now)
+    canceled = _withdraw(session, campaign.id, PARTICIPANT_OPEN, now=now)
     record_event(session, campaign.id, at=now, action="failed",
                  detail=f"{detail}; {canceled} open contacts canceled")
     return True
@@ -243,15 +244,15 @@ def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bo
     """Complete a running campaign with no open participant left."""
     still_open = session.scalar(select(func.count()).select_from(
         select(Participant.id).where(Participant.campaign_id == campaign_id,
-                                     Participant.status.in_(P.OPEN)).limit(1).subquery()))
+                                     Participant.status.in_(PARTICIPANT_OPEN)).limit(1).subquery()))
     if still_open:
         return False
     campaign = session.scalar(select(Campaign).where(
-        Campaign.id == campaign_id, Campaign.status == st.RUNNING).with_for_update())
+        Campaign.id == campaign_id, Campaign.status == st.CampaignStatus.RUNNING).with_for_update())
     if campaign is None:
         return False
     _transition(campaign, "complete", now)
-    _close_execution(session, campaign, now, st.COMPLETED)
+    _close_execution(session, campaign, now, st.CampaignStatus.COMPLETED)
     counts = dict(session.execute(
         select(Participant.status, func.count()).where(Participant.campaign_id == campaign_id)
         .group_by(Participant.status)).all())
@@ -284,9 +285,10 @@ def _rearm(session: Session, campaign: Campaign, spec: CampaignSpec, now: dateti
 def delete_campaign(session: Session, campaign_id: str, *, now: datetime, source: str) -> None:
     campaign = load_campaign(session, campaign_id, lock=True)
     lifecycle.check_deletable(campaign.status)
-    if campaign.status in (st.PAUSED, st.SCHEDULED, st.DRAFT):
+    if campaign.status in (st.CampaignStatus.PAUSED, st.CampaignStatus.SCHEDULED,
+                           st.CampaignStatus.DRAFT):
         session.execute(delete(Call).where(Call.campaign_id == campaign.id,
-                                           Call.status == st.Call.QUEUED))
+                                           Call.status == st.CallStatus.QUEUED))
     # Soft delete: the rows stay as an audit trail, the id stops resolving.
     campaign.deleted_at = now
     campaign.updated_at = now
@@ -302,9 +304,10 @@ def _open_execution(session: Session, campaign: Campaign, now: datetime) -> None
     number = (session.scalar(select(func.max(Execution.execution_number))
                              .where(Execution.campaign_id == campaign.id)) or 0) + 1
     total = session.scalar(select(func.count()).where(
-        Participant.campaign_id == campaign.id, Participant.status.in_(P.OPEN))) or 0
-    session.add(Execution(campaign_id=campaign.id, execution_number=number, status=st.RUNNING,
-                          started_at=now, total_members=total))
+        Participant.campaign_id == campaign.id, Participant.status.in_(PARTICIPANT_OPEN))) or 0
+    session.add(Execution(campaign_id=campaign.id, execution_number=number,
+                          status=st.CampaignStatus.RUNNING, started_at=now,
+                          total_members=total))
 
 
 def _close_execution(session: Session, campaign: Campaign, now: datetime, status: str) -> None:
@@ -321,7 +324,7 @@ def current_execution_number(session: Session, campaign_id: str) -> int:
 def _return_queued_calls(session: Session, campaign_id: str, now: datetime) -> None:
     """Calls queued but not yet dialed go back to their contacts (pause)."""
     participant_ids = session.scalars(
-        delete(Call).where(Call.campaign_id == campaign_id, Call.status == st.Call.QUEUED)
+        delete(Call).where(Call.campaign_id == campaign_id, Call.status == st.CallStatus.QUEUED)
         .returning(Call.participant_id)).all()
     if participant_ids:
         restore_after_putback(session, list(participant_ids), next_attempt_at=now, now=now)

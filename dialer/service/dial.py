@@ -41,7 +41,7 @@ from dialer.service.provider_call import Refused, Unknown, place_with_timeout
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, cached_spec
 from dialer.service.targets import cap_reached_until, one_contact_facts
-from dialer.statuses import Participant as P
+from dialer.statuses import ParticipantStatus as P
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ def _claim_and_check(
     claimed = Claimed(call_id=call_id, participant_id=row.participant_id,
                       campaign_id=row.campaign_id, deadline=row.deadline_at,
                       channels=row.channels)
-    if row.status != st.RUNNING or row.deleted_at is not None:
+    if row.status != st.CampaignStatus.RUNNING or row.deleted_at is not None:
         with joined_session(conn) as session:
             if row.pause_reason == "circuit_breaker":
                 record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,

@@ -9,8 +9,7 @@ from dialer.service.campaigns import campaign_spec, load_campaign
 from dialer.service.runtime import Runtime
 from dialer.service.targets import zones_for
 from dialer.spec import CampaignSpec
-from dialer.statuses import Outcome
-from dialer.statuses import Participant as P
+from dialer.statuses import PARTICIPANT_OPEN, Outcome
 from dialer.views import Forecast
 from models.tables import Call, Contact, Participant
 
@@ -29,7 +28,7 @@ def forecast(rt: Runtime, campaign_id: str) -> Forecast:
         rows = session.execute(
             select(Contact.timezone, prefix, func.min(Participant.phone), func.count())
             .join(Contact, Contact.id == Participant.contact_id)
-            .where(Participant.campaign_id == campaign.id, Participant.status.in_(P.OPEN))
+            .where(Participant.campaign_id == campaign.id, Participant.status.in_(PARTICIPANT_OPEN))
             .group_by(Contact.timezone, prefix)).all()
         history = session.execute(select(
             func.avg(func.extract("epoch", Call.ended_at - Call.placed_at)),

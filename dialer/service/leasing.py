@@ -40,10 +40,10 @@ def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
         if rt.leases.is_ready():  # another sweep rebuilt while this one waited
             return False
         for campaign_id, timezone in session.execute(select(Campaign.id, Campaign.timezone).where(
-                Campaign.status.in_((st.RUNNING, st.PAUSED)))).all():
+                Campaign.status.in_((st.CampaignStatus.RUNNING, st.CampaignStatus.PAUSED)))).all():
             _rebuild_pacing(rt, session, campaign_id, ZoneInfo(timezone), now)
         in_flight = session.execute(select(Call.id, Call.campaign_id, Call.deadline_at).where(
-            Call.status.in_(st.Call.HOLDING_CHANNEL))).all()
+            Call.status.in_(st.CALL_HOLDING_CHANNEL))).all()
         # Still under the gate: the marker goes up before any waiting dial goes on.
         rt.leases.rebuild(((r.id, r.campaign_id, r.deadline_at.timestamp()) for r in in_flight),
                           now_s=now.timestamp())

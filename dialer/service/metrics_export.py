@@ -146,12 +146,12 @@ def take_snapshot(rt: Runtime) -> Snapshot:
         # counted over every campaign, since the organisation's total must be whole.
         in_use = {cid: int(n) for cid, n in session.execute(
             select(Call.campaign_id, func.count())
-            .where(Call.status.in_(st.Call.HOLDING_CHANNEL)).group_by(Call.campaign_id))}
+            .where(Call.status.in_(st.CALL_HOLDING_CHANNEL)).group_by(Call.campaign_id))}
         # Same definition as the readiness checklist's "due now".
         due = {cid: int(n) for cid, n in session.execute(
             select(Participant.campaign_id, func.count())
             .where(Participant.campaign_id.in_(ids),
-                   Participant.status.in_(st.Participant.DUE),
+                   Participant.status.in_(st.PARTICIPANT_DUE),
                    Participant.next_attempt_at <= now)
             .group_by(Participant.campaign_id))} if ids else {}
     return Snapshot(
@@ -193,7 +193,8 @@ def families(snap: Snapshot) -> Iterator[Metric]:
     yield _per_campaign("dialer_due_backlog",
                         "Participants whose next attempt is due now but not yet queued.",
                         ids, lambda cid: snap.due.get(cid, 0))
-    breaker = {c.id: int(c.status == st.PAUSED and c.pause_reason == "circuit_breaker")
+    breaker = {c.id: int(c.status == st.CampaignStatus.PAUSED
+                         and c.pause_reason == "circuit_breaker")
                for c in snap.campaigns}
     yield _per_campaign("dialer_breaker_open", "1 while the circuit breaker holds it paused.",
                         ids, breaker.__getitem__)

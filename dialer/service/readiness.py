@@ -11,7 +11,7 @@ from dialer.readiness import ReadinessFacts, readiness_checks, will_dial
 from dialer.service.campaigns import campaign_spec, load_campaign
 from dialer.service.runtime import Runtime
 from dialer.service.targets import zones_for
-from dialer.statuses import Participant as P
+from dialer.statuses import PARTICIPANT_DUE, PARTICIPANT_OPEN
 from dialer.views import CheckView, ReadinessView
 from models.tables import Contact, Participant, PhoneNumber
 
@@ -29,18 +29,17 @@ def campaign_readiness(rt: Runtime, campaign_id: str) -> ReadinessView:
             PhoneNumber.id.in_(spec.phone_number_ids), PhoneNumber.is_active)) or 0
         waiting, due = session.execute(select(
             func.count(),
-            func.count().filter(Participant.status.in_(P.DUE),
+            func.count().filter(Participant.status.in_(PARTICIPANT_DUE),
                                 Participant.next_attempt_at <= now),
         ).where(Participant.campaign_id == campaign.id,
-                Participant.status.in_(P.OPEN))).one()
+                Participant.status.in_(PARTICIPANT_OPEN))).one()
         sample = session.execute(
             select(Participant.phone, Contact.timezone)
             .join(Contact, Contact.id == Participant.contact_id)
-            .where(Participant.campaign_id == campaign.id, Participant.status.in_(P.OPEN))
+            .where(Participant.campaign_id == campaign.id, Participant.status.in_(PARTICIPANT_OPEN))
             .order_by(Participant.next_attempt_at.asc().nulls_first(), Participant.id)
             .limit(ZONE_SAMPLE)).all()
-    rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
-                         business_hours_guard=spec.safety.business_hours_guard)
+    rules = CallingRules.of(spec)
     zone_sets = {zones_for(spec, phone, tz) for phone, tz in sample}
     zones_open, next_opening, closed_reason = _window_state(rules, zone_sets, now)
     facts = ReadinessFacts(

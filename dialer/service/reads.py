@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from dialer import statuses as st
 from dialer.errors import ValidationError
 from dialer.service.campaigns import load_campaign
-from dialer.statuses import Participant as P
+from dialer.statuses import ParticipantStatus as P
 from dialer.views import (
     AudienceSummary,
     CallView,
@@ -55,7 +55,7 @@ def executions(session: Session, campaign_id: str) -> list[ExecutionView]:
                func.count(distinct(Call.participant_id)).filter(
                    Participant.status == P.FAILED).label("failed"))
         .join(Participant, Participant.id == Call.participant_id)
-        .where(Call.campaign_id == campaign_id, Call.status == st.Call.ENDED)
+        .where(Call.campaign_id == campaign_id, Call.status == st.CallStatus.ENDED)
         .group_by(Call.execution_number).subquery())
     rows = session.execute(
         select(Execution, func.coalesce(processed.c.n, 0), func.coalesce(processed.c.failed, 0))
@@ -80,7 +80,7 @@ def metrics(session: Session, campaign_id: str) -> Metrics:
             func.count(distinct(Call.contact_id)).filter(Call.placed_at.is_not(None)),
             func.count(distinct(Call.contact_id)).filter(Call.outcome == st.Outcome.ANSWERED),
             func.count().filter(Call.placed_at.is_not(None)),
-            func.count().filter(Call.status.in_(st.Call.HOLDING_CHANNEL)),
+            func.count().filter(Call.status.in_(st.CALL_HOLDING_CHANNEL)),
         ).where(Call.campaign_id == campaign_id)).one()
     return Metrics(
         total_participants=sum(by_status.values()), contacts_called=called,

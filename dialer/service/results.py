@@ -36,7 +36,8 @@ from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, CachedSpec, cached_spec
 from dialer.service.targets import zones_for
 from dialer.service.tick import plan_horizon_s, refill
-from dialer.statuses import Participant as P
+from dialer.statuses import PARTICIPANT_OPEN, PARTICIPANT_TERMINAL
+from dialer.statuses import ParticipantStatus as P
 from models.db import transaction
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _settle_participant_sql(assignments: str) -> TextClause:
             UPDATE participants SET {assignments} WHERE id = :id RETURNING campaign_id)
         SELECT EXISTS (
             SELECT 1 FROM participants o JOIN settled s ON o.campaign_id = s.campaign_id
-            WHERE o.id <> :id AND o.status IN {sql_list(P.OPEN)})
+            WHERE o.id <> :id AND o.status IN {sql_list(PARTICIPANT_OPEN)})
     """)
 
 
@@ -114,7 +115,7 @@ _LOCK_PARTICIPANT = text("SELECT 1 FROM participants WHERE id = :id FOR UPDATE")
 
 _IN_FLIGHT = text(f"""
     SELECT attempt FROM calls WHERE participant_id = :participant_id
-        AND status IN {sql_list(st.Call.IN_FLIGHT)} ORDER BY attempt
+        AND status IN {sql_list(st.CALL_IN_FLIGHT)} ORDER BY attempt
 """)
 
 _COMPLETE_PARTICIPANT = _settle_participant_sql(f"""
@@ -127,7 +128,7 @@ def record_result(
 ) -> str:
     """Returns ``recorded``, ``reconciled`` (late, see reconcile_late_result) or ``ignored``."""
     now = rt.clock.now()
-    if outcome not in st.Outcome.ALL:
+    if outcome not in st.OUTCOMES:
         log.warning("result for call %s has unknown outcome %r: ignored", call_id, outcome)
         return "ignored"
     with rt.engine.connect() as conn:
@@ -153,7 +154,7 @@ def record_result(
         with joined_session(conn) as session:
             status, others_open = _settle_participant(session, entry, row, outcome=outcome,
                                                       goal_achieved=goal_achieved, now=now)
-            if status in P.TERMINAL and not others_open:
+            if status in PARTICIPANT_TERMINAL and not others_open:
                 campaign_service.complete_if_done(session, row.campaign_id, now=now)
         conn.commit()
     campaign_id = row.campaign_id
@@ -172,7 +173,7 @@ def record_result(
             if tripped:
                 log.warning("circuit breaker tripped for campaign %s", campaign_id)
                 return _logged(call_id, row.attempt, outcome)
-    if row.campaign_status == st.RUNNING and row.due_waiting and _was_busy(row):
+    if row.campaign_status == st.CampaignStatus.RUNNING and row.due_waiting and _was_busy(row):
         refill(rt, campaign_id, now)
     return _logged(call_id, row.attempt, outcome)
 
@@ -232,7 +233,7 @@ def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: dateti
         note += ("; attempt " + ", ".join(str(c.attempt) for c in in_flight)
                  + " already placed, cannot be undone")
     # With a call of its own still in flight, that call's result completes the campaign.
-    if not others_open and not in_flight and row.campaign_status == st.RUNNING:
+    if not others_open and not in_flight and row.campaign_status == st.CampaignStatus.RUNNING:
         campaign_service.complete_if_done(session, row.campaign_id, now=now)
     return note
 
@@ -271,7 +272,7 @@ def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, o
         # An earlier attempt's late result completed it while this one was
         # already placed (reconcile_late_result): it stays completed.
         status = P.COMPLETED
-    elif decision.status == P.RETRY_SCHEDULED and row.campaign_status == st.STOPPED:
+    elif decision.status == P.RETRY_SCHEDULED and row.campaign_status == st.CampaignStatus.STOPPED:
         status = P.CANCELED
     elif decision.status == P.RETRY_SCHEDULED:
         assert decision.not_before is not None

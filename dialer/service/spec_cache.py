@@ -44,9 +44,7 @@ def cached_spec(session: Session | Connection, campaign_id: str, digest: str) ->
         text("SELECT c.spec, " + SPEC_DIGEST_SQL + " FROM campaigns c WHERE c.id = :id"),
         {"id": campaign_id}).one()
     spec = CampaignSpec.model_validate(raw)
-    entry = CachedSpec(digest=fresh_digest, spec=spec, rules=CallingRules(
-        schedule=spec.schedule, campaign_timezone=spec.timezone,
-        business_hours_guard=spec.safety.business_hours_guard))
+    entry = CachedSpec(digest=fresh_digest, spec=spec, rules=CallingRules.of(spec))
     if len(_entries) >= MAX_ENTRIES:
         _entries.clear()
     _entries[campaign_id] = entry

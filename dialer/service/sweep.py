@@ -48,7 +48,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
     stale = timedelta(seconds=STALE_REAL_S * rt.clock.time_scale)
     with rt.sessions() as session:
         overdue = session.execute(select(Call.id, Call.campaign_id).where(
-            Call.status.in_(st.Call.HOLDING_CHANNEL), Call.placed_at.is_not(None),
+            Call.status.in_(st.CALL_HOLDING_CHANNEL), Call.placed_at.is_not(None),
             Call.deadline_at < now).limit(batch)).all()
     for call_id, campaign_id in overdue:
         # A campaign whose result cannot be recorded (its spec no longer parses) is
@@ -60,7 +60,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
     with transaction(rt.sessions) as session:
         # Claimed but never marked placed: the worker died between claim and place.
         orphans = session.scalars(select(Call).where(
-            Call.status == st.Call.DIALING, Call.placed_at.is_(None),
+            Call.status == st.CallStatus.DIALING, Call.placed_at.is_(None),
             Call.dispatch_at < now - stale).limit(batch).with_for_update(skip_locked=True)).all()
         for call in orphans:
             rt.leases.release(call.id, campaign_id=call.campaign_id)
@@ -68,7 +68,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
         report.reclaimed = len(orphans)
     with transaction(rt.sessions) as session:
         lost = session.scalars(select(Call).where(
-            Call.status == st.Call.QUEUED, Call.dispatch_at < now - stale)
+            Call.status == st.CallStatus.QUEUED, Call.dispatch_at < now - stale)
             .limit(batch).with_for_update(skip_locked=True)).all()
         for call in lost:
             call.dispatch_at = now
@@ -81,7 +81,8 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
         # A provider may owe results (a lost webhook, a dead worker's countdown).
         report.results_redelivered = poll(now=now, open_calls=lambda ids: _open_calls(rt, ids))
     with rt.sessions() as session:
-        running = session.scalars(select(Campaign.id).where(Campaign.status == st.RUNNING)).all()
+        running = session.scalars(select(Campaign.id).where(
+            Campaign.status == st.CampaignStatus.RUNNING)).all()
     for campaign_id in running:
         with isolated(rt, campaign_id, step="sweep", now=now), \
                 transaction(rt.sessions) as session:
@@ -94,4 +95,4 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
 def _open_calls(rt: Runtime, call_ids: list[str]) -> set[str]:
     with rt.sessions() as session:
         return set(session.scalars(select(Call.id).where(
-            Call.id.in_(call_ids), Call.status.in_(st.Call.HOLDING_CHANNEL))))
+            Call.id.in_(call_ids), Call.status.in_(st.CALL_HOLDING_CHANNEL))))

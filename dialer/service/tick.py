@@ -30,7 +30,8 @@ from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
 from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
-from dialer.statuses import Participant as P
+from dialer.statuses import PARTICIPANT_DUE
+from dialer.statuses import ParticipantStatus as P
 from models.db import transaction
 from models.tables import Call, Campaign, Contact, Event, Execution, Participant, PhoneNumber
 
@@ -60,7 +61,8 @@ def tick(rt: Runtime) -> TickReport:
         report.started = campaign_service.start_due_scheduled(session, now=now)
     with rt.sessions() as session:
         running = session.scalars(
-            select(Campaign.id).where(Campaign.status == st.RUNNING, Campaign.deleted_at.is_(None))
+            select(Campaign.id).where(Campaign.status == st.CampaignStatus.RUNNING,
+                                      Campaign.deleted_at.is_(None))
             .order_by(Campaign.priority.desc(), Campaign.created_at)).all()
     for campaign_id in running:
         # One campaign that cannot be dispatched is recorded and skipped, never the tick.
@@ -119,7 +121,7 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
                      .where(Execution.campaign_id == Campaign.id).scalar_subquery())
         locked = session.execute(
             select(Campaign, func.md5(cast(Campaign.spec, Text)), execution)
-            .where(Campaign.id == campaign_id, Campaign.status == st.RUNNING)
+            .where(Campaign.id == campaign_id, Campaign.status == st.CampaignStatus.RUNNING)
             .with_for_update(of=Campaign, key_share=True,  # results hold KEY SHARE
                              skip_locked=not wait_for_lock)).first()
         if locked is None:
@@ -165,7 +167,7 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
             session.add(Call(
                 id=call_id, participant_id=participant.id, campaign_id=campaign.id,
                 contact_id=participant.contact_id, execution_number=execution_number,
-                cycle=participant.cycle, attempt=participant.attempts, status=st.Call.QUEUED,
+                cycle=participant.cycle, attempt=participant.attempts, status=st.CallStatus.QUEUED,
                 to_number=participant.phone, from_number=from_number, queued_at=now,
                 dispatch_at=slot, deadline_at=slot + call_deadline(spec, rt.grace_s),
             ))
@@ -183,7 +185,7 @@ def pick_participants(
     rows = session.execute(
         select(Participant, Contact.timezone)
         .join(Contact, Contact.id == Participant.contact_id)
-        .where(Participant.campaign_id == campaign.id, Participant.status.in_(P.DUE),
+        .where(Participant.campaign_id == campaign.id, Participant.status.in_(PARTICIPANT_DUE),
                Participant.next_attempt_at <= until)
         .order_by(Participant.next_attempt_at, Participant.id)
         .limit(wanted * 4 + 8)
@@ -191,8 +193,7 @@ def pick_participants(
     ).all()
     if not rows:
         return []
-    rules = CallingRules(schedule=spec.schedule, campaign_timezone=spec.timezone,
-                         business_hours_guard=spec.safety.business_hours_guard)
+    rules = CallingRules.of(spec)
     facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], now=now, caps=caps)
     chosen: list[tuple[Participant, datetime]] = []
     for participant, _tz in rows:
@@ -220,14 +221,14 @@ def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: da
     # One scan of the calls in flight gives both counts.
     in_flight, org_in_flight = session.execute(
         select(func.count().filter(Call.campaign_id == campaign.id), func.count())
-        .where(Call.status.in_(st.Call.IN_FLIGHT))).one()
+        .where(Call.status.in_(st.CALL_IN_FLIGHT))).one()
     placed_today = 0
     if spec.pacing.daily_limit is not None:
         local_midnight = now.astimezone(spec.zone).replace(hour=0, minute=0, second=0,
                                                            microsecond=0)
         placed_today = session.scalar(select(func.count()).where(
             Call.campaign_id == campaign.id,
-            (Call.placed_at >= local_midnight) | (Call.status == st.Call.QUEUED),
+            (Call.placed_at >= local_midnight) | (Call.status == st.CallStatus.QUEUED),
         )) or 0
     return Usage(in_flight=in_flight, org_in_flight=org_in_flight, placed_today=placed_today)
 

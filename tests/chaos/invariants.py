@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from dialer.client import DialerClient
-from dialer.statuses import Participant
+from dialer.statuses import PARTICIPANT_TERMINAL
 from tests.support.recording import LedgerEntry, max_overlap
 from tests.support.scenario import assert_ledger_sane
 
@@ -60,7 +60,7 @@ def _assert_finished(client: DialerClient, plan: Planned, ledger: list[LedgerEnt
     assert detail.metrics.in_progress == 0 and detail.metrics.channels_in_use == 0
     participants = client.participants(plan.campaign_id)
     assert len(participants) == plan.contacts, "a contact vanished from its campaign"
-    open_ = [p for p in participants if p.status not in Participant.TERMINAL]
+    open_ = [p for p in participants if p.status not in PARTICIPANT_TERMINAL]
     assert not open_, f"contacts left open: {open_}"
     calls = {c.call_id: c for c in client.calls(plan.campaign_id)}
     assert all(c.ended_at is not None and c.outcome for c in calls.values()), "a call left open"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.statuses import Participant
+from dialer.statuses import PARTICIPANT_TERMINAL
 from tests.support.recording import max_overlap, read_ledger
 from tests.support.scenario import (
     MONDAY_9AM_NY,
@@ -46,7 +46,7 @@ def test_mixed_outcomes_run_to_completed_with_consistent_metrics(make_stack, cle
     assert_ledger_sane(ledger, max_attempts=3)
     participants = client.participants(campaign_id)
     assert sum(p.attempts for p in participants) == 42
-    assert all(p.status in Participant.TERMINAL for p in participants)
+    assert all(p.status in PARTICIPANT_TERMINAL for p in participants)
     calls = client.calls(campaign_id)
     assert len(calls) == 42 and all(c.outcome and c.ended_at for c in calls)
     actions = [e.action for e in client.events(campaign_id)]

@@ -18,7 +18,7 @@ import pytest
 from celery import Celery
 from prometheus_client.parser import text_string_to_metric_families
 
-from dialer.statuses import Participant
+from dialer.statuses import PARTICIPANT_DUE
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, launch, ny_contacts, status_of
 from tests.support.stack import ROOT, Stack, wait_for
 
@@ -155,7 +155,7 @@ def test_exporter_events_and_logs_on_the_real_stack(make_stack, clean_state):
     assert value(samples, "dialer_breaker_open", campaign=b_id) == 1
     assert value(samples, "dialer_breaker_open", campaign=a_id) == 0
     due = [p for p in client.participants(b_id)
-           if p.status in Participant.DUE and p.next_attempt_at <= now]
+           if p.status in PARTICIPANT_DUE and p.next_attempt_at <= now]
     assert due, "B paused with contacts still waiting"
     assert value(samples, "dialer_due_backlog", campaign=b_id) == len(due)
     assert value(samples, "dialer_due_backlog", campaign=a_id) == 0

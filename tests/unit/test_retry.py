@@ -9,7 +9,7 @@ from hypothesis import strategies as hs
 
 from dialer.retry import decide_after_outcome
 from dialer.spec import RetryPolicySpec
-from dialer.statuses import Outcome, Participant
+from dialer.statuses import OUTCOMES, Outcome, ParticipantStatus
 
 ENDED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
@@ -25,12 +25,12 @@ policies = hs.builds(
 
 
 @settings(max_examples=300, deadline=None)
-@given(policy=policies, outcome=hs.sampled_from(Outcome.ALL), attempts=hs.integers(1, 11),
+@given(policy=policies, outcome=hs.sampled_from(OUTCOMES), attempts=hs.integers(1, 11),
        goal=hs.sampled_from([None, True, False]))
 def test_retry_never_earlier_than_delay_or_cooldowns(policy, outcome, attempts, goal):
     decision = decide_after_outcome(outcome=outcome, goal_achieved=goal, attempts_made=attempts,
                                     policy=policy, ended_at=ENDED)
-    if decision.status != Participant.RETRY_SCHEDULED:
+    if decision.status != ParticipantStatus.RETRY_SCHEDULED:
         assert decision.not_before is None
         return
     assert attempts < policy.max_attempts
@@ -48,13 +48,13 @@ def test_retry_never_earlier_than_delay_or_cooldowns(policy, outcome, attempts, 
 
 
 @settings(max_examples=300, deadline=None)
-@given(policy=policies, outcome=hs.sampled_from(Outcome.ALL), attempts=hs.integers(1, 11),
+@given(policy=policies, outcome=hs.sampled_from(OUTCOMES), attempts=hs.integers(1, 11),
        goal=hs.sampled_from([None, True, False]))
 def test_attempts_never_exceed_one_plus_max_retries(policy, outcome, attempts, goal):
     decision = decide_after_outcome(outcome=outcome, goal_achieved=goal, attempts_made=attempts,
                                     policy=policy, ended_at=ENDED)
     if attempts >= policy.max_attempts:
-        assert decision.status in (Participant.COMPLETED, Participant.FAILED)
+        assert decision.status in (ParticipantStatus.COMPLETED, ParticipantStatus.FAILED)
 
 
 def decide(outcome, goal=None, attempts=1, **policy):
@@ -63,28 +63,30 @@ def decide(outcome, goal=None, attempts=1, **policy):
 
 
 def test_answered_completes():
-    assert decide(Outcome.ANSWERED).status == Participant.COMPLETED
+    assert decide(Outcome.ANSWERED).status == ParticipantStatus.COMPLETED
 
 
 def test_goal_based_answered_without_goal_retries():
     assert decide(Outcome.ANSWERED, goal=False, goal_based=True).status == \
-        Participant.RETRY_SCHEDULED
-    assert decide(Outcome.ANSWERED, goal=True, goal_based=True).status == Participant.COMPLETED
+        ParticipantStatus.RETRY_SCHEDULED
+    assert decide(Outcome.ANSWERED, goal=True, goal_based=True).status == \
+        ParticipantStatus.COMPLETED
     # Without goal_based, an answered call completes whatever the goal says.
-    assert decide(Outcome.ANSWERED, goal=False).status == Participant.COMPLETED
+    assert decide(Outcome.ANSWERED, goal=False).status == ParticipantStatus.COMPLETED
 
 
 def test_voicemail_completes_unless_retry_on_voicemail():
-    assert decide(Outcome.VOICEMAIL).status == Participant.COMPLETED
+    assert decide(Outcome.VOICEMAIL).status == ParticipantStatus.COMPLETED
     assert decide(Outcome.VOICEMAIL, retry_on_voicemail=True).status == \
-        Participant.RETRY_SCHEDULED
+        ParticipantStatus.RETRY_SCHEDULED
 
 
 def test_failures_retry_then_fail_when_exhausted():
     for outcome in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED):
-        assert decide(outcome, attempts=1, max_retries=1).status == Participant.RETRY_SCHEDULED
-        assert decide(outcome, attempts=2, max_retries=1).status == Participant.FAILED
-    assert decide(Outcome.BUSY, attempts=1, max_retries=0).status == Participant.FAILED
+        assert decide(outcome, attempts=1, max_retries=1).status == \
+            ParticipantStatus.RETRY_SCHEDULED
+        assert decide(outcome, attempts=2, max_retries=1).status == ParticipantStatus.FAILED
+    assert decide(Outcome.BUSY, attempts=1, max_retries=0).status == ParticipantStatus.FAILED
 
 
 def test_not_picked_cooldown_applies_to_no_answer_only():

@@ -25,7 +25,7 @@ from dialer.pacing import min_gap_s, next_free_slot_after, plan_slots
 from dialer.recurrence import next_period_start
 from dialer.retry import decide_after_outcome
 from dialer.spec import CampaignSpec, parse_campaign_spec
-from dialer.statuses import Outcome
+from dialer.statuses import OUTCOMES
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "spec.md"
@@ -224,7 +224,7 @@ def test_an_accepted_spec_never_overflows_the_date_arithmetic(
         assert wild is not None and all(f.startswith(wild) for f in exc.fields), exc
         return
     # Retry policy: every outcome, every cooldown.
-    for outcome in Outcome.ALL:
+    for outcome in OUTCOMES:
         decision = decide_after_outcome(outcome=outcome, goal_achieved=False, attempts_made=1,
                                         policy=spec.retry, ended_at=now)
         assert decision.not_before is None or decision.not_before >= now

@@ -23,7 +23,7 @@ from redis import Redis
 
 from dialer.clock import Clock
 from dialer.provider import CallRequest
-from dialer.statuses import Outcome
+from dialer.statuses import OUTCOMES, Outcome
 from workers import redis_keys
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class SimulatedProvider:
         self._clock = clock
         self._seed = seed
         rates = outcome_rates or {Outcome.ANSWERED: 1.0}
-        unknown = set(rates) - set(Outcome.ALL)
+        unknown = set(rates) - set(OUTCOMES)
         if unknown:
             raise ValueError(f"sim_outcome_rates: unknown outcomes {sorted(unknown)}")
         self._outcomes = list(rates)
@@ -151,7 +151,7 @@ def _scripted(attributes: dict[str, Any], attempt: int) -> str | None:
     if not isinstance(script, list) or not script:
         return None
     outcome = str(script[min(attempt, len(script)) - 1])
-    return outcome if outcome in Outcome.ALL else Outcome.FAILED
+    return outcome if outcome in OUTCOMES else Outcome.FAILED
 
 
 def _seed_for(seed: int, campaign_id: str, contact_id: int, attempt: int) -> int:
