@@ -72,6 +72,35 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """The unit of work of one use case: one pooled connection, one Session on it.
+
+    Transactions are explicit: ``session.commit()`` ends one and the next
+    statement begins the next, on the same connection (a checkout costs a
+    pre-ping round trip, so a use case with several transactions keeps its
+    connection). Whatever is not committed when the block ends is rolled
+    back, so a read-only use case simply never commits.
+    """
+    with engine.connect() as connection:
+        session = Session(bind=connection, expire_on_commit=False,
+                          join_transaction_mode="rollback_only")
+        try:
+            yield session
+        finally:
+            session.close()
+            if connection.in_transaction():
+                connection.rollback()
+
+
+@contextmanager
+def unit_of_work_committed(engine: Engine) -> Iterator[Session]:
+    """A use case that is one transaction: committed when the block ends cleanly."""
+    with unit_of_work(engine) as session:
+        yield session
+        session.commit()
+
+
+@contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     session = factory()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -16,7 +17,13 @@ from dialer.clock import Clock
 from dialer.provider import Provider
 from dialer.service.targets import FrequencyCaps
 from dialer.settings import Settings
-from models.db import DbTimeouts, make_engine, make_session_factory
+from models.db import (
+    DbTimeouts,
+    make_engine,
+    make_session_factory,
+    unit_of_work,
+    unit_of_work_committed,
+)
 from workers.breaker_counter import BreakerCounter
 from workers.leases import LeaseSemaphore
 from workers.pacing_limiter import PlacementLimiter
@@ -41,6 +48,16 @@ class Runtime:
     dispatcher: Dispatcher
     provider_factory: Callable[[Runtime], Provider]
     pid: int = field(default_factory=os.getpid)
+
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        """The one way a use case reaches PostgreSQL (ARCHITECTURE.md, "Unit of work"):
+        one connection and Session for the whole use case, explicit commits,
+        anything uncommitted rolled back at the end."""
+        return unit_of_work(self.engine)
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A use case (or a step of one) that is exactly one transaction."""
+        return unit_of_work_committed(self.engine)
 
     @cached_property
     def leases(self) -> LeaseSemaphore:
