@@ -16,6 +16,7 @@ from dialer.service import contacts as contact_service
 from dialer.service import reads
 from dialer.service.commands import run_command
 from dialer.service.runtime import Runtime, build_runtime
+from dialer.service.steps import campaign_state
 from dialer.settings import load_settings
 from dialer.spec import CampaignSpec
 from dialer.views import (
@@ -253,7 +254,7 @@ class DialerClient:
         rt = self.runtime
         run_command(rt, str(id), command, args, source=self._source)
         with rt.sessions() as s:
-            return reads.campaign_view(s, campaign_service.load_campaign(s, str(id)))
+            return reads.campaign_view(s, campaign_state.load_campaign(s, str(id)))
 
 
 __all__ = ["DialerClient", "ValidationError"]

@@ -33,13 +33,13 @@ from dialer import statuses as st
 from dialer.eligibility import check_contact
 from dialer.phones import mask
 from dialer.provider import CallRequest
-from dialer.service import campaigns as campaign_service
 from dialer.service.connections import joined_session, rowcount
 from dialer.service.events import record_skip
 from dialer.service.leasing import LEASE_GATE
 from dialer.service.provider_call import Refused, Unknown, place_with_timeout
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, cached_spec
+from dialer.service.steps import campaign_state
 from dialer.service.targets import cap_reached_until, one_contact_facts
 from dialer.statuses import ParticipantStatus as P
 
@@ -171,7 +171,7 @@ def _unplace(rt: Runtime, conn: Connection, claimed: Claimed, refused: Refused) 
     # Executed on the connection first: it begins the transaction the session joins.
     if conn.execute(_UNPLACE, {"id": claimed.call_id}).rowcount:
         with joined_session(conn) as session:
-            campaign_service.restore_after_putback(
+            campaign_state.restore_after_putback(
                 session, [claimed.participant_id],
                 next_attempt_at=now + timedelta(seconds=wait_s), now=now)
             record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
@@ -252,7 +252,7 @@ def put_back(session: Session, call_id: str, participant_id: int, *,
         text("DELETE FROM calls WHERE id = :id AND placed_at IS NULL"), {"id": call_id}))
     if not deleted:
         return
-    campaign_service.restore_after_putback(session, [participant_id],
+    campaign_state.restore_after_putback(session, [participant_id],
                                            next_attempt_at=next_attempt_at, now=now)
 
 

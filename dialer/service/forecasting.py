@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from dialer.forecast import ContactGroup, simulate
-from dialer.service.campaigns import campaign_spec, load_campaign
 from dialer.service.runtime import Runtime
+from dialer.service.steps.campaign_state import campaign_spec, load_campaign
 from dialer.service.targets import zones_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import PARTICIPANT_OPEN, Outcome

@@ -30,10 +30,10 @@ from sqlalchemy import text
 
 from dialer import lifecycle
 from dialer.errors import InfrastructureError
-from dialer.service import campaigns as campaign_service
 from dialer.service.connections import sql_list
 from dialer.service.events import record_event
 from dialer.service.runtime import Runtime
+from dialer.service.steps import campaign_state
 from dialer.spec import field_errors
 from models.db import transaction
 from models.tables import Campaign
@@ -98,7 +98,7 @@ def record_failure(rt: Runtime, campaign_id: str, *, step: str, error: BaseExcep
                      detail=f"{step}: {reason} ({count} of {FAILURES_BEFORE_FAILED} in a row)")
         if count < FAILURES_BEFORE_FAILED:
             return
-        failed = campaign_service.fail(
+        failed = campaign_state.fail(
             session, campaign_id, now=now, reason=PAUSE_REASON,
             detail=f"{count} consecutive dispatch errors; last in {step}: {reason}")
     if failed:

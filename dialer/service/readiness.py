@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from dialer.calendar import CallingRules
 from dialer.readiness import ReadinessFacts, readiness_checks, will_dial
-from dialer.service.campaigns import campaign_spec, load_campaign
 from dialer.service.runtime import Runtime
+from dialer.service.steps.campaign_state import campaign_spec, load_campaign
 from dialer.service.targets import zones_for
 from dialer.statuses import PARTICIPANT_DUE, PARTICIPANT_OPEN
 from dialer.views import CheckView, ReadinessView

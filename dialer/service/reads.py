@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from dialer import statuses as st
 from dialer.errors import ValidationError
-from dialer.service.campaigns import load_campaign
+from dialer.service.steps.campaign_state import load_campaign
 from dialer.statuses import ParticipantStatus as P
 from dialer.views import (
     AudienceSummary,

@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
 from dialer.retry import decide_after_outcome
-from dialer.service import campaigns as campaign_service
 from dialer.service.connections import joined_session, sql_list
 from dialer.service.events import record_event, record_skip
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, CachedSpec, cached_spec
+from dialer.service.steps import campaign_state
 from dialer.service.targets import zones_for
 from dialer.service.tick import plan_horizon_s, refill
 from dialer.statuses import PARTICIPANT_OPEN, PARTICIPANT_TERMINAL
@@ -155,7 +155,7 @@ def record_result(
             status, others_open = _settle_participant(session, entry, row, outcome=outcome,
                                                       goal_achieved=goal_achieved, now=now)
             if status in PARTICIPANT_TERMINAL and not others_open:
-                campaign_service.complete_if_done(session, row.campaign_id, now=now)
+                campaign_state.complete_if_done(session, row.campaign_id, now=now)
         conn.commit()
     campaign_id = row.campaign_id
     rt.leases.release(str(call_id), campaign_id=campaign_id)
@@ -165,7 +165,7 @@ def record_result(
                                    window=breaker_spec.window)
         if should_trip(total=window.total, failures=window.failures, spec=breaker_spec):
             with transaction(rt.sessions) as trip_session:
-                tripped = campaign_service.trip_breaker(
+                tripped = campaign_state.trip_breaker(
                     trip_session, campaign_id, now=now,
                     detail=f"{window.failures} failed of the last {window.total} calls "
                            f"(threshold {breaker_spec.failure_rate:.0%}, "
@@ -234,7 +234,7 @@ def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: dateti
                  + " already placed, cannot be undone")
     # With a call of its own still in flight, that call's result completes the campaign.
     if not others_open and not in_flight and row.campaign_status == st.CampaignStatus.RUNNING:
-        campaign_service.complete_if_done(session, row.campaign_id, now=now)
+        campaign_state.complete_if_done(session, row.campaign_id, now=now)
     return note
 
 

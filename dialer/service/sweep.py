@@ -16,12 +16,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dialer import statuses as st
-from dialer.service import campaigns as campaign_service
 from dialer.service.dial import put_back
 from dialer.service.isolation import isolated
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.results import DEADLINE_DETAIL, record_result
 from dialer.service.runtime import Runtime
+from dialer.service.steps import campaign_state
 from models.db import transaction
 from models.tables import Call, Campaign
 
@@ -86,7 +86,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
     for campaign_id in running:
         with isolated(rt, campaign_id, step="sweep", now=now), \
                 transaction(rt.sessions) as session:
-            campaign_service.complete_if_done(session, campaign_id, now=now)
+            campaign_state.complete_if_done(session, campaign_id, now=now)
     if report.timed_out or report.reclaimed or report.resent or report.results_redelivered:
         log.info("sweep: %s", report)
     return report

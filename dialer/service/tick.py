@@ -22,12 +22,12 @@ from dialer import statuses as st
 from dialer.calendar import CallingRules
 from dialer.eligibility import check_contact
 from dialer.pacing import Usage, dispatch_budget, next_free_slot_after, plan_slots
-from dialer.service import campaigns as campaign_service
 from dialer.service.events import record_event, record_skip
 from dialer.service.isolation import isolated, reset_failures
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
+from dialer.service.steps import campaign_state
 from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import PARTICIPANT_DUE
@@ -58,7 +58,7 @@ def tick(rt: Runtime) -> TickReport:
     report = TickReport()
     ensure_leases_ready(rt, now)
     with transaction(rt.sessions) as session:
-        report.started = campaign_service.start_due_scheduled(session, now=now)
+        report.started = campaign_state.start_due_scheduled(session, now=now)
     with rt.sessions() as session:
         running = session.scalars(
             select(Campaign.id).where(Campaign.status == st.CampaignStatus.RUNNING,
@@ -78,7 +78,7 @@ def _tick_campaign(rt: Runtime, campaign_id: str, now: datetime, report: TickRep
     if queued:
         report.queued[campaign_id] = len(queued)
     with transaction(rt.sessions) as session:
-        if campaign_service.complete_if_done(session, campaign_id, now=now):
+        if campaign_state.complete_if_done(session, campaign_id, now=now):
             report.completed.append(campaign_id)
 
 
