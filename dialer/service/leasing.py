@@ -10,9 +10,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dialer import statuses as st
+from dialer.coordination import RETENTION_S
 from dialer.service.runtime import Runtime
 from models.tables import Call, Campaign
-from workers.pacing_limiter import RETENTION_S
 
 log = logging.getLogger(__name__)
 

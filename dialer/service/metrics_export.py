@@ -34,9 +34,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dialer import statuses as st
+from dialer.coordination import redis_keys
 from dialer.service.runtime import Runtime
 from models.tables import Call, Campaign, Participant
-from workers import redis_keys
 
 log = logging.getLogger(__name__)
 

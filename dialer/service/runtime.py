@@ -14,6 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dialer.clock import Clock
+from dialer.coordination import BreakerWindow, ChannelLeases, PacingLimiter
+from dialer.coordination.redis_breaker import BreakerCounter
+from dialer.coordination.redis_leases import LeaseSemaphore
+from dialer.coordination.redis_pacing import PlacementLimiter
 from dialer.provider import Provider
 from dialer.service.targets import FrequencyCaps
 from dialer.settings import Settings
@@ -24,9 +28,6 @@ from models.db import (
     unit_of_work,
     unit_of_work_committed,
 )
-from workers.breaker_counter import BreakerCounter
-from workers.leases import LeaseSemaphore
-from workers.pacing_limiter import PlacementLimiter
 
 
 class Dispatcher(Protocol):
@@ -40,6 +41,11 @@ class Dispatcher(Protocol):
 
 @dataclass
 class Runtime:
+    """``leases``, ``limiter`` and ``breaker`` are what the use cases coordinate through
+    (``dialer.coordination``): Redis-backed from ``build_runtime``, in memory in tests of
+    the use cases. ``redis`` is the raw client for what is Redis by nature (the tick
+    histogram, the simulated provider's outbox)."""
+
     settings: Settings
     clock: Clock
     engine: Engine
@@ -47,6 +53,9 @@ class Runtime:
     redis: redis.Redis
     dispatcher: Dispatcher
     provider_factory: Callable[[Runtime], Provider]
+    leases: ChannelLeases
+    limiter: PacingLimiter
+    breaker: BreakerWindow
     pid: int = field(default_factory=os.getpid)
 
     def unit_of_work(self) -> AbstractContextManager[Session]:
@@ -58,18 +67,6 @@ class Runtime:
     def transaction(self) -> AbstractContextManager[Session]:
         """A use case (or a step of one) that is exactly one transaction."""
         return unit_of_work_committed(self.engine)
-
-    @cached_property
-    def leases(self) -> LeaseSemaphore:
-        return LeaseSemaphore(self.redis)
-
-    @cached_property
-    def limiter(self) -> PlacementLimiter:
-        return PlacementLimiter(self.redis)
-
-    @cached_property
-    def breaker(self) -> BreakerCounter:
-        return BreakerCounter(self.redis)
 
     @cached_property
     def provider(self) -> Provider:
@@ -122,12 +119,16 @@ def build_runtime(
         connect_s=settings.db_connect_timeout_s, statement_s=settings.db_statement_timeout_s,
         lock_s=settings.db_lock_timeout_s,
         idle_in_transaction_s=settings.db_idle_in_transaction_timeout_s))
+    client = make_redis(settings)
     return Runtime(
         settings=settings,
         clock=settings.clock(),
         engine=engine,
         sessions=make_session_factory(engine),
-        redis=make_redis(settings),
+        redis=client,
         dispatcher=dispatcher,
         provider_factory=provider_factory,
+        leases=LeaseSemaphore(client),
+        limiter=PlacementLimiter(client),
+        breaker=BreakerCounter(client),
     )

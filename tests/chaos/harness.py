@@ -18,11 +18,11 @@ from typing import Any
 import redis
 
 from dialer.client import DialerClient
+from dialer.coordination import redis_keys
 from tests.chaos.invariants import Planned, assert_invariants
 from tests.support.recording import LedgerEntry
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec
 from tests.support.stack import Stack, wait_for
-from workers import redis_keys
 
 TIME_SCALE = 60.0
 ORG_CAP = 5
@@ -174,7 +174,7 @@ def leases_held(run: Run) -> int:
     """Channel leases in the dialer's Redis (expired ones included: nobody released them).
 
     Leases are the members with a positive score (their deadline); the set's
-    generation stamp has a negative one (``workers/lua/lease_generation.lua``).
+    generation stamp has a negative one (``dialer/coordination/lua/lease_generation.lua``).
     """
     return int(redis.Redis.from_url(run.stack.env["DIALER_REDIS_URL"]).zcount(
         redis_keys.org_leases(), "(0", "+inf"))

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from dialer.coordination.redis_leases import LeaseSemaphore
 from tests.support.leases import fresh_redis, ready_leases
-from workers.leases import LeaseSemaphore
 
 
 @pytest.fixture

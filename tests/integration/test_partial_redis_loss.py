@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from dialer.coordination import LeaseResult, redis_keys
+from dialer.coordination.redis_leases import LeaseSemaphore
 from tests.support.leases import FAR_S, T0_S
 from tests.support.leases import take as support_take
-from workers import redis_keys
-from workers.leases import LeaseResult, LeaseSemaphore
 
 pytestmark = pytest.mark.integration
 

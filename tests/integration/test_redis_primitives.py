@@ -21,11 +21,11 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strat
 
+from dialer.coordination import LeaseResult, PacingDecision, WindowCounts, redis_keys
+from dialer.coordination.redis_breaker import BreakerCounter
+from dialer.coordination.redis_leases import LeaseSemaphore
+from dialer.coordination.redis_pacing import GC_TTL_REAL_S, PlacementLimiter
 from tests.support.leases import FAR_S, REDIS_URL, T0_S, take
-from workers import redis_keys
-from workers.breaker_counter import BreakerCounter, BreakerWindow
-from workers.leases import LeaseResult, LeaseSemaphore
-from workers.pacing_limiter import GC_TTL_REAL_S, PacingDecision, PlacementLimiter
 
 pytestmark = pytest.mark.integration
 
@@ -495,24 +495,24 @@ def test_breaker_counts_over_the_trimmed_window(breaker: BreakerCounter, r: redi
     for i, failed in enumerate(pattern):
         seen.append(failed)
         last = seen[-5:]
-        assert breaker.record("c1", f"call-{i}", failed=failed, window=5) == BreakerWindow(
+        assert breaker.record("c1", f"call-{i}", failed=failed, window=5) == WindowCounts(
             total=len(last), failures=sum(last))
     assert r.llen(redis_keys.breaker_window("c1")) == 5  # LTRIM keeps it bounded
-    assert breaker.snapshot("c1", window=5) == BreakerWindow(total=5, failures=2)
-    assert breaker.snapshot("c1", window=3) == BreakerWindow(total=3, failures=0)
-    assert breaker.snapshot("other", window=5) == BreakerWindow(total=0, failures=0)
+    assert breaker.snapshot("c1", window=5) == WindowCounts(total=5, failures=2)
+    assert breaker.snapshot("c1", window=3) == WindowCounts(total=3, failures=0)
+    assert breaker.snapshot("other", window=5) == WindowCounts(total=0, failures=0)
 
 
 def test_breaker_replayed_result_counts_once(breaker: BreakerCounter) -> None:
-    assert breaker.record("c1", "a", failed=True, window=10) == BreakerWindow(1, 1)
-    assert breaker.record("c1", "a", failed=True, window=10) == BreakerWindow(1, 1)
-    assert breaker.record("c1", "a", failed=False, window=10) == BreakerWindow(1, 1)
-    assert breaker.record("c1", "b", failed=False, window=10) == BreakerWindow(2, 1)
+    assert breaker.record("c1", "a", failed=True, window=10) == WindowCounts(1, 1)
+    assert breaker.record("c1", "a", failed=True, window=10) == WindowCounts(1, 1)
+    assert breaker.record("c1", "a", failed=False, window=10) == WindowCounts(1, 1)
+    assert breaker.record("c1", "b", failed=False, window=10) == WindowCounts(2, 1)
 
 
 def test_breaker_concurrent_records_give_exact_totals(breaker: BreakerCounter) -> None:
     threads, per_thread = 8, 100
-    finals: list[BreakerWindow] = []
+    finals: list[WindowCounts] = []
     lock = threading.Lock()
 
     def worker(index: int) -> None:
@@ -529,11 +529,11 @@ def test_breaker_concurrent_records_give_exact_totals(breaker: BreakerCounter) -
 
     run_threads(threads, worker)
     expected_failures = threads * sum(1 for i in range(per_thread) if i % 3 == 0)
-    assert breaker.snapshot("c1", window=10_000) == BreakerWindow(
+    assert breaker.snapshot("c1", window=10_000) == WindowCounts(
         total=threads * per_thread, failures=expected_failures)
     # Each record saw a consistent count: the totals seen are exactly 1..800, once each.
     assert sorted(w.total for w in finals) == list(range(1, threads * per_thread + 1))
-    assert breaker.snapshot("c2", window=50) == BreakerWindow(total=50, failures=50)
+    assert breaker.snapshot("c2", window=50) == WindowCounts(total=50, failures=50)
 
 
 def test_breaker_reset(breaker: BreakerCounter) -> None:
@@ -542,9 +542,9 @@ def test_breaker_reset(breaker: BreakerCounter) -> None:
     breaker.record("c2", "x", failed=True, window=10)
     breaker.reset("c1")
     breaker.reset("c1")
-    assert breaker.snapshot("c1", window=10) == BreakerWindow(0, 0)
-    assert breaker.snapshot("c2", window=10) == BreakerWindow(1, 1)
-    assert breaker.record("c1", "call-0", failed=False, window=10) == BreakerWindow(1, 0)
+    assert breaker.snapshot("c1", window=10) == WindowCounts(0, 0)
+    assert breaker.snapshot("c2", window=10) == WindowCounts(1, 1)
+    assert breaker.record("c1", "call-0", failed=False, window=10) == WindowCounts(1, 0)
 
 
 def test_breaker_window_must_be_positive(breaker: BreakerCounter) -> None:

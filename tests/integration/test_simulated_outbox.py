@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from dialer.clock import FakeClock
+from dialer.coordination import redis_keys
 from tests.unit.test_simulated_provider import RecordingDispatcher, request
-from workers import redis_keys
 from workers.providers.simulated import SimulatedProvider
 
 pytestmark = pytest.mark.integration

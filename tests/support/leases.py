@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import redis
 
-from workers.leases import LeaseResult, LeaseSemaphore
+from dialer.coordination import LeaseResult
+from dialer.coordination.redis_leases import LeaseSemaphore
 
 REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 T0_S = 1_772_442_000.0  # 2026-03-02 09:00 UTC-ish: realistic magnitudes for float scores

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from redis import Redis
 
 from dialer.clock import Clock
+from dialer.coordination import redis_keys
 from dialer.provider import CallRequest
 from dialer.statuses import OUTCOMES, Outcome
-from workers import redis_keys
 
 if TYPE_CHECKING:
     from dialer.service.runtime import Dispatcher, Runtime

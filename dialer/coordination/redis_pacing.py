@@ -15,20 +15,13 @@ garbage-collects idle keys.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from redis import Redis
 
-from workers import redis_keys
-from workers.lua_scripts import as_text, lua_source, seconds_arg
+from dialer.coordination import redis_keys
+from dialer.coordination.interfaces import RETENTION_S, WINDOW_S, PacingDecision
+from dialer.coordination.lua_scripts import as_text, lua_source, seconds_arg
 
-WINDOW_S = 60.0
-# Placements stay in the log for ten windows although only the last one is
-# counted: a worker whose simulated clock lags another's, or whose request
-# reaches Redis late (a few real ms are seconds at 1000x), must still see every
-# placement it has to count; the guarantee holds for lags up to
-# RETENTION_S - WINDOW_S. A redelivered dial is also recognised for longer.
-RETENTION_S = 10 * WINDOW_S
 # Real seconds, for garbage collection only: long past any simulated day or
 # window the keys could still matter for at any time scale >= 1.
 GC_TTL_REAL_S = 3 * 24 * 3600
@@ -36,20 +29,9 @@ GC_TTL_REAL_S = 3 * 24 * 3600
 _REBUILD_CHUNK = 1000
 
 
-
-
-
-@dataclass(frozen=True)
-class PacingDecision:
-    allowed: bool
-    reason: str | None  # None | 'calls_per_minute' | 'spacing' | 'daily_limit'
-    # Earliest now_s at which a retry could succeed; None if allowed, or if it
-    # cannot succeed today (daily limit reached, or calls_per_minute == 0).
-    retry_at_s: float | None
-
-
 class PlacementLimiter:
-    """Calls per minute, spacing and daily limit per campaign, shared by all workers."""
+    """Calls per minute, spacing and daily limit per campaign (``PacingLimiter``) in Redis,
+    shared by all workers."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis

@@ -1,5 +1,5 @@
 -- Free one call's channel in its campaign and the organisation.
--- (workers/lua/lease_generation.lua is prepended.)
+-- (dialer/coordination/lua/lease_generation.lua is prepended.)
 --
 -- KEYS[1] campaign lease ZSET, KEYS[2] organisation lease ZSET, KEYS[3] ready marker
 -- ARGV[1] call_id

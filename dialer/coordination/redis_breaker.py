@@ -9,36 +9,23 @@ Whether the counts trip the breaker is a pure rule too; this is only storage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from redis import Redis
 
-from workers import redis_keys
-from workers.lua_scripts import lua_source
-
-
-def _window(window: int) -> int:
-    size = int(window)
-    if size < 1:
-        # LTRIM 0 -1 would keep the whole list: a window of 0 is a caller bug.
-        raise ValueError(f"window must be >= 1, got {window!r}")
-    return size
-
-
-@dataclass(frozen=True)
-class BreakerWindow:
-    total: int  # finished calls in the window (<= window size)
-    failures: int  # of which 'failed'
+from dialer.coordination import redis_keys
+from dialer.coordination.checks import window_size
+from dialer.coordination.interfaces import WindowCounts
+from dialer.coordination.lua_scripts import lua_source
 
 
 class BreakerCounter:
-    """Recent outcomes per campaign: '1' failed / '0' ok, tagged with the call id."""
+    """The breaker window (``BreakerWindow``) in Redis: recent outcomes per campaign,
+    '1' failed / '0' ok, tagged with the call id."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._record = redis.register_script(lua_source("breaker_record.lua"))
 
-    def record(self, campaign_id: str, call_id: str, *, failed: bool, window: int) -> BreakerWindow:
+    def record(self, campaign_id: str, call_id: str, *, failed: bool, window: int) -> WindowCounts:
         """Add one finished call and return the counts over the last ``window`` calls.
 
         A call already in the window is not added again (a replayed result
@@ -46,14 +33,15 @@ class BreakerCounter:
         """
         total, failures = self._record(
             keys=[redis_keys.breaker_window(campaign_id)],
-            args=[str(call_id), "1" if failed else "0", _window(window)])
-        return BreakerWindow(total=int(total), failures=int(failures))
+            args=[str(call_id), "1" if failed else "0", window_size(window)])
+        return WindowCounts(total=int(total), failures=int(failures))
 
-    def snapshot(self, campaign_id: str, *, window: int) -> BreakerWindow:
+    def snapshot(self, campaign_id: str, *, window: int) -> WindowCounts:
         """The counts over the last ``window`` calls, without recording anything."""
-        entries = self._redis.lrange(redis_keys.breaker_window(campaign_id), 0, _window(window) - 1)
+        entries = self._redis.lrange(redis_keys.breaker_window(campaign_id), 0,
+                                     window_size(window) - 1)
         failures = sum(1 for entry in entries if entry[:1] in (b"1", "1"))
-        return BreakerWindow(total=len(entries), failures=failures)
+        return WindowCounts(total=len(entries), failures=failures)
 
     def reset(self, campaign_id: str) -> None:
         """Forget the window: a reset breaker starts counting afresh."""

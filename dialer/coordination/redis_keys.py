@@ -40,7 +40,7 @@ def leases_ready() -> str:
     """Marker HASH: the lease sets are complete (fresh system, or rebuilt from PostgreSQL).
 
     Holds the generation id, the Redis server's run_id and each set's version
-    (``workers/lua/lease_generation.lua``): a FLUSHDB removes it, and an
+    (``lua/lease_generation.lua``): a FLUSHDB removes it, and an
     evicted, restored or failed-over set no longer matches it.
     """
     return _key("leases", "ready")

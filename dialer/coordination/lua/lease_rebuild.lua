@@ -1,5 +1,5 @@
 -- Write one chunk of the leases of calls in flight (per PostgreSQL) into a new generation.
--- (workers/lua/lease_generation.lua is prepended.)
+-- (dialer/coordination/lua/lease_generation.lua is prepended.)
 --
 -- KEYS[1] ready marker
 -- KEYS[2] the marker being built (renamed onto KEYS[1] by the last chunk)

@@ -1,4 +1,4 @@
--- Shared head of every lease script (prepended by workers/leases.py): is the
+-- Shared head of every lease script (prepended by dialer/coordination/redis_leases.py): is the
 -- lease store one consistent picture, written by this very Redis server?
 --
 -- The ready marker is a HASH: 'gen' (a random id per rebuild), 'run_id' (of

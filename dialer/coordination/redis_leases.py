@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from redis import Redis
 
-from workers import redis_keys
-from workers.lua_scripts import as_text, lua_source, seconds_arg
+from dialer.coordination import redis_keys
+from dialer.coordination.checks import lease_span
+from dialer.coordination.interfaces import LeaseResult
+from dialer.coordination.lua_scripts import as_text, lua_source, seconds_arg
 
 # Keys and arguments per rebuild script call: big enough to be fast, small
 # enough that one call never blocks Redis noticeably.
@@ -39,14 +40,8 @@ def _lease_script(name: str) -> str:
     return lua_source("lease_generation.lua") + "\n" + lua_source(name)
 
 
-@dataclass(frozen=True)
-class LeaseResult:
-    acquired: bool
-    reason: str | None  # None when acquired; else 'campaign_full' | 'org_full' | 'not_ready'
-
-
 class LeaseSemaphore:
-    """Channels as leases.
+    """Channels as leases (``ChannelLeases``) in Redis.
 
     A sorted set {call_id: expires_at_s} per campaign and one for the organisation.
     """
@@ -65,9 +60,7 @@ class LeaseSemaphore:
         Re-acquiring a lease the call already holds succeeds without taking a
         second channel and moves its expiry to ``expires_at_s``.
         """
-        if float(expires_at_s) <= float(now_s):
-            # Such a lease would be pruned at once: the call would run holding nothing.
-            raise ValueError(f"expires_at_s ({expires_at_s}) must be after now_s ({now_s})")
+        lease_span(now_s, expires_at_s)
         acquired, reason = self._acquire(
             keys=[redis_keys.campaign_leases(campaign_id), redis_keys.org_leases(),
                   redis_keys.leases_ready()],

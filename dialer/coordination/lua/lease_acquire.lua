@@ -1,5 +1,5 @@
 -- Acquire one channel lease for a call, atomically over the campaign and organisation sets.
--- (workers/lua/lease_generation.lua is prepended: current_generation, set_version, bump.)
+-- (dialer/coordination/lua/lease_generation.lua is prepended: current_generation, set_version, bump.)
 --
 -- KEYS[1] campaign lease ZSET {call_id: expires_at_s}
 -- KEYS[2] organisation lease ZSET {call_id: expires_at_s}

@@ -1,5 +1,5 @@
 -- Whether the lease store is ready: marker of this server, every set in step.
--- (workers/lua/lease_generation.lua is prepended.)
+-- (dialer/coordination/lua/lease_generation.lua is prepended.)
 --
 -- KEYS[1] ready marker, KEYS[2..n] lease sets to check (the organisation set and
 -- the campaign sets the marker knows of)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from importlib import resources
+
+from dialer.coordination.checks import finite_seconds
 
 
 def lua_source(name: str) -> str:
-    return resources.files("workers").joinpath("lua", name).read_text(encoding="utf-8")
+    return resources.files("dialer.coordination").joinpath("lua", name).read_text(encoding="utf-8")
 
 
 def as_text(value: bytes | str | None) -> str | None:
@@ -19,7 +20,4 @@ def as_text(value: bytes | str | None) -> str | None:
 
 def seconds_arg(value: float, name: str) -> str:
     """A finite float as the exact text Redis and Lua parse back to the same double."""
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return repr(number)
+    return repr(finite_seconds(value, name))
