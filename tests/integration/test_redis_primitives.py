@@ -1,35 +1,34 @@
-"""The Redis coordination primitives against a real Redis (never a fake).
+"""The Redis coordination primitives against a real Redis (never a fake): what only
+Redis can show.
 
 Leases, the placement limiter and the breaker window are Lua scripts whose
 whole point is atomicity across processes, so they are hammered from threads,
-each with its own client and connection. Time is simulated epoch seconds passed
-in; nothing here sleeps to make time pass.
+each with its own client and connection; the keys they prune, trim and expire
+are looked at directly. What both implementations share (limits, spacing, the
+daily limit, retry instants, rebuilds, the window's counts) is the contract in
+tests/contract/test_coordination.py, run against this Redis too. Time is
+simulated epoch seconds passed in; nothing here sleeps to make time pass.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import redis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as strat
 
-from dialer.coordination import LeaseResult, PacingDecision, WindowCounts, redis_keys
+from dialer.coordination import PacingDecision, WindowCounts, redis_keys
 from dialer.coordination.redis_breaker import BreakerCounter
 from dialer.coordination.redis_leases import LeaseSemaphore
 from dialer.coordination.redis_pacing import GC_TTL_REAL_S, PlacementLimiter
+from tests.support.coordination import DAY, max_in_any_window, place
 from tests.support.leases import FAR_S, REDIS_URL, T0_S, take
 
 pytestmark = pytest.mark.integration
-
-DAY = "2026-03-02"
 
 
 def new_client() -> redis.Redis:
@@ -52,25 +51,6 @@ def run_threads(count: int, target: Callable[[int], Any]) -> list[Any]:
 
 # --- leases (fixtures r and leases: tests/integration/conftest.py) ----------------------------
 
-def test_lease_campaign_limit_is_respected(leases: LeaseSemaphore) -> None:
-    assert take(leases, "a", limit=2) == LeaseResult(acquired=True, reason=None)
-    assert take(leases, "b", limit=2).acquired
-    assert take(leases, "c", limit=2) == LeaseResult(acquired=False, reason="campaign_full")
-    assert leases.in_use("c1", now_s=T0_S) == 2
-    assert leases.org_in_use(now_s=T0_S) == 2
-    assert sorted(leases.holders("c1", now_s=T0_S)) == ["a", "b"]
-
-
-def test_lease_reacquire_is_idempotent_and_refreshes_expiry(leases: LeaseSemaphore) -> None:
-    assert take(leases, "a", limit=1, expires_at_s=T0_S + 100).acquired
-    assert take(leases, "a", limit=1, expires_at_s=T0_S + 500).acquired
-    assert leases.in_use("c1", now_s=T0_S) == 1
-    assert leases.org_in_use(now_s=T0_S) == 1
-    # The old deadline has passed but the refreshed one has not: still held.
-    assert leases.holders("c1", now_s=T0_S + 200) == ["a"]
-    assert take(leases, "b", limit=1, now_s=T0_S + 200).reason == "campaign_full"
-
-
 def test_lease_expired_entries_are_pruned(leases: LeaseSemaphore, r: redis.Redis) -> None:
     assert take(leases, "dead", limit=1, org_limit=1, expires_at_s=T0_S + 100).acquired
     assert take(leases, "b", limit=1, org_limit=1, now_s=T0_S + 99.5).reason == "campaign_full"
@@ -81,92 +61,6 @@ def test_lease_expired_entries_are_pruned(leases: LeaseSemaphore, r: redis.Redis
     assert r.zscore(redis_keys.campaign_leases("c1"), "dead") is None
     assert r.zscore(redis_keys.org_leases(), "dead") is None
     assert leases.holders("c1", now_s=T0_S + 100) == ["b"]
-
-
-def test_lease_release_frees_and_is_idempotent(leases: LeaseSemaphore) -> None:
-    assert take(leases, "a", limit=1).acquired
-    leases.release("a", campaign_id="c1")
-    leases.release("a", campaign_id="c1")
-    leases.release("never-held", campaign_id="c1")
-    assert leases.in_use("c1", now_s=T0_S) == 0
-    assert leases.org_in_use(now_s=T0_S) == 0
-    assert take(leases, "b", limit=1).acquired
-
-
-def test_lease_org_cap_holds_across_campaigns(leases: LeaseSemaphore) -> None:
-    assert take(leases, "a1", "A", limit=2, org_limit=3).acquired
-    assert take(leases, "a2", "A", limit=2, org_limit=3).acquired
-    assert take(leases, "b1", "B", limit=2, org_limit=3).acquired
-    assert take(leases, "b2", "B", limit=2, org_limit=3) == LeaseResult(False, "org_full")
-    assert leases.org_in_use(now_s=T0_S) == 3
-    assert leases.in_use("B", now_s=T0_S) == 1
-    leases.release("a1", campaign_id="A")
-    assert take(leases, "b2", "B", limit=2, org_limit=3).acquired
-    assert leases.org_in_use(now_s=T0_S) == 3
-
-
-def test_lease_limit_zero_acquires_nothing(leases: LeaseSemaphore) -> None:
-    assert take(leases, "a", limit=0) == LeaseResult(False, "campaign_full")
-    assert take(leases, "a", limit=5, org_limit=0) == LeaseResult(False, "org_full")
-    assert leases.org_in_use(now_s=T0_S) == 0
-
-
-def test_lease_rejects_a_deadline_not_after_now(leases: LeaseSemaphore) -> None:
-    with pytest.raises(ValueError, match="expires_at_s"):
-        take(leases, "a", expires_at_s=T0_S)
-    with pytest.raises(ValueError, match="now_s"):
-        take(leases, "a", now_s=math.nan)
-
-
-def test_lease_not_ready_until_marked_or_rebuilt(r: redis.Redis) -> None:
-    semaphore = LeaseSemaphore(r)
-    assert not semaphore.is_ready()
-    assert take(semaphore, "a") == LeaseResult(False, "not_ready")
-    semaphore.mark_ready()
-    semaphore.mark_ready()
-    assert semaphore.is_ready()
-    assert take(semaphore, "a").acquired
-
-    r.flushdb()
-    assert not semaphore.is_ready()
-    assert take(semaphore, "b") == LeaseResult(False, "not_ready")
-    semaphore.rebuild([], now_s=T0_S)
-    assert semaphore.is_ready()
-    assert take(semaphore, "b").acquired
-
-
-def test_lease_rebuild_after_flushdb_restores_counts_so_caps_hold(
-        leases: LeaseSemaphore, r: redis.Redis) -> None:
-    for call_id in ("a1", "a2", "a3"):
-        assert take(leases, call_id, "A", limit=3, org_limit=4).acquired
-    assert take(leases, "b1", "B", limit=3, org_limit=4).acquired
-    r.flushdb()  # Redis lost everything; PostgreSQL still knows what is in flight.
-
-    campaign_b = uuid.uuid4()  # ids straight from the ORM may be UUIDs
-    in_flight: list[tuple[Any, Any, float]] = [
-        ("a1", "A", FAR_S), ("a2", "A", FAR_S), ("a3", "A", FAR_S),
-        ("b1", campaign_b, FAR_S), ("gone", "A", T0_S - 1)]  # the last one already expired
-    leases.rebuild(in_flight, now_s=T0_S)
-    leases.rebuild(in_flight, now_s=T0_S)  # idempotent
-    assert leases.is_ready()
-    assert leases.in_use("A", now_s=T0_S) == 3
-    assert leases.in_use(str(campaign_b), now_s=T0_S) == 1
-    assert leases.org_in_use(now_s=T0_S) == 4
-    assert "gone" not in leases.holders("A", now_s=T0_S)
-    assert take(leases, "a4", "A", limit=3, org_limit=4).reason == "campaign_full"
-    assert take(leases, "c1", "C", limit=3, org_limit=4).reason == "org_full"
-
-
-def test_lease_rebuild_takes_postgresqls_picture_exactly(leases: LeaseSemaphore) -> None:
-    # The rebuild replaces the sets (a stale copy must not survive it); PostgreSQL's
-    # deadline is the lease's own, written by the dial before it acquires.
-    assert take(leases, "a", limit=1, expires_at_s=T0_S + 500).acquired
-    assert take(leases, "ended", "c2", limit=1).acquired
-    leases.rebuild([("a", "c1", T0_S + 100)], now_s=T0_S)
-    assert leases.holders("c1", now_s=T0_S + 50) == ["a"]
-    assert leases.holders("c1", now_s=T0_S + 200) == []
-    assert leases.in_use("c2", now_s=T0_S) == 0
-    assert leases.org_in_use(now_s=T0_S) == 1
 
 
 def test_lease_rebuild_of_many_calls_in_chunks(r: redis.Redis) -> None:
@@ -266,29 +160,6 @@ def limiter(r: redis.Redis) -> PlacementLimiter:
     return PlacementLimiter(r)
 
 
-def place(limiter: PlacementLimiter, call_id: str, now_s: float, *, cpm: int | None = None,
-          spacing_s: float = 0.0, daily: int | None = None, day_key: str = DAY,
-          campaign_id: str = "c1") -> PacingDecision:
-    return limiter.try_acquire(campaign_id, call_id, now_s=now_s, calls_per_minute=cpm,
-                               spacing_s=spacing_s, daily_limit=daily, day_key=day_key)
-
-
-def max_in_any_window(instants: list[float], window_s: float = 60.0) -> int:
-    """The most instants in any half-open interval (a, a + window_s].
-
-    The busiest such interval can always be slid to end on an instant, so
-    checking (t - window_s, t] for every instant t is enough.
-    """
-    ordered = sorted(instants)
-    best = 0
-    start = 0
-    for end, t in enumerate(ordered):
-        while ordered[start] <= t - window_s:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 def test_limiter_calls_per_minute_under_concurrency(limiter: PlacementLimiter) -> None:
     """Eight workers race over one campaign; no 60 s interval ever gets more than N."""
     n = 5
@@ -330,63 +201,6 @@ def test_limiter_calls_per_minute_under_concurrency(limiter: PlacementLimiter) -
     assert len(allowed) >= n * (span_s / 60.0) * 0.8
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=strat.lists(strat.sampled_from([0.0, 0.1, 0.25, 1.0, 3.0, 7.3, 10.0, 29.5, 30.0,
-                                             60.0, 61.0]), min_size=1, max_size=40),
-       n=strat.integers(min_value=1, max_value=4),
-       spacing_s=strat.sampled_from([0.0, 0.0, 0.3, 5.0, 12.5, 30.0]))
-def test_limiter_matches_the_reference_model(r: redis.Redis, steps: list[float], n: int,
-                                             spacing_s: float) -> None:
-    """Every decision and retry_at_s equals a plain Python model of the rules."""
-    r.flushdb()
-    limiter = PlacementLimiter(r)
-    placed: list[float] = []
-
-    def model_allows(now_s: float) -> bool:
-        in_window = sum(1 for p in placed if p > now_s - 60.0)
-        return in_window < n and (not placed or now_s >= placed[-1] + spacing_s)
-
-    now_s = T0_S
-    for i, step in enumerate(steps):
-        now_s += step
-        decision = place(limiter, f"call-{i}", now_s, cpm=n, spacing_s=spacing_s)
-        assert decision.allowed == model_allows(now_s)
-        if decision.allowed:
-            placed.append(now_s)
-            continue
-        retry = decision.retry_at_s
-        assert retry is not None and retry > now_s
-        # Earliest: a retry then passes, a hair earlier it does not.
-        assert model_allows(retry)
-        assert not model_allows(math.nextafter(retry, -math.inf))
-    assert max_in_any_window(placed) <= n
-
-
-def test_limiter_spacing(limiter: PlacementLimiter) -> None:
-    assert place(limiter, "a", T0_S, spacing_s=30.0).allowed
-    early = place(limiter, "b", T0_S + 29.9, spacing_s=30.0)
-    assert early == PacingDecision(allowed=False, reason="spacing", retry_at_s=T0_S + 30.0)
-    assert place(limiter, "b", T0_S + 30.0, spacing_s=30.0).allowed
-    assert limiter.usage("c1", now_s=T0_S + 30.0, day_key=DAY)["last_placement_s"] == T0_S + 30.0
-
-
-def test_limiter_spacing_with_fractional_seconds_is_exact(limiter: PlacementLimiter) -> None:
-    last = T0_S + 0.1
-    assert place(limiter, "a", last, spacing_s=0.3).allowed
-    denied = place(limiter, "b", last + 0.29, spacing_s=0.3)
-    assert denied.retry_at_s is not None
-    assert place(limiter, "b", denied.retry_at_s, spacing_s=0.3).allowed
-
-
-def test_limiter_lagging_clock_does_not_move_last_placement_back(
-        limiter: PlacementLimiter) -> None:
-    assert place(limiter, "a", T0_S + 10.0).allowed
-    assert place(limiter, "b", T0_S + 9.0).allowed  # another worker's clock is a second behind
-    assert limiter.usage("c1", now_s=T0_S + 10, day_key=DAY)["last_placement_s"] == T0_S + 10.0
-    assert place(limiter, "c", T0_S + 12.0, spacing_s=5.0).retry_at_s == T0_S + 15.0
-
-
 def test_limiter_daily_limit_per_day_key_rolls_over(limiter: PlacementLimiter,
                                                     r: redis.Redis) -> None:
     assert place(limiter, "a", T0_S, daily=2).allowed
@@ -399,44 +213,6 @@ def test_limiter_daily_limit_per_day_key_rolls_over(limiter: PlacementLimiter,
     ttl = r.ttl(redis_keys.daily_count("c1", DAY))
     assert 0 < ttl <= GC_TTL_REAL_S
     assert place(limiter, "d", T0_S, daily=0, day_key="2026-03-04").reason == "daily_limit"
-
-
-def test_limiter_is_idempotent_per_call_id(limiter: PlacementLimiter) -> None:
-    assert place(limiter, "a", T0_S, cpm=1, spacing_s=60.0, daily=1).allowed
-    # A redelivered dial of the same call passes every limit without counting again.
-    assert place(limiter, "a", T0_S + 1, cpm=1, spacing_s=60.0, daily=1).allowed
-    usage = limiter.usage("c1", now_s=T0_S + 1, day_key=DAY)
-    assert usage == {"last_minute": 1.0, "today": 1.0, "last_placement_s": T0_S}
-    assert place(limiter, "b", T0_S + 1, cpm=5, daily=5).allowed
-
-
-def test_limiter_retry_at_for_calls_per_minute(limiter: PlacementLimiter) -> None:
-    assert place(limiter, "a", T0_S + 100, cpm=2).allowed
-    assert place(limiter, "b", T0_S + 110, cpm=2).allowed
-    denied = place(limiter, "c", T0_S + 120, cpm=2)
-    assert denied == PacingDecision(False, "calls_per_minute", T0_S + 160)
-    assert not place(limiter, "c", math.nextafter(T0_S + 160, 0.0), cpm=2).allowed
-    assert place(limiter, "c", T0_S + 160, cpm=2).allowed
-    assert place(limiter, "d", T0_S + 165, cpm=2).retry_at_s == T0_S + 170
-
-
-def test_limiter_retry_at_is_the_later_of_two_refusals(limiter: PlacementLimiter) -> None:
-    assert place(limiter, "a", T0_S, cpm=1, spacing_s=90.0).allowed
-    assert place(limiter, "b", T0_S + 10, cpm=1, spacing_s=90.0) == PacingDecision(
-        False, "spacing", T0_S + 90)
-    assert place(limiter, "b", T0_S + 10, cpm=1, spacing_s=20.0) == PacingDecision(
-        False, "calls_per_minute", T0_S + 60)
-
-
-def test_limiter_zero_calls_per_minute_allows_nothing(limiter: PlacementLimiter) -> None:
-    assert place(limiter, "a", T0_S, cpm=0) == PacingDecision(False, "calls_per_minute", None)
-    assert limiter.usage("c1", now_s=T0_S, day_key=DAY)["last_minute"] == 0
-
-
-def test_limiter_campaigns_are_independent(limiter: PlacementLimiter) -> None:
-    assert place(limiter, "a", T0_S, cpm=1, campaign_id="A").allowed
-    assert place(limiter, "b", T0_S, cpm=1, campaign_id="B").allowed
-    assert not place(limiter, "c", T0_S, cpm=1, campaign_id="A").allowed
 
 
 def test_limiter_rebuild_after_flushdb(limiter: PlacementLimiter, r: redis.Redis) -> None:
@@ -462,11 +238,6 @@ def test_limiter_rebuild_after_flushdb(limiter: PlacementLimiter, r: redis.Redis
     usage = limiter.usage("c1", now_s=T0_S + 161, day_key=DAY)
     assert usage["today"] == 8
     assert usage["last_placement_s"] == T0_S + 160
-
-
-def test_limiter_usage_of_an_unknown_campaign(limiter: PlacementLimiter) -> None:
-    assert limiter.usage("nobody", now_s=T0_S, day_key=DAY) == {
-        "last_minute": 0.0, "today": 0.0, "last_placement_s": 0.0}
 
 
 def test_limiter_works_with_a_decoding_client() -> None:
@@ -503,13 +274,6 @@ def test_breaker_counts_over_the_trimmed_window(breaker: BreakerCounter, r: redi
     assert breaker.snapshot("other", window=5) == WindowCounts(total=0, failures=0)
 
 
-def test_breaker_replayed_result_counts_once(breaker: BreakerCounter) -> None:
-    assert breaker.record("c1", "a", failed=True, window=10) == WindowCounts(1, 1)
-    assert breaker.record("c1", "a", failed=True, window=10) == WindowCounts(1, 1)
-    assert breaker.record("c1", "a", failed=False, window=10) == WindowCounts(1, 1)
-    assert breaker.record("c1", "b", failed=False, window=10) == WindowCounts(2, 1)
-
-
 def test_breaker_concurrent_records_give_exact_totals(breaker: BreakerCounter) -> None:
     threads, per_thread = 8, 100
     finals: list[WindowCounts] = []
@@ -535,20 +299,3 @@ def test_breaker_concurrent_records_give_exact_totals(breaker: BreakerCounter) -
     assert sorted(w.total for w in finals) == list(range(1, threads * per_thread + 1))
     assert breaker.snapshot("c2", window=50) == WindowCounts(total=50, failures=50)
 
-
-def test_breaker_reset(breaker: BreakerCounter) -> None:
-    for i in range(4):
-        breaker.record("c1", f"call-{i}", failed=True, window=10)
-    breaker.record("c2", "x", failed=True, window=10)
-    breaker.reset("c1")
-    breaker.reset("c1")
-    assert breaker.snapshot("c1", window=10) == WindowCounts(0, 0)
-    assert breaker.snapshot("c2", window=10) == WindowCounts(1, 1)
-    assert breaker.record("c1", "call-0", failed=False, window=10) == WindowCounts(1, 0)
-
-
-def test_breaker_window_must_be_positive(breaker: BreakerCounter) -> None:
-    with pytest.raises(ValueError, match="window"):
-        breaker.record("c1", "a", failed=True, window=0)
-    with pytest.raises(ValueError, match="window"):
-        breaker.snapshot("c1", window=0)

@@ -1,5 +1,5 @@
-"""Channel leases on a real Redis: what the lease tests share
-(tests/integration/test_redis_primitives.py, test_partial_redis_loss.py).
+"""Channel leases: what the lease tests share (tests/contract/test_coordination.py,
+tests/integration/test_redis_primitives.py, test_partial_redis_loss.py).
 
 Their fixtures ``r`` (the emptied test db) and ``leases`` (a semaphore marked
 ready) are in tests/integration/conftest.py, built from ``fresh_redis`` and
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import redis
 
-from dialer.coordination import LeaseResult
+from dialer.coordination import ChannelLeases, LeaseResult
 from dialer.coordination.redis_leases import LeaseSemaphore
 
 REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -36,7 +36,7 @@ def ready_leases(client: redis.Redis) -> LeaseSemaphore:
     return semaphore
 
 
-def take(leases: LeaseSemaphore, call_id: str, campaign_id: str = "c1", *, limit: int = 3,
+def take(leases: ChannelLeases, call_id: str, campaign_id: str = "c1", *, limit: int = 3,
          org_limit: int = 100, now_s: float = T0_S, expires_at_s: float = FAR_S) -> LeaseResult:
     """Acquire one lease for ``call_id`` at ``now_s``, held until ``expires_at_s``."""
     return leases.acquire(call_id, campaign_id=campaign_id, campaign_limit=limit,
