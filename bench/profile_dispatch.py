@@ -30,13 +30,13 @@ from sqlalchemy import event  # noqa: E402
 
 from bench.common import fresh_state  # noqa: E402
 from dialer.client import DialerClient  # noqa: E402
+from dialer.providers.simulated import SimulatedProvider  # noqa: E402
 from dialer.service.dial import dial  # noqa: E402
 from dialer.service.results import record_result  # noqa: E402
 from dialer.service.runtime import Runtime, build_runtime  # noqa: E402
 from dialer.service.tick import tick  # noqa: E402
 from dialer.settings import load_settings  # noqa: E402
 from tests.support.scenario import campaign_spec, ny_contacts  # noqa: E402
-from workers.providers.simulated import SimulatedProvider  # noqa: E402
 
 DATABASE_URL = "postgresql+psycopg://127.0.0.1:5432/dialer_bench_profile"
 REDIS_URL = "redis://127.0.0.1:6379/11"

@@ -37,11 +37,11 @@ def serve(port: int = typer.Option(9108, min=1, max=65535, help="TCP port for /m
     should reach another machine only when the operator says so."""
     from prometheus_client import CollectorRegistry, start_http_server
 
+    from dialer.providers import load_provider
     from dialer.service.metrics_export import DialerCollector
     from dialer.service.runtime import build_runtime
     from dialer.settings import load_settings
     from workers.logging_setup import configure_process_logging
-    from workers.providers import load_provider
 
     with user_errors():
         settings = load_settings()

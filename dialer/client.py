@@ -55,9 +55,9 @@ class DialerClient:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
+            from dialer.providers import load_provider
             from workers.app import create_app
             from workers.dispatch import CeleryDispatcher
-            from workers.providers import load_provider
 
             self._runtime = build_runtime(
                 self.settings, dispatcher=CeleryDispatcher(create_app(self.settings)),

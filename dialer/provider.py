@@ -1,4 +1,5 @@
-"""The telephony provider interface (CONTRACT §5)."""
+"""The telephony provider interface (CONTRACT §5); the built-in simulator and the loader
+of ``DIALER_PROVIDER`` are in ``dialer.providers``."""
 
 from __future__ import annotations
 

@@ -6,11 +6,11 @@ import os
 
 from celery.signals import worker_process_init
 
+from dialer.providers import load_provider
 from dialer.service.runtime import Runtime, build_runtime
 from dialer.settings import load_settings
 from workers.app import app
 from workers.dispatch import CeleryDispatcher
-from workers.providers import load_provider
 from workers.startup_checks import connect_start_checks
 
 # The start-up checks and the clock-skew warning, on the worker's signals.

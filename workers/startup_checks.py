@@ -21,8 +21,8 @@ from celery.signals import celeryd_after_setup, task_revoked, worker_init
 from dialer.broker_layout import is_redis_url, shares_redis_db
 from dialer.clock_skew import EveryInterval, tick_transit_s
 from dialer.errors import ConfigurationError
+from dialer.providers import resolve_provider
 from dialer.settings import Settings, load_settings
-from workers.providers import resolve_provider
 from workers.time_limits import redelivered_while_running
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ import pytest
 
 from dialer.clock import FakeClock
 from dialer.coordination import redis_keys
+from dialer.providers.simulated import SimulatedProvider
 from tests.unit.test_simulated_provider import RecordingDispatcher, request
-from workers.providers.simulated import SimulatedProvider
 
 pytestmark = pytest.mark.integration
 

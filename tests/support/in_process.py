@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from dialer.providers.simulated import SimulatedProvider
 from dialer.service.runtime import Runtime, build_runtime
 from dialer.settings import load_settings
-from workers.providers.simulated import SimulatedProvider
 
 
 class Collector:

@@ -49,7 +49,7 @@ from typing import Any
 import redis
 
 from dialer.provider import CallRefused, CallRequest
-from workers.providers.simulated import SimulatedProvider
+from dialer.providers.simulated import SimulatedProvider
 
 LEDGER_URL_ENV = "DIALER_TEST_LEDGER_REDIS_URL"
 LEDGER_DEFAULT_DB = 15

@@ -9,8 +9,8 @@ import pytest
 
 from dialer.clock import FakeClock
 from dialer.provider import CallRequest
+from dialer.providers.simulated import SimulatedProvider
 from dialer.statuses import Outcome
-from workers.providers.simulated import SimulatedProvider
 
 
 class RecordingDispatcher:

@@ -1,4 +1,5 @@
-"""Telephony providers: the built-in simulator and the loader for plug-ins."""
+"""Telephony providers: the built-in simulator and the loader for plug-ins; the interface
+they implement is ``dialer.provider``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def load_provider(rt: Runtime) -> Provider:
     """``simulated`` or ``package.module:attr`` (a class or zero-argument factory)."""
     spec = rt.settings.provider
     if spec == "simulated":
-        from workers.providers.simulated import SimulatedProvider
+        from dialer.providers.simulated import SimulatedProvider
 
         return SimulatedProvider.from_runtime(rt)
     target = resolve_provider(spec)
@@ -33,7 +34,7 @@ def resolve_provider(spec: str) -> Any:
     setting if it cannot be. The worker calls it at start (``workers.startup_checks``),
     so a typo stops the worker instead of failing every call."""
     if spec == "simulated":
-        from workers.providers.simulated import SimulatedProvider
+        from dialer.providers.simulated import SimulatedProvider
 
         return SimulatedProvider
     module_name, sep, attr = spec.partition(":")
