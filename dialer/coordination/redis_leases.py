@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import cast
 
 from redis import Redis
 
@@ -87,8 +88,9 @@ class LeaseSemaphore:
 
     def holders(self, campaign_id: str, *, now_s: float) -> list[str]:
         """Call ids holding an unexpired lease in the campaign, soonest expiry first."""
-        members = self._redis.zrangebyscore(redis_keys.campaign_leases(campaign_id),
-                                            f"({seconds_arg(now_s, 'now_s')}", "+inf")
+        # Plain ZRANGEBYSCORE answers members only (redis-py's type covers WITHSCORES too).
+        members = cast("list[bytes | str]", self._redis.zrangebyscore(
+            redis_keys.campaign_leases(campaign_id), f"({seconds_arg(now_s, 'now_s')}", "+inf"))
         return [str(as_text(member)) for member in members]
 
     def is_ready(self) -> bool:

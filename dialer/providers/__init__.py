@@ -22,7 +22,7 @@ def load_provider(rt: Runtime) -> Provider:
 
         return SimulatedProvider.from_runtime(rt)
     target = resolve_provider(spec)
-    provider = target() if callable(target) and (inspect.isclass(target) or
+    provider: Provider = target() if callable(target) and (inspect.isclass(target) or
                                                  not hasattr(target, "place_call")) else target
     if not callable(getattr(provider, "place_call", None)):
         raise ConfigurationError(f"DIALER_PROVIDER: {spec!r} gave an object without place_call")

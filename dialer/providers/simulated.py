@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from redis import Redis
 
@@ -100,14 +100,15 @@ class SimulatedProvider:
 
     def place_call(self, request: CallRequest) -> str:
         call = self.plan(request)
+        duration_s = round(call.talk_s, 3)
         result = {"call_id": request.call_id, "outcome": call.outcome,
-                  "duration_s": round(call.talk_s, 3), "goal_achieved": call.goal_achieved,
+                  "duration_s": duration_s, "goal_achieved": call.goal_achieved,
                   "detail": "simulated"}
         if self._redis is not None:
             due_s = self._clock.now().timestamp() + call.total_s
             self._redis.zadd(redis_keys.sim_outbox(), {json.dumps(result): due_s})
         self._dispatcher.send_result(
-            request.call_id, outcome=call.outcome, duration_s=result["duration_s"],
+            request.call_id, outcome=call.outcome, duration_s=duration_s,
             goal_achieved=call.goal_achieved, detail="simulated",
             countdown_s=self._clock.real_seconds(call.total_s))
         return f"sim-{uuid.uuid4().hex[:12]}"
@@ -128,7 +129,8 @@ class SimulatedProvider:
         # Batches, so that a busy outbox (most entries were delivered by their
         # countdown and are only checked off here) drains within one sweep.
         for _ in range(POLL_MAX_BATCHES):
-            raw = self._redis.zrangebyscore(key, "-inf", cutoff_s, start=0, num=POLL_BATCH)
+            raw = cast("list[bytes | str]", self._redis.zrangebyscore(
+                key, "-inf", cutoff_s, start=0, num=POLL_BATCH))
             if not raw:
                 break
             self._redis.zrem(key, *raw)
