@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialer.clock import FakeClock
+from tests.support.clock import FakeClock
 from tests.unit.test_simulated_provider import RecordingDispatcher, request
 from workers import redis_keys
 from workers.providers.simulated import SimulatedProvider

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialer.clock import FakeClock
 from dialer.provider import CallRequest
 from dialer.statuses import Outcome
+from tests.support.clock import FakeClock
 from workers.providers.simulated import SimulatedProvider
 
 
