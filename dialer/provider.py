@@ -1,4 +1,4 @@
-"""The telephony provider interface (CONTRACT §5)."""
+"""The telephony provider interface (docs/contract.md §4)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Provider(Protocol):
         """Start the call; return the provider's call id.
 
         Raise ``CallRefused`` only when the call was certainly not placed;
-        any other exception is read as "unknown whether placed" (CONTRACT §5:
+        any other exception is read as "unknown whether placed" (docs/contract.md §4:
         outcome ``failed``, once the call's deadline has passed).
         """
         ...
