@@ -113,7 +113,7 @@ def resolve(client: DialerClient, kind: str, text: str) -> str:
     """The whole id for what a person typed: an id or a unique prefix of one."""
     from dialer.service.id_prefix import resolve_id
 
-    with client.runtime.sessions() as session:
+    with client.runtime.unit_of_work() as session:  # a read: nothing committed
         return resolve_id(session, kind, text)
 
 
