@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import fresh_state, process_tree, rss_bytes  # noqa: E402
 from bench.import_contacts import phone_for  # noqa: E402
+from dialer.statuses import Outcome, ParticipantStatus  # noqa: E402
 from tests.support.scenario import campaign_spec  # noqa: E402
 from tests.support.stack import Stack, wait_for  # noqa: E402
 
@@ -63,14 +64,15 @@ def run(waiting: int, seconds: float) -> dict[str, float]:
         assert client.import_contacts(audience.id, path).imported == waiting
         campaign = client.create_campaign(campaign_spec(
             audience.id, retry={"max_retries": 3, "retry_delay_minutes": 1440}))
-        engine = sa.create_engine(DATABASE_URL)
-        with engine.begin() as conn:
-            conn.execute(sa.text("""
-                UPDATE participants SET status = 'retry_scheduled', attempts = 1,
-                    last_outcome = 'no_answer', next_attempt_at = :later
+        # Every contact already tried once and waiting a month for its retry.
+        with client.runtime.transaction() as session:
+            session.execute(sa.text("""
+                UPDATE participants SET status = :retry, attempts = 1,
+                    last_outcome = :no_answer, next_attempt_at = :later
                 WHERE campaign_id = :id"""),
-                {"id": campaign.id, "later": client.runtime.clock.now() + timedelta(days=30)})
-        engine.dispose()
+                {"id": campaign.id, "retry": ParticipantStatus.RETRY_SCHEDULED,
+                 "no_answer": Outcome.NO_ANSWER,
+                 "later": client.runtime.clock.now() + timedelta(days=30)})
         client.start(campaign.id)
         worker = stack.start_worker(concurrency=2)
         stack.start_beat()

@@ -1,6 +1,6 @@
 """Whether the Celery broker and the coordination Redis share one database.
 
-They may (CONTRACT §2: ``DIALER_BROKER_URL`` defaults to ``DIALER_REDIS_URL``),
+They may (docs/contract.md §1: ``DIALER_BROKER_URL`` defaults to ``DIALER_REDIS_URL``),
 but then a flush of the coordination data, or of the broker, takes the other
 with it: results waiting in the broker's lists vanish with the leases. The
 worker warns at start-up; docs/deployment.md gives the recommended layout.

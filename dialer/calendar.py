@@ -1,4 +1,4 @@
-"""When a contact may be called (CONTRACT §4/§6): pure functions of the instant.
+"""When a contact may be called (docs/spec.md, docs/contract.md §6): pure functions of the instant.
 
 The call window, allowed days and holidays are read on the local wall clock of
 every zone that governs a contact (all of them must be open); start/end dates

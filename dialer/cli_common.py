@@ -40,20 +40,20 @@ def fail(message: str, code: int = USER_ERROR) -> NoReturn:
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a person can fix into one line and an exit code, never a traceback."""
-    import psycopg
     import pydantic
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.exc import ProgrammingError
+
+    from dialer.service.transient import TRANSIENT_ERRORS
 
     try:
         yield
-    except DialerError as exc:
-        fail(str(exc))
-    except (OperationalError, psycopg.OperationalError, RedisConnectionError,
-            ConnectionError) as exc:
+    except TRANSIENT_ERRORS as exc:  # before DialerError: InfrastructureError is one
         if (missing := _missing_database(exc)) is not None:
             fail(f"database {missing} does not exist: {UPGRADE_HINT}", SERVICE_ERROR)
-        fail(f"cannot reach a service: {str(exc).splitlines()[0]}", SERVICE_ERROR)
+        fail(f"cannot reach a service: {(str(exc).splitlines() or [type(exc).__name__])[0]}",
+             SERVICE_ERROR)
+    except DialerError as exc:
+        fail(str(exc))
     except ProgrammingError as exc:
         if getattr(exc.orig, "sqlstate", None) not in _UNDEFINED:
             raise  # a bug of ours: the traceback is the report
@@ -113,7 +113,7 @@ def resolve(client: DialerClient, kind: str, text: str) -> str:
     """The whole id for what a person typed: an id or a unique prefix of one."""
     from dialer.service.id_prefix import resolve_id
 
-    with client.runtime.sessions() as session:
+    with client.runtime.unit_of_work() as session:  # a read: nothing committed
         return resolve_id(session, kind, text)
 
 

@@ -16,6 +16,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group
@@ -28,6 +29,7 @@ from dialer.client import DialerClient
 from dialer.service.runtime import make_redis
 from dialer.settings import load_settings
 from dialer.statuses import PARTICIPANT_TERMINAL
+from dialer.views import CampaignDetail
 
 # A Tuesday, 09:00 on the west coast: every contact's own 09:00-18:00 window
 # is open from New York to Seattle, so the whole audience dials at once.
@@ -131,7 +133,7 @@ def _start_processes(env: dict[str, str], workers: int) -> list[subprocess.Popen
     return procs
 
 
-def _log(path: Path):  # -> IO
+def _log(path: Path) -> IO[str]:
     # The child writes to it for its whole life; it closes when the child ends.
     return path.open("w")
 
@@ -166,7 +168,7 @@ def _watch(client: DialerClient, campaign_id: str, console: Console) -> str:
             time.sleep(0.5)
 
 
-def _table(detail) -> Table:
+def _table(detail: CampaignDetail) -> Table:
     m = detail.metrics
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("in flight / channels")
@@ -181,7 +183,7 @@ def _table(detail) -> Table:
     return table
 
 
-def _summary(detail, elapsed_s: float) -> Table:
+def _summary(detail: CampaignDetail, elapsed_s: float) -> Table:
     m = detail.metrics
     table = Table(title=f"Campaign {detail.campaign.status} in {elapsed_s:.1f} s real time")
     table.add_column("metric")

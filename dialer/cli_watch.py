@@ -7,21 +7,19 @@ import time
 from collections.abc import Callable
 
 import typer
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rich.console import Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import OperationalError
 
 from dialer.cli_common import console, dialer_client, plain, resolve, time_column, when
+from dialer.service.transient import TRANSIENT_ERRORS
 from dialer.statuses import CAMPAIGN_TERMINAL
 from dialer.views import CampaignDetail, EventView, ReadinessView
 
 EVENT_TAIL = 8
-TRANSIENT = (OperationalError, RedisConnectionError)
 
 
 def render(detail: CampaignDetail, readiness: ReadinessView,
@@ -115,7 +113,7 @@ def _live(last_good: RenderableType, done: bool, frame: Frame, *, interval: floa
             try:
                 last_good, done = frame()
                 view = last_good
-            except TRANSIENT as exc:
+            except TRANSIENT_ERRORS as exc:
                 # A restart of PostgreSQL or Redis must not end the watch:
                 # keep the last frame and say what is wrong until it is back.
                 view = Group(last_good, Text(
@@ -136,5 +134,5 @@ def _plain(view: RenderableType, done: bool, frame: Frame, *, interval: float,
         time.sleep(interval)  # a refresh period, not a timing assumption
         try:
             view, done = frame()
-        except TRANSIENT as exc:
+        except TRANSIENT_ERRORS as exc:
             view = Text(f"reconnecting: {str(exc).splitlines()[0]}")

@@ -22,8 +22,6 @@ class Clock(Protocol):
         """How many real seconds a simulated delay takes."""
         ...
 
-    def sleep_real(self, sim_seconds: float) -> None: ...
-
 
 class ScaledClock:
     """Simulated time anchored to the wall clock."""
@@ -35,13 +33,11 @@ class ScaledClock:
         sim_origin: datetime | None = None,
         real_anchor_s: float | None = None,
         wall: Callable[[], float] = time.time,
-        sleeper: Callable[[float], None] = time.sleep,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be > 0")
         self.time_scale = float(time_scale)
         self._wall = wall
-        self._sleep = sleeper
         if sim_origin is None:
             # Real time: the simulated instant is the wall clock itself.
             self._sim_origin = datetime.fromtimestamp(0, tz=UTC)
@@ -60,35 +56,6 @@ class ScaledClock:
 
     def real_seconds(self, sim_seconds: float) -> float:
         return max(0.0, sim_seconds / self.time_scale)
-
-    def sleep_real(self, sim_seconds: float) -> None:
-        self._sleep(self.real_seconds(sim_seconds))
-
-
-class FakeClock:
-    """A clock for tests of pure code: time moves only when told to."""
-
-    def __init__(self, start: datetime, time_scale: float = 1.0) -> None:
-        if start.tzinfo is None:
-            raise ValueError("start must carry a UTC offset")
-        self._now = start.astimezone(UTC)
-        self.time_scale = time_scale
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> datetime:
-        self._now += timedelta(seconds=seconds)
-        return self._now
-
-    def set(self, instant: datetime) -> None:
-        self._now = instant.astimezone(UTC)
-
-    def real_seconds(self, sim_seconds: float) -> float:
-        return max(0.0, sim_seconds / self.time_scale)
-
-    def sleep_real(self, sim_seconds: float) -> None:
-        self.advance(sim_seconds)
 
 
 def parse_time_origin(value: str) -> tuple[datetime, float]:

@@ -1,5 +1,5 @@
 """May this contact be called now? One function, used by the tick when it
-picks contacts and again right before ``place_call`` (DESIGN §6)."""
+picks contacts and again right before ``place_call`` (ARCHITECTURE.md, "The flow")."""
 
 from __future__ import annotations
 

@@ -33,7 +33,12 @@ class InvalidTransition(DialerError):
 
 
 class InfrastructureError(DialerError):
-    """A transient failure of PostgreSQL, Redis or the broker; safe to retry."""
+    """PostgreSQL, Redis or the broker briefly away; safe to retry.
+
+    What an adapter raises for a driver error it wraps at its boundary (the
+    Celery dispatcher for kombu's). Always transient: ``dialer.service.transient``
+    lists it beside the driver errors the service layer meets directly.
+    """
 
 
 class ProviderError(DialerError):

@@ -17,6 +17,8 @@ from dialer.pacing import min_gap_s
 from dialer.spec import CampaignSpec
 
 STEP = timedelta(minutes=1)
+# Work that becomes callable at an instant: (available_at, seq, group, calls, wave).
+Work = tuple[datetime, int, int, float, int]
 HORIZON = timedelta(days=120)
 
 
@@ -65,8 +67,7 @@ def simulate(
     if rate <= 0 or not groups:
         return ForecastResult(rate * 3600, now if not groups else None, expected)
     delay = timedelta(minutes=spec.retry.retry_delay_minutes)
-    # Work that becomes callable at an instant: (available_at, seq, group, calls, wave).
-    queue: list[tuple[datetime, int, int, float, int]] = [
+    queue: list[Work] = [
         (now, i, i, float(g.count), 0) for i, g in enumerate(groups)]
     heapq.heapify(queue)
     seq = len(groups)
@@ -110,7 +111,9 @@ def simulate(
     return ForecastResult(rate * 3600, last_call if finished else None, expected)
 
 
-def _schedule_retries(queue, seq, group_waves, placed, group, at, retry_share, attempts) -> int:
+def _schedule_retries(queue: list[Work], seq: int, group_waves: list[tuple[float, int]],
+                      placed: float, group: int, at: datetime, retry_share: float,
+                      attempts: int) -> int:
     """Placed calls of the oldest waves first; a share of them comes back one wave later."""
     remaining = placed
     while remaining > 1e-9 and group_waves:
@@ -127,7 +130,8 @@ def _schedule_retries(queue, seq, group_waves, placed, group, at, retry_share, a
     return seq
 
 
-def _next_event(t, rules, groups, ready, queue) -> datetime | None:
+def _next_event(t: datetime, rules: CallingRules, groups: list[ContactGroup],
+                ready: list[float], queue: list[Work]) -> datetime | None:
     """Skip closed time: the next window opening for waiting work, or new work arriving."""
     candidates = []
     for i, g in enumerate(groups):

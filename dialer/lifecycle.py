@@ -1,4 +1,4 @@
-"""Campaign lifecycle transitions (CONTRACT §6) as a table, checked in one place."""
+"""Campaign lifecycle transitions (docs/contract.md §6) as a table, checked in one place."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The telephony provider interface (CONTRACT §5); the built-in simulator and the loader
-of ``DIALER_PROVIDER`` are in ``dialer.providers``."""
+"""The telephony provider interface (docs/contract.md §4); the built-in simulator and the
+loader of ``DIALER_PROVIDER`` are in ``dialer.providers``."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class Provider(Protocol):
         """Start the call; return the provider's call id.
 
         Raise ``CallRefused`` only when the call was certainly not placed;
-        any other exception is read as "unknown whether placed" (CONTRACT §5:
+        any other exception is read as "unknown whether placed" (docs/contract.md §4:
         outcome ``failed``, once the call's deadline has passed).
         """
         ...

@@ -1,4 +1,4 @@
-"""What happens to a contact after a call's outcome (CONTRACT §6, pure).
+"""What happens to a contact after a call's outcome (docs/contract.md §6, pure).
 
 The decision gives the earliest instant the next attempt may happen; the
 calendar then moves it to the next opening (see ``service.results``).

@@ -1,4 +1,4 @@
-"""Settings from the environment (prefix ``DIALER_``), CONTRACT §2."""
+"""Settings from the environment (prefix ``DIALER_``); docs/contract.md §1 lists each."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     time_scale: float = Field(default=1.0, gt=0)
     time_origin: str | None = None
 
-    # Beyond the contract table: documented in the README.
+    # Added after the first release; docs/contract.md §1 lists these too.
     sweep_seconds: float = Field(default=5.0, gt=0)
     default_region: str | None = "US"
     log_json: bool = False

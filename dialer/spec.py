@@ -1,4 +1,4 @@
-"""CampaignSpec (CONTRACT §4): the JSON a campaign is created from.
+"""CampaignSpec (docs/spec.md): the JSON a campaign is created from.
 
 Validation reports every offending field at once, by dotted path, through
 ``parse_campaign_spec``. Checks that need the current instant
@@ -27,7 +27,7 @@ Recurrence = Literal["daily", "weekly", "monthly"]
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
-# Upper bounds beyond CONTRACT §4 (docs/spec.md lists every one). They keep every
+# Upper bounds beyond the contract's (docs/spec.md lists every one). They keep every
 # instant the rules compute (now plus a cooldown, a gap, a date's next opening) far
 # inside what a datetime holds, and refuse values no production campaign means.
 HOURS_IN_A_YEAR = 8_784  # a leap year: cooldowns and look-backs

@@ -1,4 +1,4 @@
-"""Status vocabularies (CONTRACT §5-§6, docs/contract.md): one ``StrEnum`` each.
+"""Status vocabularies (docs/contract.md §6): one ``StrEnum`` each.
 
 Members are ``str``: they compare equal to the words stored in PostgreSQL and
 bind as those words in SQL parameters. The groups below the enums are the only

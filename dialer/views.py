@@ -1,4 +1,4 @@
-"""What the client returns (CONTRACT §3, §7): pydantic models with the contract's field names."""
+"""What the client returns (docs/contract.md §2, §8): pydantic models, the contract's fields."""
 
 from __future__ import annotations
 

@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -144,7 +147,7 @@ def ensure_database(database_url: str) -> bool:
     return True
 
 
-def alembic_config(database_url: str):  # -> alembic.config.Config
+def alembic_config(database_url: str) -> Config:
     from alembic.config import Config
 
     config = Config()

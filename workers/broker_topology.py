@@ -15,6 +15,7 @@ worker of this release removes those old ones when it starts.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from kombu import Connection, Exchange, Queue
 
@@ -58,7 +59,8 @@ def _remove_redis(connection: Connection, queues: list[str]) -> None:
     # layout: set ``_kombu.binding.<exchange>`` of "key<sep>pattern<sep>queue"
     # (and its ``binding_permanent`` twin). The channel's client applies any
     # ``global_keyprefix``.
-    channel = connection.default_channel
+    # The Redis transport's channel: kombu's base type declares none of these attributes.
+    channel: Any = connection.default_channel
     members = [channel.sep.join([LEGACY_ROUTING_KEY, "", name]) for name in queues]
     with channel.conn_or_acquire() as client:
         client.srem(channel.keyprefix_queue % LEGACY_EXCHANGE, *members)

@@ -11,10 +11,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-import redis
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.exc import OperationalError
 
 from dialer.errors import ValidationError
 from dialer.service import remote
@@ -23,6 +21,7 @@ from dialer.service.metrics_export import observe_tick
 from dialer.service.results import record_result
 from dialer.service.sweep import sweep as sweep_once
 from dialer.service.tick import tick as tick_once
+from dialer.service.transient import TRANSIENT_ERRORS
 from dialer.settings import load_settings
 from dialer.task_args import RemoteLimits, parse_task_args
 from workers.app import app
@@ -31,12 +30,9 @@ from workers.requests import REFUSED, masked_repr
 
 log = logging.getLogger(__name__)
 
-# PostgreSQL or Redis briefly away (restart, failover): retry with backoff.
-TRANSIENT = (OperationalError, redis.ConnectionError, redis.TimeoutError)
-
-
 class DialerTask(Task):
-    autoretry_for = TRANSIENT
+    # PostgreSQL, Redis or the broker briefly away (restart, failover): retry with backoff.
+    autoretry_for = TRANSIENT_ERRORS
     retry_backoff = 1
     retry_backoff_max = 30
     retry_jitter = True
@@ -96,7 +92,7 @@ def dial(call_id: str) -> str:
 # one killed at its hard limit is requeued.
 @app.task(name="dialer.call_result", base=DialerTask, max_retries=None,
           retry_backoff_max=load_settings().result_retry_backoff_max_s,
-          reject_on_worker_lost=True, autoretry_for=(*TRANSIENT, SoftTimeLimitExceeded),
+          reject_on_worker_lost=True, autoretry_for=(*TRANSIENT_ERRORS, SoftTimeLimitExceeded),
           # Killed at its hard time limit: put back on the queue, not acknowledged
           # with the kill (Celery acknowledges timeouts by default).
           acks_on_timeout=False)

@@ -16,7 +16,7 @@ from dialer.service.runtime import Runtime
 from models.db import transaction
 from models.tables import AppliedCommand, Campaign
 
-# `delete` is beyond CONTRACT §8, documented in docs/remote-control.md (refused while running).
+# `delete` is beyond the first contract (docs/remote-control.md; refused while running).
 COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete")
 
 

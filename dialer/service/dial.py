@@ -52,7 +52,7 @@ SHORT_RETRY_S = 60.0
 # The claim. The deadline is the one tick.call_deadline computes (ring timeout
 # + max duration + grace, from now), written here because the lease taken next
 # expires with it: a lease rebuilt from PostgreSQL after a Redis wipe must get
-# the same expiry. The two field names are CONTRACT §4's, fixed.
+# the same expiry. The two field names are the spec's (docs/spec.md), fixed.
 _CLAIM = text(f"""
     WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:gate_class, :gate_key))
     UPDATE calls AS k SET status = 'dialing',
@@ -142,7 +142,7 @@ def dial(rt: Runtime, call_id: str) -> str:
         if isinstance(answer, Unknown):
             # Perhaps ringing: the call keeps its channel and its attempt, and the
             # sweep closes it as failed at its deadline unless a result comes first
-            # (CONTRACT §5: outcome failed). Only then may the contact be called again.
+            # (docs/contract.md §4: outcome failed). Only then may the contact be called again.
             return f"unknown:{answer.why}"
         conn.execute(_PROVIDER_ID, {"call_id": call_id,
                                     "provider_call_id": answer.provider_call_id[:200]})

@@ -1,4 +1,4 @@
-"""Remote control through Celery (CONTRACT §8): never raise into a retry loop.
+"""Remote control through Celery (docs/contract.md §5): never raise into a retry loop.
 
 Bad requests are logged with their field errors and kept in
 ``rejected_requests`` so that a person can list them, once per task id.

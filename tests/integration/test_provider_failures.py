@@ -145,7 +145,7 @@ def test_a_provider_error_keeps_the_channel_until_the_sweep_closes_the_call(setu
     assert rt.dispatcher.dials == [call_id]  # type: ignore[attr-defined]
     assert call_row(rt, call_id)["outcome"] is None  # type: ignore[index]
 
-    # At its deadline the sweep closes it as failed (CONTRACT §5) and frees the channel.
+    # At its deadline the sweep closes it as failed (docs/contract.md §4) and frees the channel.
     later = runtime(OPEN_WINDOW + PAST_DEADLINE)
     assert sweep(later).timed_out == 1
     [call] = client.calls(campaign_id)

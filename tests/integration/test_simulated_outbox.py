@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialer.clock import FakeClock
 from dialer.coordination import redis_keys
 from dialer.providers.simulated import SimulatedProvider
+from tests.support.clock import FakeClock
 from tests.unit.test_simulated_provider import RecordingDispatcher, request
 
 pytestmark = pytest.mark.integration

@@ -59,9 +59,6 @@ class StoppedClock:
     def real_seconds(self, sim_seconds: float) -> float:
         return max(0.0, sim_seconds / self.time_scale)
 
-    def sleep_real(self, sim_seconds: float) -> None:  # the Clock protocol's; unused here
-        self.advance(sim_seconds)
-
 
 class Recorder:
     """The dispatcher: what the use cases asked to send, in order."""

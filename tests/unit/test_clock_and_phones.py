@@ -4,17 +4,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dialer.clock import FakeClock, ScaledClock, parse_time_origin
+from dialer.clock import ScaledClock, parse_time_origin
 from dialer.errors import ValidationError
 from dialer.phones import mask, normalize_e164
 from dialer.settings import load_settings
+from tests.support.clock import FakeClock
 
 
 def test_scaled_clock_maps_real_to_simulated_time():
     wall = [1000.0]
     origin = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     clock = ScaledClock(time_scale=60, sim_origin=origin, real_anchor_s=1000.0,
-                        wall=lambda: wall[0], sleeper=lambda s: None)
+                        wall=lambda: wall[0])
     assert clock.now() == origin
     wall[0] = 1010.0
     assert clock.now() == origin + timedelta(minutes=10)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialer.clock import FakeClock
 from dialer.provider import CallRequest
 from dialer.providers.simulated import SimulatedProvider
 from dialer.statuses import Outcome
+from tests.support.clock import FakeClock
 
 
 class RecordingDispatcher:
