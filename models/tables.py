@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Float,
     ForeignKey,
     Index,
@@ -85,7 +86,10 @@ class Campaign(Base):
     # The Celery task id of the dialer.enqueue_campaign that created it: a
     # redelivered request without external_id finds this campaign (0002).
     request_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    channels: Mapped[int] = mapped_column(Integer)
+    # Generated from spec.pacing.channels, the one source (0004): read-only here, for
+    # the hot path's SQL; allocate_channels writes the spec.
+    channels: Mapped[int] = mapped_column(
+        Integer, Computed("(spec -> 'pacing' ->> 'channels')::integer", persisted=True))
     breaker_open: Mapped[bool] = mapped_column(Boolean, default=False)
     caller_id_cursor: Mapped[int] = mapped_column(Integer, default=0)
     next_free_slot_at: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from dialer.statuses import CampaignStatus
@@ -41,8 +41,14 @@ def insert(session: Session, **columns: Any) -> Campaign:
 
 
 def set_channels(session: Session, campaign: Campaign, channels: int, *, now: datetime) -> None:
-    campaign.channels = channels
-    campaign.updated_at = now
+    """Write the channel count into the spec (its one source; the column follows it)."""
+    session.execute(text("""
+        UPDATE campaigns
+        SET spec = jsonb_set(spec, '{pacing,channels}', to_jsonb(CAST(:channels AS integer))),
+            updated_at = :now
+        WHERE id = :id
+    """), {"channels": channels, "now": now, "id": campaign.id})
+    session.refresh(campaign)
 
 
 def id_for_key(session: Session, *, external_id: str | None = None,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dialer import lifecycle
+from dialer import spec as spec_rules
 from dialer import statuses as st
 from dialer.errors import DialerError, InvalidTransition, NotFound, ValidationError
 from dialer.ids import is_uuid
@@ -135,10 +136,14 @@ def allocate_channels(session: Session, campaign_id: str, channels: Any, *, now:
                       source: str, org_cap: int) -> Campaign:
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 0:
         raise ValidationError([("channels", "must be an integer >= 0")])
+    granted = min(channels, org_cap)
+    if granted > spec_rules.MAX_CHANNELS:
+        # The count is stored in the spec, which must still parse afterwards (only an
+        # organisation cap above the spec's bound lets a request get this far).
+        raise ValidationError([("channels", f"at most {spec_rules.MAX_CHANNELS}")])
     campaign = load_campaign(session, campaign_id, lock=True)
     if campaign.status in st.CAMPAIGN_TERMINAL:
         raise InvalidTransition(f"cannot allocate channels to a campaign that is {campaign.status}")
-    granted = min(channels, org_cap)
     before = campaign.channels
     campaigns.set_channels(session, campaign, granted, now=now)
     detail = f"{before} -> {granted}"

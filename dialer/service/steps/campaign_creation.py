@@ -29,8 +29,7 @@ def create_campaign(
         phone_number_ids=list(spec.phone_number_ids), spec=spec.model_dump(mode="json"),
         status=status, pause_reason=None, scheduled_at=spec.scheduled_at,
         timezone=spec.timezone, priority=spec.priority, external_id=spec.external_id,
-        channels=spec.pacing.channels, breaker_open=False, caller_id_cursor=0,
-        created_at=now, updated_at=now)
+        breaker_open=False, caller_id_cursor=0, created_at=now, updated_at=now)
     # The audience is snapshotted: contacts added later do not join this campaign.
     enrol_audience(session, campaign.id, spec.audience_id, now=now)
     record_event(session, campaign.id, at=now, action="created", source=source,

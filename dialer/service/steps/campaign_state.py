@@ -34,10 +34,8 @@ def load_campaign(session: Session, campaign_id: str, *, lock: bool = False) -> 
 
 
 def campaign_spec(campaign: Campaign) -> CampaignSpec:
-    spec = CampaignSpec.model_validate(campaign.spec)
-    # Channels are re-allocated at run time; the column is the truth.
-    return spec.model_copy(update={"pacing": spec.pacing.model_copy(
-        update={"channels": campaign.channels})})
+    """The stored spec, the one source of every setting (the channel count included)."""
+    return CampaignSpec.model_validate(campaign.spec)
 
 
 def start_due_scheduled(session: Session, *, now: datetime) -> list[str]:
