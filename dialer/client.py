@@ -18,6 +18,7 @@ from dialer.service.runtime import Runtime, build_runtime
 from dialer.service.steps.audience_intake import create_audience
 from dialer.settings import load_settings
 from dialer.spec import CampaignSpec
+from dialer.statuses import EventSource
 from dialer.views import (
     AudienceSummary,
     AudienceView,
@@ -41,7 +42,7 @@ class DialerClient:
         self, *, database_url: str | None = None, redis_url: str | None = None,
         broker_url: str | None = None, provider: str | None = None,
         tick_seconds: float | None = None, time_scale: float | None = None,
-        time_origin: str | None = None, source: str = "api", **other_settings: Any,
+        time_origin: str | None = None, source: str = EventSource.API, **other_settings: Any,
     ) -> None:
         self.settings = load_settings(
             database_url=database_url, redis_url=redis_url, broker_url=broker_url,

@@ -41,7 +41,7 @@ def forecast(rt: Runtime, campaign_id: str) -> Forecast:
 
 
 def _retrying_outcomes(spec: CampaignSpec) -> list[str]:
-    outcomes = [Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED]
+    outcomes: list[str] = [Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED]
     if spec.retry.retry_on_voicemail:
         outcomes.append(Outcome.VOICEMAIL)
     return outcomes

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models.tables import Audience, Contact
 
 # What the name column holds: checked before the insert, which would fail whole.
-NAME_MAX_CHARS: int = Contact.__table__.c.name.type.length
+NAME_MAX_CHARS: int = Contact.__table__.c.name.type.length  # type: ignore[attr-defined]
 
 # Rows per INSERT: one statement carries at most 65,535 bind parameters.
 CONTACT_CHUNK = 5000

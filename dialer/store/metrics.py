@@ -29,7 +29,7 @@ def outcomes(session: Session, campaign_ids: list[str]) -> dict[tuple[str, str],
     """Finished calls per campaign and outcome (a call in progress has no outcome yet)."""
     if not campaign_ids:
         return {}
-    return {(cid, outcome): int(n) for cid, outcome, n in session.execute(
+    return {(cid, str(outcome)): int(n) for cid, outcome, n in session.execute(
         select(Call.campaign_id, Call.outcome, func.count())
         .where(Call.campaign_id.in_(campaign_ids), Call.outcome.is_not(None))
         .group_by(Call.campaign_id, Call.outcome))}

@@ -46,7 +46,7 @@ def executions_with_progress(session: Session,
 
 
 def outcome_counts(session: Session, campaign_id: str) -> dict[str, int]:
-    return {outcome: int(n) for outcome, n in session.execute(
+    return {str(outcome): int(n) for outcome, n in session.execute(
         select(Call.outcome, func.count()).where(Call.campaign_id == campaign_id,
                                                  Call.outcome.is_not(None))
         .group_by(Call.outcome))}

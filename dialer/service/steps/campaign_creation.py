@@ -22,6 +22,8 @@ def create_campaign(
     session: Session, raw_spec: CampaignSpec | dict[str, Any], *, now: datetime, source: str,
 ) -> Campaign:
     spec = _checked_spec(session, raw_spec, now=now)
+    audience_id = spec.audience_id
+    assert audience_id is not None  # checked: required
     status = st.CampaignStatus.SCHEDULED if spec.scheduled_at else st.CampaignStatus.DRAFT
     campaign = campaigns.insert(
         session, id=str(uuid.uuid4()), name=spec.name, description=spec.description,
@@ -31,7 +33,7 @@ def create_campaign(
         timezone=spec.timezone, priority=spec.priority, external_id=spec.external_id,
         breaker_open=False, caller_id_cursor=0, created_at=now, updated_at=now)
     # The audience is snapshotted: contacts added later do not join this campaign.
-    enrol_audience(session, campaign.id, spec.audience_id, now=now)
+    enrol_audience(session, campaign.id, audience_id, now=now)
     record_event(session, campaign.id, at=now, action="created", source=source,
                  detail=f"audience {spec.audience_id}")
     if spec.scheduled_at is not None:
