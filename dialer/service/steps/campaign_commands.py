@@ -29,7 +29,7 @@ from dialer.store import campaigns, requests
 from dialer.store.events import record_event
 from models.tables import Campaign
 
-# `delete` is beyond CONTRACT §8, documented in docs/remote-control.md (refused while running).
+# `delete` is beyond the first contract (docs/remote-control.md; refused while running).
 COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete")
 
 
