@@ -56,6 +56,11 @@ def _channels(engine: sa.Engine) -> dict[str, tuple[int, dict]]:
             sa.text("SELECT id, channels, spec FROM campaigns"))}
 
 
+def _channels_of(conn: sa.Connection, campaign_id: str) -> int:
+    return conn.execute(sa.text("SELECT channels FROM campaigns WHERE id = :id"),
+                        {"id": campaign_id}).scalar_one()
+
+
 def test_0004_keeps_allocated_channels_and_makes_the_spec_their_one_source(migrations_url):
     upgrade(migrations_url, "0003")
     engine = sa.create_engine(migrations_url)
@@ -67,26 +72,33 @@ def test_0004_keeps_allocated_channels_and_makes_the_spec_their_one_source(migra
             # Channels re-allocated after creation lived only in the column.
             allocated = _insert_campaign(conn, audience_id, spec_channels=2, column_channels=7)
             untouched = _insert_campaign(conn, audience_id, spec_channels=3, column_channels=3)
+            # A stored spec that no longer parses (service/isolation.py) stays as it is.
+            poisoned = _insert_campaign(conn, audience_id, spec_channels=4, column_channels=4)
+            conn.execute(sa.text("UPDATE campaigns SET spec = jsonb_set(spec, '{pacing}', "
+                                 "'\"fast\"') WHERE id = :id"), {"id": poisoned})
         upgrade(migrations_url)
         after = _channels(engine)
+        assert after[poisoned][0] == 0 and after[poisoned][1]["pacing"] == "fast"
         assert after[allocated][0] == 7 and after[allocated][1]["pacing"]["channels"] == 7
         assert after[untouched][0] == 3 and after[untouched][1]["pacing"]["channels"] == 3
         # The rest of the spec is unchanged and still parses.
         assert after[allocated][1]["pacing"]["calls_per_minute"] == 12
         assert CampaignSpec.model_validate(after[allocated][1]).pacing.channels == 7
-        # The column follows the spec from now on, and cannot be written on its own.
+        # The column follows the spec from now on, whatever JSON it holds, and cannot be
+        # written on its own.
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "UPDATE campaigns SET spec = jsonb_set(spec, '{pacing,channels}', '5') "
-                "WHERE id = :id"), {"id": untouched})
-        assert _channels(engine)[untouched][0] == 5
+            for value, channels in (('"many"', 0), ("1e12", 2**31 - 1), ("-3", 0), ("5", 5)):
+                conn.execute(sa.text(
+                    "UPDATE campaigns SET spec = jsonb_set(spec, '{pacing,channels}', "
+                    "CAST(:value AS jsonb)) WHERE id = :id"), {"id": untouched, "value": value})
+                assert _channels_of(conn, untouched) == channels, value
         with pytest.raises(sa.exc.ProgrammingError, match="generated"), engine.begin() as conn:
             conn.execute(sa.text("UPDATE campaigns SET channels = 1"))
         # And back: the plain column keeps the count.
         engine.dispose()
         _downgrade(migrations_url, "0003")
         assert {cid: channels for cid, (channels, _) in _channels(engine).items()} == {
-            allocated: 7, untouched: 5}
+            allocated: 7, untouched: 5, poisoned: 0}
     finally:
         engine.dispose()
 

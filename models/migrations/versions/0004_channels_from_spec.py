@@ -18,15 +18,21 @@ down_revision = '0003'
 branch_labels = None
 depends_on = None
 
-CHANNELS_FROM_SPEC = "(spec -> 'pacing' ->> 'channels')::integer"
+# Any JSON at all gives a count and never an error: a stored spec that no longer
+# parses (service/isolation.py fails such a campaign) must stay writable, and reads 0.
+CHANNELS_FROM_SPEC = (
+    "CASE WHEN jsonb_typeof(spec -> 'pacing' -> 'channels') = 'number' "
+    "THEN LEAST(GREATEST((spec -> 'pacing' ->> 'channels')::numeric, 0), 2147483647)::integer "
+    "ELSE 0 END")
 
 
 def upgrade() -> None:
+    # A spec whose pacing is not an object no longer parses at all: left as it is.
     op.execute("""
-        UPDATE campaigns SET spec = jsonb_set(
-            spec, '{pacing}',
-            COALESCE(spec -> 'pacing', '{}'::jsonb) || jsonb_build_object('channels', channels))
-        WHERE (spec -> 'pacing' ->> 'channels') IS DISTINCT FROM channels::text
+        UPDATE campaigns
+        SET spec = jsonb_set(spec, '{pacing,channels}', to_jsonb(channels))
+        WHERE jsonb_typeof(spec -> 'pacing') = 'object'
+          AND (spec -> 'pacing' -> 'channels') IS DISTINCT FROM to_jsonb(channels)
     """)
     op.drop_column('campaigns', 'channels')
     op.add_column('campaigns', sa.Column(
