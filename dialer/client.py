@@ -12,13 +12,13 @@ from typing import Any
 
 from dialer.errors import ValidationError
 from dialer.service import campaigns as campaign_service
+from dialer.service import commands, csv_import, forecasting, readiness, reads
 from dialer.service import contacts as contact_service
-from dialer.service import reads
-from dialer.service.commands import run_command
 from dialer.service.runtime import Runtime, build_runtime
-from dialer.service.steps import campaign_state
+from dialer.service.steps.audience_intake import create_audience
 from dialer.settings import load_settings
 from dialer.spec import CampaignSpec
+from dialer.statuses import EventSource
 from dialer.views import (
     AudienceSummary,
     AudienceView,
@@ -35,7 +35,6 @@ from dialer.views import (
     RejectedRequestView,
     SkipView,
 )
-from models.db import transaction
 
 
 class DialerClient:
@@ -43,7 +42,7 @@ class DialerClient:
         self, *, database_url: str | None = None, redis_url: str | None = None,
         broker_url: str | None = None, provider: str | None = None,
         tick_seconds: float | None = None, time_scale: float | None = None,
-        time_origin: str | None = None, source: str = "api", **other_settings: Any,
+        time_origin: str | None = None, source: str = EventSource.API, **other_settings: Any,
     ) -> None:
         self.settings = load_settings(
             database_url=database_url, redis_url=redis_url, broker_url=broker_url,
@@ -84,33 +83,33 @@ class DialerClient:
     def add_phone_number(self, number: str, provider: str = "simulated",
                          cps: float | None = None) -> PhoneNumberView:
         rt = self.runtime
-        with transaction(rt.sessions) as s:
+        with rt.transaction() as s:
             return contact_service.add_phone_number(
                 s, number=number, provider=provider, cps=cps, now=rt.clock.now(),
                 default_region=rt.settings.default_region)
 
     def set_phone_number_active(self, id: str, active: bool) -> PhoneNumberView:
         """Take a caller ID out of rotation (or back in) without deleting it."""
-        with transaction(self.runtime.sessions) as s:
+        with self.runtime.transaction() as s:
             return contact_service.set_phone_number_active(s, id, active=active)
 
     def phone_numbers(self) -> list[PhoneNumberView]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return contact_service.list_phone_numbers(s)
 
     def create_audience(self, name: str, contacts: list[dict[str, Any]] | None = None
                         ) -> AudienceView:
         rt = self.runtime
-        with transaction(rt.sessions) as s:
-            return contact_service.create_audience(
+        with rt.transaction() as s:
+            return create_audience(
                 s, name=name, contacts=contacts or [], now=rt.clock.now(),
                 default_region=rt.settings.default_region)
 
     def import_contacts(self, audience_id: str, csv_path: str | Path,
                         on_progress: Any = None) -> ImportReport:
         rt = self.runtime
-        with transaction(rt.sessions) as s:
-            return contact_service.import_contacts(
+        with rt.transaction() as s:
+            return csv_import.import_contacts(
                 s, audience_id=str(audience_id), csv_path=csv_path,
                 default_region=rt.settings.default_region, on_progress=on_progress)
 
@@ -119,11 +118,11 @@ class DialerClient:
         """An audience and its CSV import in one transaction: a file that cannot be read
         at all (no ``phone`` column, missing) leaves no empty audience behind."""
         rt = self.runtime
-        with transaction(rt.sessions) as s:
-            audience = contact_service.create_audience(
+        with rt.transaction() as s:
+            audience = create_audience(
                 s, name=name, contacts=[], now=rt.clock.now(),
                 default_region=rt.settings.default_region)
-            report = contact_service.import_contacts(
+            report = csv_import.import_contacts(
                 s, audience_id=audience.id, csv_path=csv_path,
                 default_region=rt.settings.default_region, on_progress=on_progress)
         rejected = [RejectedContact(index=r.row, phone=None, error=r.error)
@@ -131,7 +130,7 @@ class DialerClient:
         return AudienceView(id=audience.id, name=name, count=report.imported, rejected=rejected)
 
     def audiences(self) -> list[AudienceSummary]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.audiences(s)
 
     def resolve_references(self, spec: dict[str, Any], *, audience: str | None = None,
@@ -142,7 +141,7 @@ class DialerClient:
         or ``caller_id`` when one is unknown, ambiguous or not a valid number."""
         errors: list[tuple[str, str]] = []
         out = dict(spec)
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             if audience is not None:
                 try:
                     out["audience_id"] = contact_service.resolve_audience(s, audience)
@@ -163,29 +162,27 @@ class DialerClient:
 
     def add_dnc(self, numbers: list[str] | str) -> int:
         rt = self.runtime
-        with transaction(rt.sessions) as s:
+        with rt.transaction() as s:
             return contact_service.add_dnc(s, numbers, now=rt.clock.now(),
                                            default_region=rt.settings.default_region)
 
     def remove_dnc(self, numbers: list[str] | str) -> int:
         rt = self.runtime
-        with transaction(rt.sessions) as s:
+        with rt.transaction() as s:
             return contact_service.remove_dnc(s, numbers,
                                               default_region=rt.settings.default_region)
 
     def dnc(self) -> list[str]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return contact_service.list_dnc(s)
 
     # -- campaigns ----------------------------------------------------------------
 
     def create_campaign(self, spec: CampaignSpec | dict[str, Any]) -> CampaignView:
         rt = self.runtime
-        with transaction(rt.sessions) as s:
-            campaign = campaign_service.create_campaign(s, spec, now=rt.clock.now(),
-                                                        source=self._source)
-            s.flush()
-            return reads.campaign_view(s, campaign)
+        with rt.transaction() as s:
+            return campaign_service.create_campaign(s, spec, now=rt.clock.now(),
+                                                    source=self._source)
 
     def start(self, id: str) -> CampaignView:
         return self._command(id, "start")
@@ -206,55 +203,48 @@ class DialerClient:
         return self._command(id, "reset_breaker")
 
     def delete(self, id: str) -> None:
-        run_command(self.runtime, str(id), "delete", {}, source=self._source)
+        commands.delete(self.runtime, str(id), source=self._source)
 
     def get(self, id: str) -> CampaignDetail:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.campaign_detail(s, str(id))
 
     # Below this method ``list`` in an annotation is the method, so they say builtins.list.
     def list(self, status: str | None = None, sort: str = "created_at") -> list[CampaignView]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.list_campaigns(s, status=status, sort=sort)
 
     def participants(self, id: str) -> builtins.list[ParticipantView]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.participants(s, str(id))
 
     def calls(self, id: str) -> builtins.list[CallView]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.calls(s, str(id))
 
     def events(self, id: str) -> builtins.list[EventView]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.events(s, str(id))
 
     def skips(self, id: str) -> builtins.list[SkipView]:
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.skips(s, str(id))
 
     def readiness(self, id: str) -> ReadinessView:
         """"Will it dial?": every condition for placing a call, and which one fails."""
-        from dialer.service.readiness import campaign_readiness
-
-        return campaign_readiness(self.runtime, str(id))
+        return readiness.campaign_readiness(self.runtime, str(id))
 
     def rejected_requests(self, limit: int = 50) -> builtins.list[RejectedRequestView]:
         """Remote requests refused for bad input (``dialer.enqueue_campaign`` ...)."""
-        with self.runtime.sessions() as s:
+        with self.runtime.unit_of_work() as s:
             return reads.rejected_requests(s, limit=limit)
 
     def forecast(self, id: str) -> Forecast:
         """Calls per hour the settings achieve and the ETA, simulated with the calendar."""
-        from dialer.service.forecasting import forecast
-
-        return forecast(self.runtime, str(id))
+        return forecasting.forecast(self.runtime, str(id))
 
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
-        rt = self.runtime
-        run_command(rt, str(id), command, args, source=self._source)
-        with rt.sessions() as s:
-            return reads.campaign_view(s, campaign_state.load_campaign(s, str(id)))
+        return commands.command(self.runtime, str(id), command, args, source=self._source)
 
 
 __all__ = ["DialerClient", "ValidationError"]

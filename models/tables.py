@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Float,
     ForeignKey,
     Index,
@@ -24,6 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+
+# The expression of migration 0004: any JSON gives a count and never an error, since
+# a stored spec that no longer parses (service/isolation.py) must stay writable.
+CHANNELS_FROM_SPEC = (
+    "CASE WHEN jsonb_typeof(spec -> 'pacing' -> 'channels') = 'number' "
+    "THEN LEAST(GREATEST((spec -> 'pacing' ->> 'channels')::numeric, 0), 2147483647)::integer "
+    "ELSE 0 END")
 
 
 class PhoneNumber(Base):
@@ -85,7 +93,9 @@ class Campaign(Base):
     # The Celery task id of the dialer.enqueue_campaign that created it: a
     # redelivered request without external_id finds this campaign (0002).
     request_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    channels: Mapped[int] = mapped_column(Integer)
+    # Generated from spec.pacing.channels, the one source (0004): read-only here, for
+    # the hot path's SQL; allocate_channels writes the spec.
+    channels: Mapped[int] = mapped_column(Integer, Computed(CHANNELS_FROM_SPEC, persisted=True))
     breaker_open: Mapped[bool] = mapped_column(Boolean, default=False)
     caller_id_cursor: Mapped[int] = mapped_column(Integer, default=0)
     next_free_slot_at: Mapped[datetime | None]

@@ -17,7 +17,6 @@ phones), and rows whose phone the audience held before the import.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import queue
 import sys
@@ -27,54 +26,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from dialer.errors import NotFound, ValidationError
 from dialer.phones import normalize_e164
+from dialer.service.steps.audience_intake import CONTAINS_NUL
 from dialer.spec import is_iana_zone
+from dialer.store import audiences, contact_import
+from dialer.store.audiences import NAME_MAX_CHARS
+from dialer.store.contact_import import Row
 from dialer.views import ImportReport, RejectedRow
-from models.tables import Audience, Contact
 
 CHUNK_ROWS = 20_000
 GIL_SWITCH_S = 0.0005
 DUPLICATE = "duplicate phone in this audience"
-# Checked before the load: PostgreSQL would refuse the row and with it the whole import.
-NAME_MAX_CHARS: int = Contact.__table__.c.name.type.length
-CONTAINS_NUL = "contains a NUL character"  # stored in neither text nor jsonb
-Row = tuple[int, str, str | None, str | None, str]
-
-_CREATE_STAGING = """
-    CREATE TEMP TABLE contact_chunk (
-        row_number integer, phone varchar(20), name varchar(200), timezone varchar(64),
-        attributes jsonb) ON COMMIT DROP;
-    CREATE TEMP TABLE contact_phones (row_number integer, phone varchar(20)) ON COMMIT DROP
-"""
-# CSV, written by the csv module's C writer: psycopg's per-value write_row would
-# hold the GIL for most of the load and stall the validation running beside it.
-# None is written unquoted and empty, which CSV COPY reads as NULL.
-_COPY_CHUNK = ("COPY contact_chunk (row_number, phone, name, timezone, attributes) "
-               "FROM STDIN (FORMAT csv)")
-# Rows whose phone the audience already had (ids up to the last one before the import).
-_HELD_BEFORE = """
-    SELECT s.row_number FROM contact_chunk s
-    JOIN contacts c ON c.audience_id = %(audience_id)s AND c.phone = s.phone
-    WHERE c.id <= %(last_old_id)s
-"""
-_INSERT_CHUNK = """
-    INSERT INTO contacts (audience_id, phone, name, timezone, attributes, secondary_phones)
-    SELECT %(audience_id)s, phone, name, timezone, attributes, '[]'::jsonb
-    FROM contact_chunk ORDER BY row_number
-    ON CONFLICT ON CONSTRAINT uq_contacts_audience_phone DO NOTHING
-"""
-_KEEP_PHONES = "INSERT INTO contact_phones SELECT row_number, phone FROM contact_chunk"
-_REPEATED = """
-    WITH repeated AS (
-        SELECT phone, min(row_number) AS first_row FROM contact_phones
-        GROUP BY phone HAVING count(*) > 1)
-    SELECT s.row_number FROM contact_phones s JOIN repeated r USING (phone)
-    WHERE s.row_number > r.first_row
-"""
 
 
 def import_contacts(
@@ -85,14 +50,13 @@ def import_contacts(
 
     Rows are numbered as a spreadsheet shows them: the header is row 1.
     """
-    if session.get(Audience, audience_id) is None:
+    if not audiences.exists(session, audience_id):
         raise NotFound(f"audience {audience_id} not found")
     path = Path(csv_path)
     if not path.is_file():
         raise ValidationError([("csv_path", f"no such file: {csv_path}")])
     rejected: list[RejectedRow] = []
-    last_old_id = session.scalar(select(func.max(Contact.id))
-                                 .where(Contact.audience_id == audience_id))
+    last_old_id = audiences.last_contact_id(session, audience_id)
     try:
         # utf-8-sig: spreadsheet programs start "CSV UTF-8" with a BOM, which would
         # otherwise stick to the first column's name and hide the phone column.
@@ -110,8 +74,7 @@ def import_contacts(
             raise ValidationError([("csv_path", f"line 1: a column name {CONTAINS_NUL}")])
         if "phone" not in header:
             raise ValidationError([("phone", "the CSV header has no 'phone' column")])
-        driver = session.connection().connection.driver_connection
-        driver.execute(_CREATE_STAGING)
+        driver = contact_import.create_staging(session)
         staged = 0
         with _switch_interval.lowered():
             loader = _ChunkLoader(driver, audience_id=audience_id, last_old_id=last_old_id)
@@ -125,7 +88,7 @@ def import_contacts(
                 raise _unreadable(path, reader.line_num, exc) from None
             finally:
                 held_before = loader.finish()
-    duplicates = held_before | set(session.scalars(text(_REPEATED)))
+    duplicates = held_before | contact_import.repeated_rows(session)
     rejected.extend(RejectedRow(row=row_number, error=DUPLICATE) for row_number in duplicates)
     rejected.sort(key=lambda r: r.row)
     return ImportReport(imported=staged - len(duplicates), rejected=rejected)
@@ -137,7 +100,7 @@ def _valid_chunks(
 ) -> Iterator[list[Row]]:
     """Validated rows, CHUNK_ROWS at a time; the others go to ``rejected``.
 
-    The same checks as ``contacts.parse_contact``, specialised to what a CSV
+    The same checks as ``steps.audience_intake.parse_contact``, specialised to what a CSV
     cell can hold (always a string), because this loop runs once per row of
     files with millions of them.
     """
@@ -269,7 +232,8 @@ class _ChunkLoader:
 
     def __init__(self, driver: Any, *, audience_id: str, last_old_id: int | None) -> None:
         self._driver = driver
-        self._params = {"audience_id": audience_id, "last_old_id": last_old_id}
+        self._audience_id = audience_id
+        self._last_old_id = last_old_id
         self._chunks: queue.Queue[list[Row] | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self.held_before: set[int] = set()
@@ -299,14 +263,5 @@ class _ChunkLoader:
             # After an error, chunks are only drained, so that put() never blocks forever.
 
     def _load(self, chunk: list[Row]) -> None:
-        with self._driver.cursor() as cursor:
-            text_rows = io.StringIO()
-            csv.writer(text_rows).writerows(chunk)
-            with cursor.copy(_COPY_CHUNK) as copy:
-                copy.write(text_rows.getvalue())
-            if self._params["last_old_id"] is not None:
-                cursor.execute(_HELD_BEFORE, self._params)
-                self.held_before.update(r[0] for r in cursor.fetchall())
-            cursor.execute(_INSERT_CHUNK, self._params)
-            cursor.execute(_KEEP_PHONES)
-            cursor.execute("TRUNCATE contact_chunk")
+        self.held_before.update(contact_import.load_chunk(
+            self._driver, chunk, audience_id=self._audience_id, last_old_id=self._last_old_id))

@@ -34,7 +34,6 @@ from dialer.eligibility import check_contact
 from dialer.phones import mask
 from dialer.provider import CallRequest
 from dialer.service.connections import joined_session, rowcount
-from dialer.service.events import record_skip
 from dialer.service.leasing import LEASE_GATE
 from dialer.service.provider_call import Refused, Unknown, place_with_timeout
 from dialer.service.runtime import Runtime
@@ -42,6 +41,7 @@ from dialer.service.spec_cache import SPEC_DIGEST_SQL, cached_spec
 from dialer.service.steps import campaign_state
 from dialer.service.targets import cap_reached_until, one_contact_facts
 from dialer.statuses import ParticipantStatus as P
+from dialer.store.events import record_skip
 
 log = logging.getLogger(__name__)
 

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
-from models.tables import Audience, Campaign, PhoneNumber
+from dialer.store.ids import ids_starting
 
 SHORT_ID_CHARS = 8  # what the tables show: one clash in ~4 billion pairs
 MIN_PREFIX_CHARS = 4  # shorter would name several rows too often to be useful
 _PREFIX = re.compile(r"^[0-9a-f-]+$")
-_KINDS = {"campaign": Campaign, "audience": Audience, "phone number": PhoneNumber}
 
 
 def resolve_id(session: Session, kind: str, text: str) -> str:
@@ -33,11 +31,7 @@ def resolve_id(session: Session, kind: str, text: str) -> str:
     if len(prefix) < MIN_PREFIX_CHARS or not _PREFIX.match(prefix):
         raise NotFound(f"{kind} {text} not found (give the id, or at least its first "
                        f"{MIN_PREFIX_CHARS} characters)")
-    table = _KINDS[kind]
-    query = select(table.id).where(table.id.startswith(prefix, autoescape=True))
-    if table is Campaign:
-        query = query.where(Campaign.deleted_at.is_(None))
-    found = list(session.scalars(query.order_by(table.id).limit(3)))
+    found = ids_starting(session, kind, prefix, limit=3)
     if not found:
         raise NotFound(f"{kind} {text} not found")
     if len(found) > 1:

@@ -31,10 +31,10 @@ from sqlalchemy import text
 from dialer import lifecycle
 from dialer.errors import InfrastructureError
 from dialer.service.connections import sql_list
-from dialer.service.events import record_event
 from dialer.service.runtime import Runtime
 from dialer.service.steps import campaign_state
 from dialer.spec import field_errors
+from dialer.store.events import record_event
 from models.db import transaction
 from models.tables import Campaign
 

@@ -30,13 +30,12 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from dialer import statuses as st
 from dialer.coordination import redis_keys
 from dialer.service.runtime import Runtime
-from models.tables import Call, Campaign, Participant
+from dialer.store import metrics
 
 log = logging.getLogger(__name__)
 
@@ -126,34 +125,16 @@ class Snapshot:
 
 def take_snapshot(rt: Runtime) -> Snapshot:
     now = rt.clock.now()
-    with rt.sessions() as session:
+    with rt.unit_of_work() as session:
         # Live campaigns, and those that ended within a day (their final figures stay on
         # dashboards for a while): a scrape's cost and series stay bounded as history grows.
-        campaigns = [CampaignRow(*row) for row in session.execute(
-            select(Campaign.id, Campaign.name, Campaign.status, Campaign.pause_reason,
-                   Campaign.channels)
-            .where(Campaign.deleted_at.is_(None),
-                   Campaign.status.not_in(st.CAMPAIGN_TERMINAL)
-                   | (Campaign.updated_at >= now - ENDED_CAMPAIGNS_SHOWN))
-            .order_by(Campaign.created_at, Campaign.id))]
+        campaigns = [CampaignRow(*row) for row in metrics.campaigns_shown(
+            session, ended_since=now - ENDED_CAMPAIGNS_SHOWN)]
         ids = [c.id for c in campaigns]
-        # Finished calls only: a call in progress has no outcome yet.
-        outcomes = {(cid, outcome): int(n) for cid, outcome, n in session.execute(
-            select(Call.campaign_id, Call.outcome, func.count())
-            .where(Call.campaign_id.in_(ids), Call.outcome.is_not(None))
-            .group_by(Call.campaign_id, Call.outcome))} if ids else {}
-        # A channel is held exactly while a call is dialing or placed (as in reads.metrics);
-        # counted over every campaign, since the organisation's total must be whole.
-        in_use = {cid: int(n) for cid, n in session.execute(
-            select(Call.campaign_id, func.count())
-            .where(Call.status.in_(st.CALL_HOLDING_CHANNEL)).group_by(Call.campaign_id))}
-        # Same definition as the readiness checklist's "due now".
-        due = {cid: int(n) for cid, n in session.execute(
-            select(Participant.campaign_id, func.count())
-            .where(Participant.campaign_id.in_(ids),
-                   Participant.status.in_(st.PARTICIPANT_DUE),
-                   Participant.next_attempt_at <= now)
-            .group_by(Participant.campaign_id))} if ids else {}
+        outcomes = metrics.outcomes(session, ids)
+        # A channel is held exactly while a call is dialing or placed (as in reads.metrics).
+        in_use = metrics.channels_in_use(session)
+        due = metrics.due(session, ids, now=now)
     return Snapshot(
         at=now, campaigns=campaigns, outcomes=outcomes, in_use=in_use, due=due,
         org_channel_cap=rt.settings.org_channel_cap,

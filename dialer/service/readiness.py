@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from dialer.calendar import CallingRules
 from dialer.readiness import ReadinessFacts, readiness_checks, will_dial
 from dialer.service.runtime import Runtime
 from dialer.service.steps.campaign_state import campaign_spec, load_campaign
 from dialer.service.targets import zones_for
-from dialer.statuses import PARTICIPANT_DUE, PARTICIPANT_OPEN
+from dialer.store import numbers, reads
 from dialer.views import CheckView, ReadinessView
-from models.tables import Contact, Participant, PhoneNumber
 
 # The window is read for the zones of this many waiting contacts (the next ones
 # due): enough to answer "open for someone?" without reading a 200k audience.
@@ -22,31 +19,20 @@ ZONE_SAMPLE = 500
 
 def campaign_readiness(rt: Runtime, campaign_id: str) -> ReadinessView:
     now = rt.clock.now()
-    with rt.sessions() as session:
+    with rt.unit_of_work() as session:
         campaign = load_campaign(session, campaign_id)
         spec = campaign_spec(campaign)
-        numbers_active = session.scalar(select(func.count()).where(
-            PhoneNumber.id.in_(spec.phone_number_ids), PhoneNumber.is_active)) or 0
-        waiting, due = session.execute(select(
-            func.count(),
-            func.count().filter(Participant.status.in_(PARTICIPANT_DUE),
-                                Participant.next_attempt_at <= now),
-        ).where(Participant.campaign_id == campaign.id,
-                Participant.status.in_(PARTICIPANT_OPEN))).one()
-        sample = session.execute(
-            select(Participant.phone, Contact.timezone)
-            .join(Contact, Contact.id == Participant.contact_id)
-            .where(Participant.campaign_id == campaign.id, Participant.status.in_(PARTICIPANT_OPEN))
-            .order_by(Participant.next_attempt_at.asc().nulls_first(), Participant.id)
-            .limit(ZONE_SAMPLE)).all()
+        numbers_active = numbers.count_active(session, spec.phone_number_ids)
+        waiting, due = reads.waiting_and_due(session, campaign.id, now=now)
+        sample = reads.next_open_contacts(session, campaign.id, limit=ZONE_SAMPLE)
     rules = CallingRules.of(spec)
     zone_sets = {zones_for(spec, phone, tz) for phone, tz in sample}
     zones_open, next_opening, closed_reason = _window_state(rules, zone_sets, now)
     facts = ReadinessFacts(
         status=campaign.status, pause_reason=campaign.pause_reason,
         scheduled_at=campaign.scheduled_at, agent_id=campaign.agent_id,
-        numbers_listed=len(spec.phone_number_ids), numbers_active=int(numbers_active),
-        contacts_waiting=int(waiting), contacts_due=int(due), channels=campaign.channels,
+        numbers_listed=len(spec.phone_number_ids), numbers_active=numbers_active,
+        contacts_waiting=waiting, contacts_due=due, channels=campaign.channels,
         org_channel_cap=rt.settings.org_channel_cap, zones_sampled=len(zone_sets),
         zones_open=zones_open, next_opening=next_opening, closed_reason=closed_reason,
         breaker_open=campaign.breaker_open, leases_ready=rt.leases.is_ready())

@@ -9,24 +9,23 @@ idempotent on ``spec.external_id`` or else on its task id, and a
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dialer.errors import DialerError, NotFound, ValidationError
-from dialer.service import campaigns as c
-from dialer.service import contacts as contact_service
-from dialer.service.commands import AlreadyApplied, run_command
 from dialer.service.runtime import Runtime
+from dialer.service.steps import campaign_commands as commands
+from dialer.service.steps.audience_intake import create_audience
+from dialer.service.steps.campaign_creation import create_campaign
+from dialer.statuses import EventSource
+from dialer.store import campaigns, requests
 from dialer.task_args import payload_summary, summarize
 from dialer.views import AudienceView
-from models.db import transaction
-from models.tables import Campaign, RejectedRequest
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +53,9 @@ def refuse_message(rt: Runtime, task: str, refusal: dict[str, Any]) -> dict[str,
 def campaign_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any],
                      *, command_id: str | None = None) -> dict[str, Any]:
     try:
-        campaign = run_command(rt, campaign_id, command, args, source="api",
-                               command_id=command_id)
-    except AlreadyApplied as exc:
+        campaign = commands.run_command(rt, campaign_id, command, args,
+                                        source=EventSource.API, command_id=command_id)
+    except commands.AlreadyApplied as exc:
         # A redelivery, not bad input: nothing to record, nothing applied.
         log.warning("dialer.campaign_command %s (%s of campaign %s): %s", command_id, command,
                     campaign_id, exc)
@@ -81,23 +80,22 @@ def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] |
         return {"ok": True, "campaign_id": existing, "created": False}
     audience = None
     try:
-        with transaction(rt.sessions) as session:
+        with rt.transaction() as session:
             body = dict(spec) if isinstance(spec, dict) else spec
             if contacts is not None and isinstance(body, dict):
                 audience = _inline_audience(rt, session, body, contacts, now)
                 body["audience_id"] = audience.id
-            campaign = c.create_campaign(session, body, now=now, source="api")
+            campaign = create_campaign(session, body, now=now, source=EventSource.API)
             campaign.request_id = request_id
             if start:
                 session.flush()
-                c.start(session, campaign.id, now=now, source="api")
+                commands.start(session, campaign.id, now=now, source=EventSource.API)
             campaign_id = campaign.id
             if audience is not None and audience.rejected:
                 # The campaign goes ahead with the valid contacts; the others
                 # are reported where a person lists rejected requests.
-                record = _rejected_contacts_record(rt, external_id, campaign_id, audience)
-                record.request_id = request_id
-                session.add(record)
+                _record_rejected_contacts(rt, session, external_id, campaign_id, audience,
+                                          request_id=request_id)
     except IntegrityError:
         # A concurrent delivery with the same external_id or task id won the unique key.
         existing = _existing(rt, external_id, request_id)
@@ -124,7 +122,7 @@ REJECTED_CONTACTS_LISTED = 100
 
 def _inline_audience(rt: Runtime, session: Session, body: dict[str, Any],
                      contacts: list[dict[str, Any]], now: datetime) -> AudienceView:
-    audience = contact_service.create_audience(
+    audience = create_audience(
         session, name=str(body.get("name") or "inline")[:200], contacts=contacts,
         now=now, default_region=rt.settings.default_region)
     if audience.count == 0 and audience.rejected:
@@ -134,29 +132,26 @@ def _inline_audience(rt: Runtime, session: Session, body: dict[str, Any],
     return audience
 
 
-def _rejected_contacts_record(rt: Runtime, external_id: str | None, campaign_id: str,
-                              audience: AudienceView) -> RejectedRequest:
+def _record_rejected_contacts(rt: Runtime, session: Session, external_id: str | None,
+                              campaign_id: str, audience: AudienceView, *,
+                              request_id: str | None) -> None:
     rejected = audience.rejected
     errors = [[f"contacts[{r.index}]", r.error] for r in rejected[:REJECTED_CONTACTS_LISTED]]
     if len(rejected) > REJECTED_CONTACTS_LISTED:
         errors.append(["contacts", f"{len(rejected) - REJECTED_CONTACTS_LISTED} more rejected"])
-    return RejectedRequest(
-        at=rt.clock.now(), task="dialer.enqueue_campaign", external_id=external_id,
+    requests.add_rejected(
+        session, at=rt.clock.now(), task="dialer.enqueue_campaign", external_id=external_id,
         errors=errors, payload={"campaign_id": campaign_id, "contacts_accepted": audience.count,
-                                "contacts_rejected": len(rejected)})
+                                "contacts_rejected": len(rejected)}, request_id=request_id)
 
 
 def _existing(rt: Runtime, external_id: Any, request_id: str | None) -> str | None:
     # external_id, when given, is the sender's own key; otherwise the task id,
     # which a redelivery of the same message carries again.
-    if external_id:
-        key = Campaign.external_id == external_id
-    elif request_id:
-        key = Campaign.request_id == request_id
-    else:
+    if not external_id and not request_id:
         return None
-    with rt.sessions() as session:
-        return session.scalar(select(Campaign.id).where(key))
+    with rt.unit_of_work() as session:
+        return campaigns.id_for_key(session, external_id=external_id, request_id=request_id)
 
 
 def _errors(exc: Exception) -> list[list[str]]:
@@ -171,15 +166,12 @@ def _reject(rt: Runtime, task: str, external_id: str | None, errors: list[list[s
         f"{f}: {m}" for f, m in errors))
     if external_id is not None and len(external_id) > 200:
         external_id = None  # the spec's own bound; the errors say so
-    with transaction(rt.sessions) as session:
+    with rt.transaction() as session:
         # Once per task id: a redelivered bad request is not a second one.
-        session.execute(pg_insert(RejectedRequest).values(
-            at=rt.clock.now(), task=task, external_id=external_id, errors=errors,
-            payload=_jsonable(payload), request_id=request_id,
-        ).on_conflict_do_nothing(index_elements=["request_id"]))
+        requests.record_rejected(session, at=rt.clock.now(), task=task, external_id=external_id,
+                                 errors=errors, payload=_jsonable(payload),
+                                 request_id=request_id)
 
 
 def _jsonable(value: Any) -> Any:
-    import json
-
     return json.loads(json.dumps(value, default=str))

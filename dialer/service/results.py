@@ -30,7 +30,6 @@ from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
 from dialer.retry import decide_after_outcome
 from dialer.service.connections import joined_session, sql_list
-from dialer.service.events import record_event, record_skip
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import SPEC_DIGEST_SQL, CachedSpec, cached_spec
 from dialer.service.steps import campaign_state
@@ -38,6 +37,7 @@ from dialer.service.targets import zones_for
 from dialer.service.tick import plan_horizon_s, refill
 from dialer.statuses import PARTICIPANT_OPEN, PARTICIPANT_TERMINAL
 from dialer.statuses import ParticipantStatus as P
+from dialer.store.events import record_event, record_skip
 from models.db import transaction
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ from dialer import statuses as st
 from dialer.calendar import CallingRules
 from dialer.eligibility import check_contact
 from dialer.pacing import Usage, dispatch_budget, next_free_slot_after, plan_slots
-from dialer.service.events import record_event, record_skip
 from dialer.service.isolation import isolated, reset_failures
 from dialer.service.leasing import ensure_leases_ready
 from dialer.service.runtime import Runtime
@@ -32,6 +31,7 @@ from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import PARTICIPANT_DUE
 from dialer.statuses import ParticipantStatus as P
+from dialer.store.events import record_event, record_skip
 from models.db import transaction
 from models.tables import Call, Campaign, Contact, Event, Execution, Participant, PhoneNumber
 

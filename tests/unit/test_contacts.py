@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.service.contacts import parse_contact
+from dialer.service.steps.audience_intake import parse_contact
 from dialer.spec import is_iana_zone
 
 

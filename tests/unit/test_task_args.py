@@ -222,7 +222,7 @@ def test_argument_parsing_raises_only_validation_errors(args: Any, kwargs: Any) 
 
 def test_the_vocabularies_match_the_services() -> None:
     from dialer import statuses as st
-    from dialer.service.commands import COMMANDS
+    from dialer.service.steps.campaign_commands import COMMANDS
     from dialer.task_args import COMMAND_ARGS, CallResultArgs
 
     assert set(CallResultArgs.model_fields["outcome"].annotation.__args__) == set(st.OUTCOMES)

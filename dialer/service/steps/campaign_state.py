@@ -2,15 +2,15 @@
 makes by itself (scheduled start, completion and re-arming, the breaker, failure),
 executions, and giving back calls that were queued but never placed.
 
-Shared by the operator's use cases (service/campaigns.py) and the engine's (tick,
-results, sweep, isolation): use cases never import each other, they import this.
+Shared by the operator's commands (steps/campaign_commands.py) and the engine's
+use cases (tick, results, sweep, isolation): use cases never import each other,
+they import this.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dialer import lifecycle
@@ -18,45 +18,36 @@ from dialer import statuses as st
 from dialer.errors import NotFound
 from dialer.ids import is_uuid
 from dialer.recurrence import next_period_start
-from dialer.service.connections import rowcount
-from dialer.service.events import record_event
 from dialer.spec import CampaignSpec
 from dialer.statuses import PARTICIPANT_OPEN
-from dialer.statuses import ParticipantStatus as P
-from models.tables import Call, Campaign, Execution, Participant
+from dialer.store import campaign_members as members
+from dialer.store import campaigns, executions
+from dialer.store.events import record_event
+from models.tables import Campaign
 
 
 def load_campaign(session: Session, campaign_id: str, *, lock: bool = False) -> Campaign:
-    query = select(Campaign).where(Campaign.id == str(campaign_id), Campaign.deleted_at.is_(None))
-    if lock:
-        query = query.with_for_update()
-    campaign = session.scalar(query) if is_uuid(campaign_id) else None
+    campaign = campaigns.get(session, campaign_id, lock=lock) if is_uuid(campaign_id) else None
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
     return campaign
 
 
 def campaign_spec(campaign: Campaign) -> CampaignSpec:
-    spec = CampaignSpec.model_validate(campaign.spec)
-    # Channels are re-allocated at run time; the column is the truth.
-    return spec.model_copy(update={"pacing": spec.pacing.model_copy(
-        update={"channels": campaign.channels})})
+    """The stored spec, the one source of every setting (the channel count included)."""
+    return CampaignSpec.model_validate(campaign.spec)
 
 
 def start_due_scheduled(session: Session, *, now: datetime) -> list[str]:
     """Start every scheduled campaign whose time has come (conditional, so two ticks agree)."""
-    ids = session.scalars(
-        select(Campaign.id).where(Campaign.status == st.CampaignStatus.SCHEDULED,
-                                  Campaign.scheduled_at <= now, Campaign.deleted_at.is_(None))
-        .with_for_update(skip_locked=True)
-    ).all()
+    ids = campaigns.lock_due_scheduled(session, now=now)
     for campaign_id in ids:
         campaign = load_campaign(session, campaign_id)
         transition(campaign, "start", now)
         open_execution(session, campaign, now)
-        record_event(session, campaign.id, at=now, action="started", source="system",
-                     detail="scheduled start")
-    return list(ids)
+        record_event(session, campaign.id, at=now, action="started",
+                     source=st.EventSource.SYSTEM, detail="scheduled start")
+    return ids
 
 
 def trip_breaker(session: Session, campaign_id: str, *, now: datetime, detail: str) -> bool:
@@ -75,15 +66,11 @@ def trip_breaker(session: Session, campaign_id: str, *, now: datetime, detail: s
 
 
 def withdraw(session: Session, campaign_id: str, statuses: tuple[str, ...], *,
-              now: datetime) -> int:
+             now: datetime) -> int:
     """Delete the campaign's queued calls (never placed) and cancel its participants in
     ``statuses``; returns how many were canceled. Stop and fail end a campaign so."""
-    session.execute(delete(Call).where(Call.campaign_id == campaign_id,
-                                       Call.status == st.CallStatus.QUEUED))
-    return rowcount(session.execute(
-        update(Participant)
-        .where(Participant.campaign_id == campaign_id, Participant.status.in_(statuses))
-        .values(status=P.CANCELED, next_attempt_at=None, updated_at=now)))
+    members.delete_queued_calls(session, campaign_id)
+    return members.cancel_participants(session, campaign_id, statuses, now=now)
 
 
 def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
@@ -96,17 +83,13 @@ def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
     are not released but run out at the call's own deadline, so no cap is exceeded
     while such a call may still ring.
     """
-    campaign = session.scalar(select(Campaign).where(
-        Campaign.id == campaign_id, Campaign.deleted_at.is_(None)).with_for_update())
+    campaign = campaigns.get(session, campaign_id, lock=True)
     if campaign is None or campaign.status not in lifecycle.allowed_from("fail"):
         return False
     transition(campaign, "fail", now)
     campaign.pause_reason = reason
     close_execution(session, campaign, now, st.CampaignStatus.FAILED)
-    session.execute(update(Call).where(
-        Call.campaign_id == campaign.id, Call.status.in_(st.CALL_HOLDING_CHANNEL))
-        .values(status=st.CallStatus.ENDED, outcome=st.Outcome.FAILED, ended_at=now,
-                detail="campaign failed"))
+    members.fail_calls_holding_channel(session, campaign.id, now=now, detail="campaign failed")
     canceled = withdraw(session, campaign.id, PARTICIPANT_OPEN, now=now)
     record_event(session, campaign.id, at=now, action="failed",
                  detail=f"{detail}; {canceled} open contacts canceled")
@@ -115,20 +98,14 @@ def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
 
 def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bool:
     """Complete a running campaign with no open participant left."""
-    still_open = session.scalar(select(func.count()).select_from(
-        select(Participant.id).where(Participant.campaign_id == campaign_id,
-                                     Participant.status.in_(PARTICIPANT_OPEN)).limit(1).subquery()))
-    if still_open:
+    if members.has_open_participant(session, campaign_id):
         return False
-    campaign = session.scalar(select(Campaign).where(
-        Campaign.id == campaign_id, Campaign.status == st.CampaignStatus.RUNNING).with_for_update())
+    campaign = campaigns.lock_running(session, campaign_id)
     if campaign is None:
         return False
     transition(campaign, "complete", now)
     close_execution(session, campaign, now, st.CampaignStatus.COMPLETED)
-    counts = dict(session.execute(
-        select(Participant.status, func.count()).where(Participant.campaign_id == campaign_id)
-        .group_by(Participant.status)).all())
+    counts = members.participant_counts(session, campaign_id)
     record_event(session, campaign.id, at=now, action="completed",
                  detail=", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no contacts")
     spec = campaign_spec(campaign)
@@ -139,18 +116,15 @@ def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bo
 
 def _rearm(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> None:
     """A recurring campaign waits for its next period and then dials everyone again."""
-    run_started = session.scalar(select(func.min(Execution.started_at)).where(
-        Execution.campaign_id == campaign.id,
-        Execution.execution_number == current_execution_number(session, campaign.id)))
+    assert spec.schedule.recurrence is not None
+    run_started = executions.started_at(
+        session, campaign.id, current_execution_number(session, campaign.id))
     next_run = next_period_start(spec.schedule.recurrence, started=run_started or now, now=now,
                                  zone=spec.zone)
     transition(campaign, "rearm", now)
     campaign.scheduled_at = next_run
-    session.execute(
-        update(Participant).where(Participant.campaign_id == campaign.id)
-        .values(status=P.PENDING, attempts=0, cycle=Participant.cycle + 1,
-                next_attempt_at=next_run, skip_reason=None, updated_at=now))
-    record_event(session, campaign.id, at=now, action="scheduled", source="system",
+    members.start_new_cycle(session, campaign.id, next_attempt_at=next_run, now=now)
+    record_event(session, campaign.id, at=now, action="scheduled", source=st.EventSource.SYSTEM,
                  detail=f"recurrence {spec.schedule.recurrence}: next run at "
                         f"{next_run.isoformat()}")
 
@@ -161,41 +135,26 @@ def transition(campaign: Campaign, command: str, now: datetime) -> None:
 
 
 def open_execution(session: Session, campaign: Campaign, now: datetime) -> None:
-    number = (session.scalar(select(func.max(Execution.execution_number))
-                             .where(Execution.campaign_id == campaign.id)) or 0) + 1
-    total = session.scalar(select(func.count()).where(
-        Participant.campaign_id == campaign.id, Participant.status.in_(PARTICIPANT_OPEN))) or 0
-    session.add(Execution(campaign_id=campaign.id, execution_number=number,
-                          status=st.CampaignStatus.RUNNING, started_at=now,
-                          total_members=total))
+    executions.open_next(session, campaign.id, now=now,
+                         total_members=members.count_open_participants(session, campaign.id))
 
 
 def close_execution(session: Session, campaign: Campaign, now: datetime, status: str) -> None:
-    session.execute(update(Execution).where(
-        Execution.campaign_id == campaign.id, Execution.ended_at.is_(None)
-    ).values(status=status, ended_at=now))
+    executions.close_open(session, campaign.id, now=now, status=status)
 
 
 def current_execution_number(session: Session, campaign_id: str) -> int:
-    return session.scalar(select(func.max(Execution.execution_number))
-                          .where(Execution.campaign_id == campaign_id)) or 1
+    return executions.current_number(session, campaign_id)
 
 
 def return_queued_calls(session: Session, campaign_id: str, now: datetime) -> None:
     """Calls queued but not yet dialed go back to their contacts (pause)."""
-    participant_ids = session.scalars(
-        delete(Call).where(Call.campaign_id == campaign_id, Call.status == st.CallStatus.QUEUED)
-        .returning(Call.participant_id)).all()
+    participant_ids = members.delete_queued_calls(session, campaign_id)
     if participant_ids:
-        restore_after_putback(session, list(participant_ids), next_attempt_at=now, now=now)
+        restore_after_putback(session, participant_ids, next_attempt_at=now, now=now)
 
 
 def restore_after_putback(session: Session, participant_ids: list[int], *,
                           next_attempt_at: datetime, now: datetime) -> None:
     """An attempt that was queued but never placed does not count."""
-    session.execute(text("""
-        UPDATE participants SET attempts = attempts - 1,
-            status = CASE WHEN attempts - 1 = 0 THEN 'pending' ELSE 'retry_scheduled' END,
-            next_attempt_at = :at, updated_at = :now
-        WHERE id = ANY(:ids) AND status IN ('queued', 'dialing')
-    """), {"ids": participant_ids, "at": next_attempt_at, "now": now})
+    members.restore_attempts(session, participant_ids, next_attempt_at=next_attempt_at, now=now)

@@ -6,12 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from dialer.statuses import EventSource
 from models.tables import Event, SkipRecord
 
 
 def record_event(
     session: Session, campaign_id: str, *, at: datetime, action: str,
-    source: str = "system", detail: str | None = None,
+    source: str = EventSource.SYSTEM, detail: str | None = None,
 ) -> None:
     session.add(Event(campaign_id=campaign_id, at=at, source=source, action=action, detail=detail))
 

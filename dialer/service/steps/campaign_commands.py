@@ -1,0 +1,177 @@
+"""The operator's lifecycle commands as one table, shared by the client, the CLI and
+remote control; each is carried out at most once per command id when one is given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dialer import lifecycle
+from dialer import spec as spec_rules
+from dialer import statuses as st
+from dialer.errors import DialerError, InvalidTransition, NotFound, ValidationError
+from dialer.ids import is_uuid
+from dialer.service.runtime import Runtime
+from dialer.service.steps.campaign_state import (
+    close_execution,
+    load_campaign,
+    open_execution,
+    return_queued_calls,
+    transition,
+    withdraw,
+)
+from dialer.statuses import ParticipantStatus as P
+from dialer.store import campaign_members as members
+from dialer.store import campaigns, requests
+from dialer.store.events import record_event
+from models.tables import Campaign
+
+# `delete` is beyond the first contract (docs/remote-control.md; refused while running).
+COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete")
+
+
+class AlreadyApplied(DialerError):
+    """A command id (a remote command's task id) that was carried out before."""
+
+    def __init__(self, command_id: str, applied_at: Any) -> None:
+        self.command_id = command_id
+        self.applied_at = applied_at
+        super().__init__(f"command {command_id} was already applied at {applied_at}; "
+                         f"not applied again")
+
+
+def run_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any],
+                *, source: str, command_id: str | None = None) -> Campaign | None:
+    """Carry out ``command`` in one transaction; with ``command_id``, at most once per id
+    (AlreadyApplied)."""
+    now = rt.clock.now()
+    handlers: dict[str, Callable[[Session], Campaign | None]] = {
+        "start": lambda s: start(s, campaign_id, now=now, source=source),
+        "pause": lambda s: pause(s, campaign_id, now=now, source=source),
+        "resume": lambda s: resume(s, campaign_id, now=now, source=source),
+        "stop": lambda s: stop(s, campaign_id, now=now, source=source),
+        "allocate_channels": lambda s: allocate_channels(
+            s, campaign_id, args.get("channels", args.get("n")), now=now, source=source,
+            org_cap=rt.settings.org_channel_cap),
+        "reset_breaker": lambda s: _reset_breaker(rt, s, campaign_id, now=now, source=source),
+        "delete": lambda s: delete_campaign(s, campaign_id, now=now, source=source),
+    }
+    handler = handlers.get(command)
+    if handler is None:
+        raise ValidationError([("command", f"unknown command {command!r}; one of "
+                                           f"{', '.join(COMMANDS)}")])
+    if not is_uuid(campaign_id):
+        # Before the claim, which would try to store it (its column holds a uuid).
+        raise NotFound(f"campaign {campaign_id} not found")
+    with rt.transaction() as session:
+        if command_id is not None:
+            _claim(session, command_id, campaign_id, command, now)
+        return handler(session)
+
+
+def _claim(session: Session, command_id: str, campaign_id: str, command: str,
+           now: datetime) -> None:
+    # In the command's own transaction: if the command fails, the id is not
+    # taken; a concurrent duplicate waits on the key, then finds it taken.
+    if not requests.claim_command(session, command_id, campaign_id=campaign_id,
+                                  command=command, now=now):
+        raise AlreadyApplied(command_id, requests.command_applied_at(session, command_id))
+
+
+def _reset_breaker(rt: Runtime, session: Session, campaign_id: str, *, now: datetime,
+                   source: str) -> Campaign:
+    campaign = reset_breaker(session, campaign_id, now=now, source=source)
+    # Forget the failures that tripped it, or the first result after resume trips it again.
+    rt.breaker.reset(campaign.id)
+    return campaign
+
+
+def start(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
+    campaign = load_campaign(session, campaign_id, lock=True)
+    transition(campaign, "start", now)
+    campaign.pause_reason = None
+    open_execution(session, campaign, now)
+    record_event(session, campaign.id, at=now, action="started", source=source)
+    return campaign
+
+
+def pause(session: Session, campaign_id: str, *, now: datetime, source: str,
+          reason: str | None = None) -> Campaign:
+    campaign = load_campaign(session, campaign_id, lock=True)
+    transition(campaign, "pause", now)
+    campaign.pause_reason = reason or "manual"
+    close_execution(session, campaign, now, st.CampaignStatus.PAUSED)
+    return_queued_calls(session, campaign.id, now)
+    record_event(session, campaign.id, at=now, action="paused", source=source,
+                 detail=campaign.pause_reason)
+    return campaign
+
+
+def resume(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
+    campaign = load_campaign(session, campaign_id, lock=True)
+    if campaign.status == st.CampaignStatus.PAUSED and campaign.breaker_open:
+        raise InvalidTransition("the circuit breaker is open; reset_breaker first")
+    transition(campaign, "resume", now)
+    campaign.pause_reason = None
+    open_execution(session, campaign, now)
+    record_event(session, campaign.id, at=now, action="resumed", source=source)
+    return campaign
+
+
+def stop(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
+    campaign = load_campaign(session, campaign_id, lock=True)
+    transition(campaign, "stop", now)
+    close_execution(session, campaign, now, st.CampaignStatus.STOPPED)
+    canceled = withdraw(session, campaign.id, (P.PENDING, P.RETRY_SCHEDULED, P.QUEUED),
+                        now=now)
+    record_event(session, campaign.id, at=now, action="stopped", source=source,
+                 detail=f"{canceled} pending contacts canceled")
+    return campaign
+
+
+def allocate_channels(session: Session, campaign_id: str, channels: Any, *, now: datetime,
+                      source: str, org_cap: int) -> Campaign:
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 0:
+        raise ValidationError([("channels", "must be an integer >= 0")])
+    granted = min(channels, org_cap)
+    if granted > spec_rules.MAX_CHANNELS:
+        # The count is stored in the spec, which must still parse afterwards (only an
+        # organisation cap above the spec's bound lets a request get this far).
+        raise ValidationError([("channels", f"at most {spec_rules.MAX_CHANNELS}")])
+    campaign = load_campaign(session, campaign_id, lock=True)
+    if campaign.status in st.CAMPAIGN_TERMINAL:
+        raise InvalidTransition(f"cannot allocate channels to a campaign that is {campaign.status}")
+    before = campaign.channels
+    campaigns.set_channels(session, campaign, granted, now=now)
+    detail = f"{before} -> {granted}"
+    if granted < channels:
+        detail += f" (asked {channels}, capped by the organisation cap {org_cap})"
+    record_event(session, campaign.id, at=now, action="channels_allocated", source=source,
+                 detail=detail)
+    return campaign
+
+
+def reset_breaker(session: Session, campaign_id: str, *, now: datetime, source: str) -> Campaign:
+    campaign = load_campaign(session, campaign_id, lock=True)
+    if not campaign.breaker_open:
+        raise InvalidTransition("the circuit breaker is not tripped")
+    campaign.breaker_open = False
+    campaign.updated_at = now
+    record_event(session, campaign.id, at=now, action="breaker_reset", source=source,
+                 detail="campaign stays paused until resumed")
+    return campaign
+
+
+def delete_campaign(session: Session, campaign_id: str, *, now: datetime, source: str) -> None:
+    campaign = load_campaign(session, campaign_id, lock=True)
+    lifecycle.check_deletable(campaign.status)
+    if campaign.status in (st.CampaignStatus.PAUSED, st.CampaignStatus.SCHEDULED,
+                           st.CampaignStatus.DRAFT):
+        members.delete_queued_calls(session, campaign.id)
+    # Soft delete: the rows stay as an audit trail, the id stops resolving.
+    campaign.deleted_at = now
+    campaign.updated_at = now
+    record_event(session, campaign.id, at=now, action="deleted", source=source)

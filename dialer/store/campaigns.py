@@ -1,0 +1,63 @@
+"""Campaign rows: loading, locking, creating, the channel count, remote keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from dialer.statuses import CampaignStatus
+from models.tables import Campaign
+
+
+def get(session: Session, campaign_id: str, *, lock: bool = False) -> Campaign | None:
+    """A campaign that is not deleted; ``lock`` takes its row lock (FOR UPDATE)."""
+    query = select(Campaign).where(Campaign.id == str(campaign_id), Campaign.deleted_at.is_(None))
+    if lock:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def lock_running(session: Session, campaign_id: str) -> Campaign | None:
+    return session.scalar(select(Campaign).where(
+        Campaign.id == campaign_id, Campaign.status == CampaignStatus.RUNNING).with_for_update())
+
+
+def lock_due_scheduled(session: Session, *, now: datetime) -> list[str]:
+    """Ids of scheduled campaigns whose time has come, locked; a concurrent tick skips them."""
+    return list(session.scalars(
+        select(Campaign.id).where(Campaign.status == CampaignStatus.SCHEDULED,
+                                  Campaign.scheduled_at <= now, Campaign.deleted_at.is_(None))
+        .with_for_update(skip_locked=True)))
+
+
+def insert(session: Session, **columns: Any) -> Campaign:
+    campaign = Campaign(**columns)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def set_channels(session: Session, campaign: Campaign, channels: int, *, now: datetime) -> None:
+    """Write the channel count into the spec (its one source; the column follows it)."""
+    session.execute(text("""
+        UPDATE campaigns
+        SET spec = jsonb_set(spec, '{pacing,channels}', to_jsonb(CAST(:channels AS integer))),
+            updated_at = :now
+        WHERE id = :id
+    """), {"channels": channels, "now": now, "id": campaign.id})
+    session.refresh(campaign)
+
+
+def id_for_key(session: Session, *, external_id: str | None = None,
+               request_id: str | None = None) -> str | None:
+    """The campaign a remote request created: by the sender's external_id, else its task id."""
+    if external_id:
+        key = Campaign.external_id == external_id
+    elif request_id:
+        key = Campaign.request_id == request_id
+    else:
+        return None
+    return session.scalar(select(Campaign.id).where(key))

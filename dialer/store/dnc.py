@@ -1,0 +1,38 @@
+"""The do-not-call list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from dialer.store.audiences import chunks
+from models.tables import DncEntry
+
+# Numbers per statement: far below the 65,535 bind parameters of one statement
+# (two per row), so a list of any size goes in chunks, in the caller's transaction.
+DNC_CHUNK = 10_000
+
+
+def add(session: Session, phones: list[str], *, now: datetime) -> int:
+    """Add numbers not yet listed; how many were new."""
+    added = 0
+    for chunk in chunks(phones, DNC_CHUNK):
+        added += len(session.execute(
+            pg_insert(DncEntry).values([{"phone": p, "added_at": now} for p in chunk])
+            .on_conflict_do_nothing().returning(DncEntry.phone)).all())
+    return added
+
+
+def remove(session: Session, phones: list[str]) -> int:
+    removed = 0
+    for chunk in chunks(phones, DNC_CHUNK):
+        removed += len(session.execute(
+            delete(DncEntry).where(DncEntry.phone.in_(chunk)).returning(DncEntry.phone)).all())
+    return removed
+
+
+def all_phones(session: Session) -> list[str]:
+    return list(session.scalars(select(DncEntry.phone).order_by(DncEntry.phone)))

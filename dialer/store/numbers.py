@@ -1,0 +1,38 @@
+"""Caller IDs (phone_numbers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models.tables import PhoneNumber
+
+
+def get(session: Session, number_id: str) -> PhoneNumber | None:
+    return session.get(PhoneNumber, number_id)
+
+
+def id_of(session: Session, e164: str) -> str | None:
+    return session.scalar(select(PhoneNumber.id).where(PhoneNumber.number == e164))
+
+
+def insert(session: Session, *, number_id: str, e164: str, provider: str, cps: float | None,
+           now: datetime) -> PhoneNumber:
+    row = PhoneNumber(id=number_id, number=e164, provider=provider, cps=cps, is_active=True,
+                      created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def all_numbers(session: Session) -> list[PhoneNumber]:
+    return list(session.scalars(select(PhoneNumber)
+                                .order_by(PhoneNumber.created_at, PhoneNumber.id)))
+
+
+def count_active(session: Session, number_ids: Iterable[str]) -> int:
+    return session.scalar(select(func.count()).where(
+        PhoneNumber.id.in_(list(number_ids)), PhoneNumber.is_active)) or 0

@@ -1,0 +1,158 @@
+"""What the read models show: executions, counts, lists of a campaign's rows, and the
+facts the readiness checklist and the forecast are computed from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from dialer.statuses import (
+    CALL_HOLDING_CHANNEL,
+    PARTICIPANT_DUE,
+    PARTICIPANT_OPEN,
+    CallStatus,
+    Outcome,
+    ParticipantStatus,
+)
+from models.tables import (
+    Audience,
+    Call,
+    Campaign,
+    Contact,
+    Event,
+    Execution,
+    Participant,
+    SkipRecord,
+)
+
+
+def executions_with_progress(session: Session,
+                             campaign_id: str) -> list[tuple[Execution, int, int]]:
+    """Each execution with the contacts it processed and how many of them failed."""
+    processed = (
+        select(Call.execution_number, func.count(distinct(Call.participant_id)).label("n"),
+               func.count(distinct(Call.participant_id)).filter(
+                   Participant.status == ParticipantStatus.FAILED).label("failed"))
+        .join(Participant, Participant.id == Call.participant_id)
+        .where(Call.campaign_id == campaign_id, Call.status == CallStatus.ENDED)
+        .group_by(Call.execution_number).subquery())
+    return [(execution, int(n), int(failed)) for execution, n, failed in session.execute(
+        select(Execution, func.coalesce(processed.c.n, 0), func.coalesce(processed.c.failed, 0))
+        .outerjoin(processed, processed.c.execution_number == Execution.execution_number)
+        .where(Execution.campaign_id == campaign_id)
+        .order_by(Execution.execution_number))]
+
+
+def outcome_counts(session: Session, campaign_id: str) -> dict[str, int]:
+    return {str(outcome): int(n) for outcome, n in session.execute(
+        select(Call.outcome, func.count()).where(Call.campaign_id == campaign_id,
+                                                 Call.outcome.is_not(None))
+        .group_by(Call.outcome))}
+
+
+def call_totals(session: Session, campaign_id: str) -> tuple[int, int, int, int]:
+    """Contacts called, contacts connected, calls placed, calls holding a channel."""
+    called, connected, placed, in_progress = session.execute(
+        select(
+            func.count(distinct(Call.contact_id)).filter(Call.placed_at.is_not(None)),
+            func.count(distinct(Call.contact_id)).filter(Call.outcome == Outcome.ANSWERED),
+            func.count().filter(Call.placed_at.is_not(None)),
+            func.count().filter(Call.status.in_(CALL_HOLDING_CHANNEL)),
+        ).where(Call.campaign_id == campaign_id)).one()
+    return int(called), int(connected), int(placed), int(in_progress)
+
+
+def campaigns(session: Session, *, status: str | None, sort_by: str,
+              descending: bool) -> list[Campaign]:
+    """Live campaigns, optionally of one status, ordered by the column ``sort_by``."""
+    column = getattr(Campaign, sort_by)
+    query = select(Campaign).where(Campaign.deleted_at.is_(None)).order_by(
+        column.desc() if descending else column.asc(), Campaign.id)
+    if status is not None:
+        query = query.where(Campaign.status == status)
+    return list(session.scalars(query))
+
+
+def participants(session: Session, campaign_id: str) -> list[Participant]:
+    return list(session.scalars(select(Participant).where(Participant.campaign_id == campaign_id)
+                                .order_by(Participant.id)))
+
+
+def calls(session: Session, campaign_id: str) -> list[Call]:
+    return list(session.scalars(select(Call).where(Call.campaign_id == campaign_id)
+                                .order_by(Call.queued_at, Call.attempt, Call.id)))
+
+
+def events(session: Session, campaign_id: str) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.campaign_id == campaign_id)
+                                .order_by(Event.id)))
+
+
+def skips(session: Session, campaign_id: str) -> list[tuple[SkipRecord, int, str]]:
+    """Each skip with its participant's contact id and phone."""
+    return [(skip, contact_id, phone) for skip, contact_id, phone in session.execute(
+        select(SkipRecord, Participant.contact_id, Participant.phone)
+        .join(Participant, Participant.id == SkipRecord.participant_id)
+        .where(SkipRecord.campaign_id == campaign_id).order_by(SkipRecord.id))]
+
+
+def audiences_with_counts(session: Session) -> list[tuple[Audience, int]]:
+    """Every audience, newest first, with its number of contacts."""
+    counts = (select(Contact.audience_id, func.count().label("n"))
+              .group_by(Contact.audience_id).subquery())
+    return [(audience, int(n)) for audience, n in session.execute(
+        select(Audience, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.audience_id == Audience.id)
+        .order_by(Audience.created_at.desc(), Audience.id))]
+
+
+# -- readiness -----------------------------------------------------------------------------
+
+def waiting_and_due(session: Session, campaign_id: str, *, now: datetime) -> tuple[int, int]:
+    """Open participants, and those of them due now (the tick's definition)."""
+    waiting, due = session.execute(select(
+        func.count(),
+        func.count().filter(Participant.status.in_(PARTICIPANT_DUE),
+                            Participant.next_attempt_at <= now),
+    ).where(Participant.campaign_id == campaign_id,
+            Participant.status.in_(PARTICIPANT_OPEN))).one()
+    return int(waiting), int(due)
+
+
+def next_open_contacts(session: Session, campaign_id: str, *,
+                       limit: int) -> list[tuple[str, str | None]]:
+    """Phone and time zone of the open participants due first."""
+    return [(phone, timezone) for phone, timezone in session.execute(
+        select(Participant.phone, Contact.timezone)
+        .join(Contact, Contact.id == Participant.contact_id)
+        .where(Participant.campaign_id == campaign_id, Participant.status.in_(PARTICIPANT_OPEN))
+        .order_by(Participant.next_attempt_at.asc().nulls_first(), Participant.id)
+        .limit(limit))]
+
+
+# -- forecast ------------------------------------------------------------------------------
+
+def open_contact_groups(session: Session,
+                        campaign_id: str) -> list[tuple[str | None, str, int]]:
+    """Open participants grouped by time zone and number prefix (+1 and the area code,
+    which decides the zone, so a group shares its windows): (zone, a phone, count)."""
+    prefix = func.left(Participant.phone, 5)
+    return [(timezone, phone, int(count)) for timezone, _prefix, phone, count in session.execute(
+        select(Contact.timezone, prefix, func.min(Participant.phone), func.count())
+        .join(Contact, Contact.id == Participant.contact_id)
+        .where(Participant.campaign_id == campaign_id, Participant.status.in_(PARTICIPANT_OPEN))
+        .group_by(Contact.timezone, prefix))]
+
+
+def ended_call_history(session: Session, campaign_id: str, *,
+                       retrying: list[str]) -> tuple[float | None, int, int]:
+    """Mean seconds of ended calls, how many ended, how many with an outcome in ``retrying``."""
+    avg_s, ended, retried = session.execute(select(
+        func.avg(func.extract("epoch", Call.ended_at - Call.placed_at)),
+        func.count(),
+        func.count().filter(Call.outcome.in_(retrying)),
+    ).where(Call.campaign_id == campaign_id, Call.ended_at.is_not(None),
+            Call.placed_at.is_not(None))).one()
+    return (None if avg_s is None else float(avg_s)), int(ended), int(retried)
