@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
-from dialer.service.connections import rowcount
 from dialer.service.csv_import import CONTAINS_NUL, NAME_MAX_CHARS
 from dialer.service.csv_import import import_contacts as import_contacts  # the CSV path
 from dialer.spec import is_iana_zone
+from dialer.store.sql import rowcount
 from dialer.views import (
     AudienceView,
     PhoneNumberView,

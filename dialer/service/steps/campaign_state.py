@@ -18,11 +18,11 @@ from dialer import statuses as st
 from dialer.errors import NotFound
 from dialer.ids import is_uuid
 from dialer.recurrence import next_period_start
-from dialer.service.connections import rowcount
 from dialer.service.events import record_event
 from dialer.spec import CampaignSpec
 from dialer.statuses import PARTICIPANT_OPEN
 from dialer.statuses import ParticipantStatus as P
+from dialer.store.sql import rowcount
 from models.tables import Call, Campaign, Execution, Participant
 
 
