@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from dialer.service.runtime import Runtime
-from dialer.store import calls
 from dialer.store import dispatch as store
-from dialer.store.leases import lock_gate_exclusive
+from dialer.store import leases
 from workers.pacing_limiter import RETENTION_S
 
 log = logging.getLogger(__name__)
@@ -30,12 +29,12 @@ def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
     if rt.leases.is_ready():
         return False
     with rt.unit_of_work() as session:
-        lock_gate_exclusive(session)
+        leases.lock_gate_exclusive(session)
         if rt.leases.is_ready():  # another sweep rebuilt while this one waited
             return False
         for campaign_id, timezone in store.campaigns_with_pacing(session):
             _rebuild_pacing(rt, session, campaign_id, ZoneInfo(timezone), now)
-        in_flight = calls.all_holding_channel(session)
+        in_flight = leases.all_holding_channel(session)
         # Still under the gate: the marker goes up before any waiting dial goes on.
         rt.leases.rebuild(((r.id, r.campaign_id, r.deadline_at.timestamp()) for r in in_flight),
                           now_s=now.timestamp())
@@ -50,9 +49,9 @@ def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
 
 def _rebuild_pacing(rt: Runtime, session: Session, campaign_id: str, zone: ZoneInfo,
                     now: datetime) -> None:
-    recent = calls.placed_since(session, campaign_id, now - timedelta(seconds=RETENTION_S))
+    recent = leases.placed_since(session, campaign_id, now - timedelta(seconds=RETENTION_S))
     local_midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = calls.count_placed_since(session, campaign_id, local_midnight)
+    today = leases.count_placed_since(session, campaign_id, local_midnight)
     rt.limiter.rebuild(campaign_id, ((r.id, r.placed_at.timestamp()) for r in recent),
                        day_key=local_midnight.date().isoformat(), today_count=today,
                        now_s=now.timestamp())

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from dialer.calendar import contact_zones, guard_zones
 from dialer.eligibility import ContactFacts, recently_completed_since
 from dialer.spec import CampaignSpec
-from dialer.store import calls
 from dialer.store import dispatch as store
 
 
@@ -24,7 +23,7 @@ def recently_completed(session: Session, phones: Iterable[str], *,
                        since: datetime) -> set[str]:
     """Numbers answered in any campaign since ``since``."""
     phones = list(set(phones))
-    return calls.answered_since(session, phones, since=since) if phones else set()
+    return store.answered_since(session, phones, since=since) if phones else set()
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def cap_reached_until(session: Session, phones: Iterable[str], *, now: datetime,
     if not phones or not caps.active:
         return {}
     day_ago, week_ago = now - timedelta(hours=24), now - timedelta(days=7)
-    rows = calls.placements_per_number(session, phones, day_ago=day_ago, week_ago=week_ago)
+    rows = store.placements_per_number(session, phones, day_ago=day_ago, week_ago=week_ago)
     out: dict[str, datetime] = {}
     for phone, day_count, day_oldest, week_count, week_oldest in rows:
         waits = []

@@ -124,20 +124,6 @@ _IN_FLIGHT_ATTEMPTS = text("""
 
 _ENDED_IN = text("SELECT campaign_id FROM calls WHERE id = :call_id AND status = :ended")
 
-_PER_NUMBER = text("""
-    SELECT to_number,
-           count(*) FILTER (WHERE placed_at > :day_ago) AS day_count,
-           min(placed_at) FILTER (WHERE placed_at > :day_ago) AS day_oldest,
-           count(*) AS week_count, min(placed_at) AS week_oldest
-    FROM calls WHERE to_number = ANY(:phones) AND placed_at > :week_ago
-    GROUP BY to_number
-""")
-
-_ANSWERED_SINCE = text("""
-    SELECT DISTINCT to_number FROM calls
-    WHERE to_number = ANY(:phones) AND outcome = :answered AND ended_at >= :since
-""")
-
 _RESEND_LOST = text("""
     UPDATE calls SET dispatch_at = :now WHERE id IN (
         SELECT id FROM calls WHERE status = :queued AND dispatch_at < :before
@@ -170,16 +156,6 @@ _PLACED_OR_QUEUED_SINCE = text("""
 """)
 
 _LOCK_NUMBER = text("SELECT pg_advisory_xact_lock(hashtext(:phone))")
-
-_HOLDING_ALL = text("SELECT id, campaign_id, deadline_at FROM calls WHERE status = ANY(:holding)")
-
-_PLACED_SINCE = text("""
-    SELECT id, placed_at FROM calls WHERE campaign_id = :campaign_id AND placed_at > :since
-""")
-
-_COUNT_PLACED_SINCE = text("""
-    SELECT count(*) FROM calls WHERE campaign_id = :campaign_id AND placed_at >= :since
-""")
 
 _HOLDING_WORDS = list(CALL_HOLDING_CHANNEL)
 _IN_FLIGHT_WORDS = list(CALL_IN_FLIGHT)
@@ -268,22 +244,6 @@ def ended_in(session: Session, call_id: str) -> str | None:
     return campaign_id
 
 
-# -- per-number facts -----------------------------------------------------------------------
-
-def placements_per_number(session: Session, phones: list[str], *, day_ago: datetime,
-                          week_ago: datetime) -> Sequence[Any]:
-    """(to_number, day_count, day_oldest, week_count, week_oldest) of numbers placed
-    to in the last week."""
-    return _run(session, _PER_NUMBER, {"phones": phones, "day_ago": day_ago,
-                                       "week_ago": week_ago}).all()
-
-
-def answered_since(session: Session, phones: list[str], *, since: datetime) -> set[str]:
-    """Numbers answered in any campaign since ``since``."""
-    return {r[0] for r in _run(session, _ANSWERED_SINCE, {
-        "phones": phones, "since": since, "answered": Outcome.ANSWERED})}
-
-
 # -- the tick -------------------------------------------------------------------------------
 
 def in_flight_counts(session: Session, campaign_id: str) -> tuple[int, int]:
@@ -336,21 +296,3 @@ def touch_lost_queued(session: Session, *, before: datetime, now: datetime,
 def holding_channel(session: Session, call_ids: list[str]) -> set[str]:
     """Those of ``call_ids`` that hold a channel (not ended)."""
     return {r.id for r in _run(session, _HOLDING, {"ids": call_ids, "holding": _HOLDING_WORDS})}
-
-
-# -- lease and pacing rebuild ---------------------------------------------------------------
-
-def all_holding_channel(session: Session) -> Sequence[Row[Any]]:
-    """(id, campaign_id, deadline_at) of every call holding a channel."""
-    return _run(session, _HOLDING_ALL, {"holding": _HOLDING_WORDS}).all()
-
-
-def placed_since(session: Session, campaign_id: str, since: datetime) -> Sequence[Row[Any]]:
-    """(id, placed_at) of the campaign's calls placed after ``since``."""
-    return _run(session, _PLACED_SINCE, {"campaign_id": campaign_id, "since": since}).all()
-
-
-def count_placed_since(session: Session, campaign_id: str, since: datetime) -> int:
-    return int(_run(session, _COUNT_PLACED_SINCE, {"campaign_id": campaign_id,
-                                                   "since": since}).scalar() or 0)
-

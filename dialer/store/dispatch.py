@@ -1,9 +1,11 @@
-"""Campaign rows as the engine dispatches them: which to tick, the row lock of one
-dispatch, its caller IDs, its spec's text, its run of dispatch failures."""
+"""What the engine reads to dispatch a campaign: which to tick, the row lock of one
+dispatch, its caller IDs, its spec's text, its run of dispatch failures, and the
+per-number facts of eligibility (DNC, recent answers, frequency caps)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, func, select, text
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dialer import lifecycle
 from dialer.statuses import CampaignStatus as C
+from dialer.statuses import Outcome
 from dialer.store.sql import SPEC_DIGEST
 from models.tables import Campaign, DncEntry, Event, Execution, PhoneNumber
 
@@ -57,6 +60,35 @@ def latest_action(session: Session, campaign_id: str) -> str | None:
 
 def dnc_members(session: Session, phones: list[str]) -> set[str]:
     return set(session.scalars(select(DncEntry.phone).where(DncEntry.phone.in_(phones))))
+
+
+_PER_NUMBER = text("""
+    SELECT to_number,
+           count(*) FILTER (WHERE placed_at > :day_ago) AS day_count,
+           min(placed_at) FILTER (WHERE placed_at > :day_ago) AS day_oldest,
+           count(*) AS week_count, min(placed_at) AS week_oldest
+    FROM calls WHERE to_number = ANY(:phones) AND placed_at > :week_ago
+    GROUP BY to_number
+""")
+
+_ANSWERED_SINCE = text("""
+    SELECT DISTINCT to_number FROM calls
+    WHERE to_number = ANY(:phones) AND outcome = :answered AND ended_at >= :since
+""")
+
+
+def placements_per_number(session: Session, phones: list[str], *, day_ago: datetime,
+                          week_ago: datetime) -> Sequence[Any]:
+    """(to_number, day_count, day_oldest, week_count, week_oldest) of the numbers
+    placed to since ``week_ago`` (frequency caps across campaigns)."""
+    return session.connection().execute(_PER_NUMBER, {
+        "phones": phones, "day_ago": day_ago, "week_ago": week_ago}).all()
+
+
+def answered_since(session: Session, phones: list[str], *, since: datetime) -> set[str]:
+    """Numbers answered in any campaign since ``since``."""
+    return {r[0] for r in session.connection().execute(_ANSWERED_SINCE, {
+        "phones": phones, "since": since, "answered": Outcome.ANSWERED})}
 
 
 _SPEC = text(f"SELECT c.spec, {SPEC_DIGEST} FROM campaigns c WHERE c.id = :id")
