@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dialer.spec import Pacing
+from dialer.spec import CallHandling, Pacing
 
 
 @dataclass(frozen=True)
@@ -78,3 +78,10 @@ def next_free_slot_after(slots: list[datetime], pacing: Pacing) -> datetime | No
     if not slots:
         return None
     return slots[-1] + timedelta(seconds=min_gap_s(pacing))
+
+
+def call_deadline(handling: CallHandling, *, grace_s: float) -> timedelta:
+    """How long a call may hold its channel from when it is dialed: ring timeout +
+    longest talk + grace; the sweep closes it as failed then. The one definition:
+    the tick's queued calls (from their slot) and the dial (from its claim) use it."""
+    return timedelta(seconds=handling.ring_timeout_s + handling.max_duration_s + grace_s)

@@ -21,21 +21,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-import kombu.exceptions
 import pydantic
-import redis.exceptions
-import sqlalchemy.exc
 from billiard.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import text
 
-from dialer import lifecycle
-from dialer.errors import InfrastructureError
-from dialer.service.connections import sql_list
 from dialer.service.runtime import Runtime
 from dialer.service.steps import campaign_state
+from dialer.service.transient import TRANSIENT_ERRORS
 from dialer.spec import field_errors
+from dialer.store import dispatch as store
 from dialer.store.events import record_event
-from models.db import transaction
 from models.tables import Campaign
 
 log = logging.getLogger(__name__)
@@ -45,21 +39,10 @@ log = logging.getLogger(__name__)
 FAILURES_BEFORE_FAILED = 5
 PAUSE_REASON = "dispatch_error"
 
-_NOT_THE_CAMPAIGN: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError,
-    redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-    kombu.exceptions.OperationalError, InfrastructureError, SoftTimeLimitExceeded,
-)
+_NOT_THE_CAMPAIGN: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, SoftTimeLimitExceeded)
 # A run of digits long enough to be a phone number (an error may quote a parameter).
 _DIGITS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _DETAIL_CHARS = 300
-
-_COUNT_FAILURE = text(f"""
-    UPDATE campaigns SET dispatch_failures = dispatch_failures + 1
-    WHERE id = :id AND deleted_at IS NULL
-      AND status IN {sql_list(lifecycle.allowed_from("fail"))}
-    RETURNING dispatch_failures
-""")
 
 
 @contextmanager
@@ -90,8 +73,8 @@ def record_failure(rt: Runtime, campaign_id: str, *, step: str, error: BaseExcep
     reason = describe(error)
     log.warning("campaign %s: dispatch error in the %s, the other campaigns go on: %s",
                 campaign_id, step, reason)
-    with transaction(rt.sessions) as session:
-        count = session.scalar(_COUNT_FAILURE, {"id": campaign_id})
+    with rt.transaction() as session:
+        count = store.count_dispatch_failure(session, campaign_id)
         if count is None:
             return  # finished, failed or deleted meanwhile: nothing left to mark
         record_event(session, campaign_id, at=now, action="dispatch_error",

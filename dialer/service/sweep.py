@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
-
-from sqlalchemy import select
+from datetime import datetime, timedelta
 
 from dialer import statuses as st
-from dialer.service.dial import put_back
 from dialer.service.isolation import isolated
 from dialer.service.leasing import ensure_leases_ready
-from dialer.service.results import DEADLINE_DETAIL, record_result
 from dialer.service.runtime import Runtime
-from dialer.service.steps import campaign_state
-from models.db import transaction
-from models.tables import Call, Campaign
+from dialer.service.steps import campaign_state, settle
+from dialer.service.steps.call_return import put_back
+from dialer.store import calls
+from dialer.store import dispatch as store
 
 log = logging.getLogger(__name__)
 
@@ -45,34 +42,24 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
     now = rt.clock.now()
     report = SweepReport()
     report.leases_rebuilt = ensure_leases_ready(rt, now)
-    stale = timedelta(seconds=STALE_REAL_S * rt.clock.time_scale)
-    with rt.sessions() as session:
-        overdue = session.execute(select(Call.id, Call.campaign_id).where(
-            Call.status.in_(st.CALL_HOLDING_CHANNEL), Call.placed_at.is_not(None),
-            Call.deadline_at < now).limit(batch)).all()
+    stale_before = now - timedelta(seconds=STALE_REAL_S * rt.clock.time_scale)
+    with rt.unit_of_work() as session:
+        overdue = calls.overdue(session, now=now, batch=batch)
     for call_id, campaign_id in overdue:
         # A campaign whose result cannot be recorded (its spec no longer parses) is
         # recorded as failing; the other campaigns' calls are still closed.
         with isolated(rt, campaign_id, step="sweep", now=now):
-            if record_result(rt, call_id, outcome=st.Outcome.FAILED,
-                             detail=DEADLINE_DETAIL) == "recorded":
+            if _close_at_deadline(rt, call_id):
                 report.timed_out += 1
-    with transaction(rt.sessions) as session:
+    with rt.transaction() as session:
         # Claimed but never marked placed: the worker died between claim and place.
-        orphans = session.scalars(select(Call).where(
-            Call.status == st.CallStatus.DIALING, Call.placed_at.is_(None),
-            Call.dispatch_at < now - stale).limit(batch).with_for_update(skip_locked=True)).all()
-        for call in orphans:
-            rt.leases.release(call.id, campaign_id=call.campaign_id)
-            put_back(session, call.id, call.participant_id, next_attempt_at=now, now=now)
+        orphans = calls.lock_orphaned_claims(session, before=stale_before, batch=batch)
+        for orphan in orphans:
+            rt.leases.release(orphan.id, campaign_id=orphan.campaign_id)
+            put_back(session, orphan.id, orphan.participant_id, next_attempt_at=now, now=now)
         report.reclaimed = len(orphans)
-    with transaction(rt.sessions) as session:
-        lost = session.scalars(select(Call).where(
-            Call.status == st.CallStatus.QUEUED, Call.dispatch_at < now - stale)
-            .limit(batch).with_for_update(skip_locked=True)).all()
-        for call in lost:
-            call.dispatch_at = now
-        resend = [call.id for call in lost]
+    with rt.transaction() as session:
+        resend = calls.touch_lost_queued(session, before=stale_before, now=now, batch=batch)
     for call_id in resend:
         rt.dispatcher.send_dial(call_id)
     report.resent = len(resend)
@@ -80,19 +67,30 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
     if callable(poll):
         # A provider may owe results (a lost webhook, a dead worker's countdown).
         report.results_redelivered = poll(now=now, open_calls=lambda ids: _open_calls(rt, ids))
-    with rt.sessions() as session:
-        running = session.scalars(select(Campaign.id).where(
-            Campaign.status == st.CampaignStatus.RUNNING)).all()
+    with rt.unit_of_work() as session:
+        running = store.running_campaigns(session)
     for campaign_id in running:
-        with isolated(rt, campaign_id, step="sweep", now=now), \
-                transaction(rt.sessions) as session:
+        with isolated(rt, campaign_id, step="sweep", now=now), rt.transaction() as session:
             campaign_state.complete_if_done(session, campaign_id, now=now)
     if report.timed_out or report.reclaimed or report.resent or report.results_redelivered:
         log.info("sweep: %s", report)
     return report
 
 
+def _close_at_deadline(rt: Runtime, call_id: str) -> bool:
+    """Close a silent call as ``failed``, marked so that a late result is reconciled."""
+    now: datetime = rt.clock.now()
+    with rt.unit_of_work() as session:
+        ended = settle.end_call(rt, session, call_id, outcome=st.Outcome.FAILED,
+                                detail=settle.DEADLINE_DETAIL, now=now)
+        if ended is None:  # its result came first
+            settle.release_if_ended(rt, session, call_id)
+            return False
+        session.commit()
+    settle.after_commit(rt, ended, now=now)
+    return True
+
+
 def _open_calls(rt: Runtime, call_ids: list[str]) -> set[str]:
-    with rt.sessions() as session:
-        return set(session.scalars(select(Call.id).where(
-            Call.id.in_(call_ids), Call.status.in_(st.CALL_HOLDING_CHANNEL))))
+    with rt.unit_of_work() as session:
+        return calls.holding_channel(session, call_ids)

@@ -5,35 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from dialer.calendar import contact_zones, guard_zones
 from dialer.eligibility import ContactFacts, recently_completed_since
 from dialer.spec import CampaignSpec
-from models.tables import DncEntry
+from dialer.store import dispatch as store
 
 
 def dnc_members(session: Session, phones: Iterable[str]) -> set[str]:
     phones = list(set(phones))
-    if not phones:
-        return set()
-    return set(session.scalars(select(DncEntry.phone).where(DncEntry.phone.in_(phones))))
+    return store.dnc_members(session, phones) if phones else set()
 
 
-def recently_completed(session: Session | Connection, phones: Iterable[str], *,
+def recently_completed(session: Session, phones: Iterable[str], *,
                        since: datetime) -> set[str]:
     """Numbers answered in any campaign since ``since``."""
     phones = list(set(phones))
-    if not phones:
-        return set()
-    rows = session.execute(text("""
-        SELECT DISTINCT to_number FROM calls
-        WHERE to_number = ANY(:phones) AND outcome = 'answered' AND ended_at >= :since
-    """), {"phones": phones, "since": since})
-    return {r[0] for r in rows}
+    return store.answered_since(session, phones, since=since) if phones else set()
 
 
 @dataclass(frozen=True)
@@ -48,21 +38,14 @@ class FrequencyCaps:
         return self.per_24h > 0 or self.per_7d > 0
 
 
-def cap_reached_until(session: Session | Connection, phones: Iterable[str], *, now: datetime,
+def cap_reached_until(session: Session, phones: Iterable[str], *, now: datetime,
                       caps: FrequencyCaps) -> dict[str, datetime]:
     """Numbers at a frequency cap, with the instant their oldest counted call ages out."""
     phones = list(set(phones))
     if not phones or not caps.active:
         return {}
     day_ago, week_ago = now - timedelta(hours=24), now - timedelta(days=7)
-    rows = session.execute(text("""
-        SELECT to_number,
-               count(*) FILTER (WHERE placed_at > :day_ago) AS day_count,
-               min(placed_at) FILTER (WHERE placed_at > :day_ago) AS day_oldest,
-               count(*) AS week_count, min(placed_at) AS week_oldest
-        FROM calls WHERE to_number = ANY(:phones) AND placed_at > :week_ago
-        GROUP BY to_number
-    """), {"phones": phones, "day_ago": day_ago, "week_ago": week_ago})
+    rows = store.placements_per_number(session, phones, day_ago=day_ago, week_ago=week_ago)
     out: dict[str, datetime] = {}
     for phone, day_count, day_oldest, week_count, week_oldest in rows:
         waits = []
@@ -97,7 +80,7 @@ def facts_for(
 
 
 def one_contact_facts(
-    session: Session | Connection, spec: CampaignSpec, phone: str, timezone: str | None, *,
+    session: Session, spec: CampaignSpec, phone: str, timezone: str | None, *,
     now: datetime, on_dnc: bool, caps: FrequencyCaps,
 ) -> ContactFacts:
     """``facts_for`` one contact whose DNC membership the caller read in its own statement;
@@ -120,6 +103,3 @@ def zones_for(spec: CampaignSpec, phone: str,
                         campaign_timezone=spec.timezone)
     return zones, guard
 
-
-def as_pairs(rows: Iterable[Any]) -> list[tuple[str, str | None]]:
-    return [(r.phone, r.timezone) for r in rows]

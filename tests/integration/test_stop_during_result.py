@@ -16,13 +16,13 @@ import pytest
 from dialer.client import DialerClient
 from dialer.service import results
 from dialer.service.dial import dial
+from dialer.service.steps import settle
 from dialer.service.tick import tick
 from tests.support.in_process import OPEN_WINDOW, in_process_runtime, waiting_on_locks
 from tests.support.scenario import campaign_spec, ny_contacts
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.integration
-
 
 
 def test_a_stop_during_a_no_answer_result_cancels_the_retry(clean_state, database_url,
@@ -38,14 +38,14 @@ def test_a_stop_during_a_no_answer_result_cancels_the_retry(clean_state, databas
     assert dial(rt, call_id) == "placed"
 
     ended, go = threading.Event(), threading.Event()
-    real_cached_spec = results.cached_spec
+    real_cached_spec = settle.cached_spec
 
     def held_after_ending_the_call(*args: Any, **kwargs: Any) -> Any:
         ended.set()
         assert go.wait(30), "the test never let the result go on"
         return real_cached_spec(*args, **kwargs)
 
-    monkeypatch.setattr(results, "cached_spec", held_after_ending_the_call)
+    monkeypatch.setattr(settle, "cached_spec", held_after_ending_the_call)
     recorded: list[str] = []
     result_thread = threading.Thread(target=lambda: recorded.append(
         results.record_result(rt, call_id, outcome="no_answer")))

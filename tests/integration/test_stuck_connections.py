@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from dialer.client import DialerClient
 from dialer.providers.simulated import SimulatedProvider
 from dialer.service.runtime import Runtime, build_runtime
-from dialer.service.tick import refill
+from dialer.service.steps.planning import refill
 from dialer.settings import load_settings
 from tests.support.in_process import OPEN_WINDOW, Collector
 from tests.support.scenario import campaign_spec, ny_contacts

@@ -1,0 +1,122 @@
+"""What the engine reads to dispatch a campaign: which to tick, the row lock of one
+dispatch, its caller IDs, its spec's text, its run of dispatch failures, and the
+per-number facts of eligibility (DNC, recent answers, frequency caps)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Text, cast, func, select, text
+from sqlalchemy.orm import Session
+
+from dialer import lifecycle
+from dialer.statuses import CampaignStatus as C
+from dialer.statuses import Outcome
+from dialer.store.sql import SPEC_DIGEST
+from models.tables import Campaign, DncEntry, Event, Execution, PhoneNumber
+
+
+def campaigns_to_tick(session: Session) -> Sequence[str]:
+    """Running campaigns, highest priority first."""
+    return session.scalars(
+        select(Campaign.id).where(Campaign.status == C.RUNNING, Campaign.deleted_at.is_(None))
+        .order_by(Campaign.priority.desc(), Campaign.created_at)).all()
+
+
+def running_campaigns(session: Session) -> Sequence[str]:
+    return session.scalars(select(Campaign.id).where(Campaign.status == C.RUNNING)).all()
+
+
+def lock_for_dispatch(session: Session, campaign_id: str, *,
+                      wait: bool) -> tuple[Campaign, str, int] | None:
+    """The running campaign's row locked (``SKIP LOCKED`` unless ``wait``), with its
+    spec's digest (for the spec cache) and its current execution number."""
+    execution = (select(func.coalesce(func.max(Execution.execution_number), 1))
+                 .where(Execution.campaign_id == Campaign.id).scalar_subquery())
+    row = session.execute(
+        select(Campaign, func.md5(cast(Campaign.spec, Text)), execution)
+        .where(Campaign.id == campaign_id, Campaign.status == C.RUNNING)
+        .with_for_update(of=Campaign, key_share=True,  # results hold KEY SHARE
+                         skip_locked=not wait)).first()
+    if row is None:
+        return None
+    campaign, digest, execution_number = row
+    return campaign, digest, execution_number
+
+
+def active_numbers(session: Session, phone_number_ids: Iterable[str]) -> dict[str, str]:
+    """Number by id of the active caller IDs among ``phone_number_ids``."""
+    return {i: n for i, n in session.execute(select(PhoneNumber.id, PhoneNumber.number).where(
+        PhoneNumber.id.in_(list(phone_number_ids)), PhoneNumber.is_active.is_(True))).all()}
+
+
+def latest_action(session: Session, campaign_id: str) -> str | None:
+    """The action of the campaign's latest event."""
+    return session.scalar(select(Event.action).where(Event.campaign_id == campaign_id)
+                          .order_by(Event.id.desc()).limit(1))
+
+
+def dnc_members(session: Session, phones: list[str]) -> set[str]:
+    return set(session.scalars(select(DncEntry.phone).where(DncEntry.phone.in_(phones))))
+
+
+_PER_NUMBER = text("""
+    SELECT to_number,
+           count(*) FILTER (WHERE placed_at > :day_ago) AS day_count,
+           min(placed_at) FILTER (WHERE placed_at > :day_ago) AS day_oldest,
+           count(*) AS week_count, min(placed_at) AS week_oldest
+    FROM calls WHERE to_number = ANY(:phones) AND placed_at > :week_ago
+    GROUP BY to_number
+""")
+
+_ANSWERED_SINCE = text("""
+    SELECT DISTINCT to_number FROM calls
+    WHERE to_number = ANY(:phones) AND outcome = :answered AND ended_at >= :since
+""")
+
+
+def placements_per_number(session: Session, phones: list[str], *, day_ago: datetime,
+                          week_ago: datetime) -> Sequence[Any]:
+    """(to_number, day_count, day_oldest, week_count, week_oldest) of the numbers
+    placed to since ``week_ago`` (frequency caps across campaigns)."""
+    return session.connection().execute(_PER_NUMBER, {
+        "phones": phones, "day_ago": day_ago, "week_ago": week_ago}).all()
+
+
+def answered_since(session: Session, phones: list[str], *, since: datetime) -> set[str]:
+    """Numbers answered in any campaign since ``since``."""
+    return {r[0] for r in session.connection().execute(_ANSWERED_SINCE, {
+        "phones": phones, "since": since, "answered": Outcome.ANSWERED})}
+
+
+_SPEC = text(f"SELECT c.spec, {SPEC_DIGEST} FROM campaigns c WHERE c.id = :id")
+
+
+def spec_and_digest(session: Session, campaign_id: str) -> tuple[Any, str]:
+    """The campaign's stored spec (JSON) and its digest."""
+    raw, digest = session.connection().execute(_SPEC, {"id": campaign_id}).one()
+    return raw, digest
+
+
+_COUNT_FAILURE = text("""
+    UPDATE campaigns SET dispatch_failures = dispatch_failures + 1
+    WHERE id = :id AND deleted_at IS NULL AND status = ANY(:failable)
+    RETURNING dispatch_failures
+""")
+
+
+def count_dispatch_failure(session: Session, campaign_id: str) -> int | None:
+    """One more failed dispatch in a row; None when the campaign can no longer fail
+    (finished, failed or deleted)."""
+    count: int | None = session.execute(_COUNT_FAILURE, {
+        "id": campaign_id, "failable": list(lifecycle.allowed_from("fail"))}).scalar()
+    return count
+
+
+def campaigns_with_pacing(session: Session) -> Sequence[Any]:
+    """(id, timezone) of the campaigns whose pacing state matters (running or paused)."""
+    return session.execute(select(Campaign.id, Campaign.timezone).where(
+        Campaign.status.in_((C.RUNNING, C.PAUSED)))).all()
+

@@ -1,0 +1,107 @@
+"""Participants on the dispatch path: picked when due, settled after a call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import TextClause, select, text
+from sqlalchemy.orm import Session
+
+from dialer.statuses import PARTICIPANT_DUE, PARTICIPANT_OPEN
+from dialer.statuses import ParticipantStatus as P
+from dialer.store.sql import sql_in
+from models.tables import Contact, Participant
+
+
+def due_by(alias: str) -> str:
+    """The one definition of "due" (by ``:due_by``): waiting for the tick, and its
+    ``next_attempt_at`` reached.
+
+    Spelled from the enum group with ``sql_in``, not bound: the partial index
+    ``ix_participants_waiting`` has ``WHERE status IN ('pending', 'retry_scheduled')``,
+    and only the same literal predicate lets the planner use it in every plan.
+    """
+    return (f"{alias}.status IN {sql_in(PARTICIPANT_DUE)} "
+            f"AND {alias}.next_attempt_at <= :due_by")
+
+
+def lock_due(session: Session, campaign_id: str, *, due_by_at: datetime,
+             limit: int) -> list[tuple[Participant, str | None]]:
+    """(participant, contact timezone) of the campaign's participants due by
+    ``due_by_at``, soonest first, locked (``SKIP LOCKED``: another tick has them)."""
+    rows = session.execute(
+        select(Participant, Contact.timezone)
+        .join(Contact, Contact.id == Participant.contact_id)
+        .where(Participant.campaign_id == campaign_id,
+               text(due_by("participants")).bindparams(due_by=due_by_at))
+        .order_by(Participant.next_attempt_at, Participant.id)
+        .limit(limit)
+        .with_for_update(of=Participant, skip_locked=True)).all()
+    return [(participant, timezone) for participant, timezone in rows]
+
+
+def _settle_sql(assignments: str) -> TextClause:
+    """Update participant ``:id``, and say whether any *other* participant of its
+    campaign is still open (the update is not visible to the rest of its own
+    statement, hence the CTE)."""
+    return text(f"""
+        WITH settled AS (
+            UPDATE participants SET {assignments} WHERE id = :id RETURNING campaign_id)
+        SELECT EXISTS (
+            SELECT 1 FROM participants o JOIN settled s ON o.campaign_id = s.campaign_id
+            WHERE o.id <> :id AND o.status = ANY(:open))
+    """)
+
+
+_SETTLE = _settle_sql("""
+    status = :status, next_attempt_at = :next_attempt_at,
+    last_outcome = CASE WHEN :keep_outcome THEN last_outcome ELSE :outcome END,
+    skip_reason = COALESCE(:skip_reason, skip_reason), updated_at = :now""")
+
+_COMPLETE = _settle_sql("""
+    status = :completed, next_attempt_at = NULL, last_outcome = :outcome,
+    attempts = attempts - :uncounted, updated_at = :now""")
+
+_LOCK = text("SELECT 1 FROM participants WHERE id = :id FOR UPDATE")
+
+_END_UNPLACED = text("""
+    UPDATE participants SET status = :status, attempts = attempts - 1,
+        skip_reason = :reason, next_attempt_at = NULL, updated_at = :now
+    WHERE id = :id
+""")
+
+_OPEN_WORDS = list(PARTICIPANT_OPEN)
+
+
+def _run(session: Session, statement: TextClause, params: dict[str, Any]) -> Any:
+    return session.connection().execute(statement, params)
+
+
+def settle(session: Session, participant_id: int, *, status: str,
+           next_attempt_at: datetime | None, outcome: str, keep_outcome: bool,
+           skip_reason: str | None, now: datetime) -> bool:
+    """Write the contact's next step after a call; whether others of its campaign are open."""
+    return bool(_run(session, _SETTLE, {
+        "id": participant_id, "status": status, "next_attempt_at": next_attempt_at,
+        "outcome": outcome, "keep_outcome": keep_outcome, "skip_reason": skip_reason,
+        "now": now, "open": _OPEN_WORDS}).scalar_one())
+
+
+def complete(session: Session, participant_id: int, *, outcome: str, uncounted: int,
+             now: datetime) -> bool:
+    """Complete the contact, ``uncounted`` attempts given back; whether others are open."""
+    return bool(_run(session, _COMPLETE, {
+        "id": participant_id, "outcome": outcome, "uncounted": uncounted, "now": now,
+        "completed": P.COMPLETED, "open": _OPEN_WORDS}).scalar_one())
+
+
+def lock(session: Session, participant_id: int) -> None:
+    _run(session, _LOCK, {"id": participant_id})
+
+
+def end_unplaced(session: Session, participant_id: int, *, status: str, reason: str | None,
+                 now: datetime) -> None:
+    """End a contact whose queued attempt was never placed (that attempt not counted)."""
+    _run(session, _END_UNPLACED, {"id": participant_id, "status": status, "reason": reason,
+                                  "now": now})
