@@ -7,6 +7,7 @@ settings; nothing is cached process-wide, so keyword overrides always hold.
 from __future__ import annotations
 
 import builtins
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ class DialerClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def now(self):  # -> datetime
+    def now(self) -> datetime:
         """The dialer's simulated now, as every process sees it."""
         return self.runtime.clock.now()
 

@@ -36,7 +36,7 @@ from dialer.phones import mask
 from dialer.provider import CallRequest
 from dialer.service.provider_call import Refused, Unknown, place_with_timeout
 from dialer.service.runtime import Runtime
-from dialer.service.spec_cache import CachedSpec, cached_spec, campaign_channels
+from dialer.service.spec_cache import CachedSpec, cached_spec
 from dialer.service.steps import campaign_state
 from dialer.service.steps.call_return import drop, put_back
 from dialer.service.targets import cap_reached_until, one_contact_facts
@@ -154,7 +154,7 @@ def _claim_and_check(
     claimed = Claimed(call_id=call_id, participant_id=row.participant_id,
                       campaign_id=row.campaign_id,
                       deadline=now + call_deadline(spec.call_handling, grace_s=rt.grace_s),
-                      channels=campaign_channels(spec, column=row.channels))
+                      channels=spec.pacing.channels)
     handling = spec.call_handling
     request = CallRequest(
         call_id=call_id, campaign_id=claimed.campaign_id, contact_id=row.contact_id,

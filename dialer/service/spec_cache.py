@@ -45,21 +45,3 @@ def cached_spec(session: Session, campaign_id: str, digest: str) -> CachedSpec:
         _entries.clear()
     _entries[campaign_id] = entry
     return entry
-
-
-def campaign_channels(spec: CampaignSpec, *, column: int) -> int:
-    """How many channels the campaign may use: the one place the engine decides it.
-
-    Today the ``campaigns.channels`` column (re-allocated at run time) overrides
-    the spec's ``pacing.channels``; once the column is generated from the spec
-    (migration 0004), this returns ``spec.pacing.channels``.
-    """
-    return column
-
-
-def with_channels(spec: CampaignSpec, channels: int) -> CampaignSpec:
-    """The spec with its pacing's channel count set to ``channels``."""
-    if spec.pacing.channels == channels:
-        return spec
-    return spec.model_copy(update={"pacing": spec.pacing.model_copy(
-        update={"channels": channels})})

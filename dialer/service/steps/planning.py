@@ -20,7 +20,7 @@ from dialer.eligibility import check_contact
 from dialer.pacing import Usage, call_deadline, dispatch_budget, next_free_slot_after, plan_slots
 from dialer.service.isolation import isolated, reset_failures
 from dialer.service.runtime import Runtime
-from dialer.service.spec_cache import cached_spec, campaign_channels, with_channels
+from dialer.service.spec_cache import cached_spec
 from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import ParticipantStatus as P
@@ -81,11 +81,10 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
         if locked is None:
             return []
         campaign, digest, execution_number = locked
-        cached = cached_spec(session, campaign_id, digest).spec
+        spec = cached_spec(session, campaign_id, digest).spec
         # Rolled back with the rest if anything below raises: only a dispatch that
         # goes through ends a run of failures.
         reset_failures(campaign)
-        spec = with_channels(cached, campaign_channels(cached, column=campaign.channels))
         budget = dispatch_budget(pacing=spec.pacing, usage=read_usage(session, campaign, spec, now),
                                  org_cap=rt.settings.org_channel_cap)
         if budget <= 0:

@@ -27,7 +27,7 @@ from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
 from dialer.retry import next_eligible
 from dialer.service.runtime import Runtime
-from dialer.service.spec_cache import CachedSpec, cached_spec, campaign_channels
+from dialer.service.spec_cache import CachedSpec, cached_spec
 from dialer.service.steps import campaign_state
 from dialer.service.steps.planning import plan_horizon_s, refill
 from dialer.service.targets import zones_for
@@ -71,7 +71,7 @@ def end_call(rt: Runtime, session: Session, call_id: str, *, outcome: str,
                                               goal_achieved=goal_achieved, now=now)
     if status in PARTICIPANT_TERMINAL and not others_open:
         campaign_state.complete_if_done(session, row.campaign_id, now=now)
-    channels = campaign_channels(entry.spec, column=row.channels)
+    channels = entry.spec.pacing.channels
     return Ended(call_id=call_id, campaign_id=row.campaign_id, attempt=row.attempt,
                  outcome=outcome, entry=entry,
                  refill_wanted=(row.campaign_status == st.CampaignStatus.RUNNING
