@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -70,10 +70,6 @@ def make_engine(database_url: str, *, pool_size: int = 5,
     )
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
-
-
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """The unit of work of one use case: one pooled connection, one Session on it.
@@ -101,20 +97,6 @@ def unit_of_work_committed(engine: Engine) -> Iterator[Session]:
     with unit_of_work(engine) as session:
         yield session
         session.commit()
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def ensure_database(database_url: str) -> bool:

@@ -93,8 +93,9 @@ class Campaign(Base):
     # The Celery task id of the dialer.enqueue_campaign that created it: a
     # redelivered request without external_id finds this campaign (0002).
     request_id: Mapped[str | None] = mapped_column(String(255), unique=True)
-    # Generated from spec.pacing.channels, the one source (0004): read-only here, for
-    # the hot path's SQL; allocate_channels writes the spec.
+    # Generated from spec.pacing.channels, the one source (0004): read-only here, so
+    # that views, metrics and readiness read the count without parsing JSON (the
+    # hot path takes it from the cached spec); allocate_channels writes the spec.
     channels: Mapped[int] = mapped_column(Integer, Computed(CHANNELS_FROM_SPEC, persisted=True))
     breaker_open: Mapped[bool] = mapped_column(Boolean, default=False)
     caller_id_cursor: Mapped[int] = mapped_column(Integer, default=0)

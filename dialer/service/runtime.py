@@ -11,7 +11,7 @@ from typing import Protocol
 
 import redis
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from dialer.clock import Clock
 from dialer.coordination import BreakerWindow, ChannelLeases, PacingLimiter
@@ -24,7 +24,6 @@ from dialer.settings import Settings
 from models.db import (
     DbTimeouts,
     make_engine,
-    make_session_factory,
     unit_of_work,
     unit_of_work_committed,
 )
@@ -49,7 +48,6 @@ class Runtime:
     settings: Settings
     clock: Clock
     engine: Engine
-    sessions: sessionmaker[Session]
     redis: redis.Redis
     dispatcher: Dispatcher
     provider_factory: Callable[[Runtime], Provider]
@@ -124,7 +122,6 @@ def build_runtime(
         settings=settings,
         clock=settings.clock(),
         engine=engine,
-        sessions=make_session_factory(engine),
         redis=client,
         dispatcher=dispatcher,
         provider_factory=provider_factory,

@@ -18,7 +18,7 @@ from dialer.statuses import CALL_HOLDING_CHANNEL, CALL_IN_FLIGHT, Outcome
 from dialer.statuses import CallStatus as K
 from dialer.statuses import ParticipantStatus as P
 from dialer.store.participants import due_by
-from dialer.store.sql import SPEC_DIGEST, rowcount
+from dialer.store.sql import SPEC_DIGEST, rowcount, run_core
 from models.tables import Call
 
 # The claim also reads everything the re-check before ``place_call`` needs
@@ -30,8 +30,8 @@ _CLAIM = text(f"""
     FROM campaigns AS c, gate
     WHERE k.id = :call_id AND k.status = :queued AND c.id = k.campaign_id
     RETURNING k.participant_id, k.campaign_id, k.contact_id, k.attempt, k.to_number,
-        k.from_number, c.status, c.deleted_at, c.pause_reason, c.channels,
-        c.agent_id, {SPEC_DIGEST} AS spec_digest,
+        k.from_number, c.status, c.deleted_at, c.pause_reason, c.agent_id,
+        {SPEC_DIGEST} AS spec_digest,
         (SELECT ct.timezone FROM contacts ct WHERE ct.id = k.contact_id) AS timezone,
         (SELECT ct.attributes FROM contacts ct WHERE ct.id = k.contact_id) AS attributes,
         EXISTS (SELECT 1 FROM dnc WHERE dnc.phone = k.to_number) AS on_dnc
@@ -85,7 +85,7 @@ _END_CALL = text(f"""
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
         {SPEC_DIGEST} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,
         (SELECT ct.timezone FROM contacts ct WHERE ct.id = p.contact_id) AS timezone,
-        c.channels, (SELECT count(*) FROM calls q WHERE q.campaign_id = e.campaign_id
+        (SELECT count(*) FROM calls q WHERE q.campaign_id = e.campaign_id
                      AND q.status = ANY(:in_flight)) AS in_flight_before,
         EXISTS (SELECT 1 FROM participants w
                 WHERE w.campaign_id = e.campaign_id AND {due_by("w")}) AS due_waiting
@@ -162,56 +162,52 @@ _IN_FLIGHT_WORDS = list(CALL_IN_FLIGHT)
 _CLAIMED_WORDS = [P.QUEUED, P.DIALING]
 
 
-def _run(session: Session, statement: Any, params: dict[str, Any]) -> Any:
-    # Core on the session's connection: no ORM execution context on the hot path.
-    return session.connection().execute(statement, params)
-
 
 # -- the dial -------------------------------------------------------------------------------
 
 def claim(session: Session, call_id: str, *, gate: dict[str, int]) -> Row[Any] | None:
     """Move a queued call to dialing; None when it is not queued (a duplicate task)."""
-    return _run(session, _CLAIM, {"call_id": call_id, "dialing": K.DIALING,
+    return run_core(session, _CLAIM, {"call_id": call_id, "dialing": K.DIALING,
                                   "queued": K.QUEUED, **gate}).first()
 
 
 def mark_placed(session: Session, call_id: str, *, deadline: datetime, now: datetime) -> bool:
     """Mark the claimed call placed (and its participant dialing); False if it was not."""
-    return _run(session, _MARK_PLACED, {
+    return run_core(session, _MARK_PLACED, {
         "call_id": call_id, "now": now, "deadline": deadline, "dialing": K.DIALING,
         "claimed": _CLAIMED_WORDS, "p_dialing": P.DIALING}).first() is not None
 
 
 def record_provider_id(session: Session, call_id: str, provider_call_id: str) -> None:
-    _run(session, _PROVIDER_ID, {"call_id": call_id, "provider_call_id": provider_call_id[:200],
+    run_core(session, _PROVIDER_ID, {"call_id": call_id, "provider_call_id": provider_call_id[:200],
                                  "dialing": K.DIALING, "placed": K.PLACED})
 
 
 def delete_refused(session: Session, call_id: str) -> bool:
-    return bool(rowcount(_run(session, _DELETE_REFUSED, {"id": call_id, "dialing": K.DIALING})))
+    return bool(rowcount(run_core(session, _DELETE_REFUSED, {"id": call_id, "dialing": K.DIALING})))
 
 
 def delete_unplaced(session: Session, call_id: str) -> bool:
-    return bool(rowcount(_run(session, _DELETE_UNPLACED, {"id": call_id})))
+    return bool(rowcount(run_core(session, _DELETE_UNPLACED, {"id": call_id})))
 
 
 def requeue(session: Session, call_id: str, *, dispatch_at: datetime) -> None:
-    _run(session, _REQUEUE, {"id": call_id, "queued": K.QUEUED, "dispatch_at": dispatch_at})
+    run_core(session, _REQUEUE, {"id": call_id, "queued": K.QUEUED, "dispatch_at": dispatch_at})
 
 
 def lock_number(session: Session, phone: str) -> None:
     """Serialise placements to one number (frequency caps across campaigns)."""
-    _run(session, _LOCK_NUMBER, {"phone": phone})
+    run_core(session, _LOCK_NUMBER, {"phone": phone})
 
 
 # -- the result -----------------------------------------------------------------------------
 
 def end(session: Session, call_id: str, *, outcome: str, duration_s: float,
-        goal_achieved: bool | None, detail: str | None, due_by: datetime,
+        goal_achieved: bool | None, detail: str | None, due_by_at: datetime,
         now: datetime) -> Row[Any] | None:
     """End a call holding a channel; None for a replay or an unknown id."""
-    return _run(session, _END_CALL, {
-        "call_id": call_id, "outcome": outcome, "now": now, "due_by": due_by,
+    return run_core(session, _END_CALL, {
+        "call_id": call_id, "outcome": outcome, "now": now, "due_by": due_by_at,
         "duration_s": duration_s, "goal_achieved": goal_achieved, "detail": detail,
         "ended": K.ENDED, "holding": _HOLDING_WORDS, "in_flight": _IN_FLIGHT_WORDS}).first()
 
@@ -220,7 +216,7 @@ def reconcile(session: Session, call_id: str, *, outcome: str, duration_s: float
               goal_achieved: bool | None, detail: str | None,
               timed_out: str) -> Row[Any] | None:
     """Give a call closed at its deadline (detail ``timed_out``) its real outcome."""
-    return _run(session, _RECONCILE, {
+    return run_core(session, _RECONCILE, {
         "call_id": call_id, "outcome": outcome, "duration_s": duration_s,
         "goal_achieved": goal_achieved, "detail": detail, "timed_out": timed_out,
         "ended": K.ENDED, "failed": Outcome.FAILED}).first()
@@ -228,18 +224,18 @@ def reconcile(session: Session, call_id: str, *, outcome: str, duration_s: float
 
 def cancel_queued_retry(session: Session, participant_id: int) -> list[int]:
     """Delete the participant's queued, unclaimed calls; their attempt numbers."""
-    return [r.attempt for r in _run(session, _CANCEL_QUEUED, {
+    return [r.attempt for r in run_core(session, _CANCEL_QUEUED, {
         "participant_id": participant_id, "queued": K.QUEUED})]
 
 
 def in_flight_attempts(session: Session, participant_id: int) -> list[int]:
-    return [r.attempt for r in _run(session, _IN_FLIGHT_ATTEMPTS, {
+    return [r.attempt for r in run_core(session, _IN_FLIGHT_ATTEMPTS, {
         "participant_id": participant_id, "in_flight": _IN_FLIGHT_WORDS})]
 
 
 def ended_in(session: Session, call_id: str) -> str | None:
     """The campaign of an ended call; None when there is no such ended call."""
-    campaign_id: str | None = _run(session, _ENDED_IN, {"call_id": call_id,
+    campaign_id: str | None = run_core(session, _ENDED_IN, {"call_id": call_id,
                                                         "ended": K.ENDED}).scalar()
     return campaign_id
 
@@ -248,13 +244,13 @@ def ended_in(session: Session, call_id: str) -> str | None:
 
 def in_flight_counts(session: Session, campaign_id: str) -> tuple[int, int]:
     """Calls in flight for the campaign and across every campaign (one scan)."""
-    campaign, org = _run(session, _IN_FLIGHT_COUNTS, {"campaign_id": campaign_id,
+    campaign, org = run_core(session, _IN_FLIGHT_COUNTS, {"campaign_id": campaign_id,
                                                       "in_flight": _IN_FLIGHT_WORDS}).one()
     return int(campaign), int(org)
 
 
 def placed_or_queued_since(session: Session, campaign_id: str, since: datetime) -> int:
-    return int(_run(session, _PLACED_OR_QUEUED_SINCE, {
+    return int(run_core(session, _PLACED_OR_QUEUED_SINCE, {
         "campaign_id": campaign_id, "since": since, "queued": K.QUEUED}).scalar() or 0)
 
 
@@ -274,7 +270,7 @@ def add_queued(session: Session, *, call_id: str, participant_id: int, campaign_
 
 def overdue(session: Session, *, now: datetime, batch: int) -> list[tuple[str, str]]:
     """(id, campaign_id) of placed calls holding a channel past their deadline."""
-    return [(r.id, r.campaign_id) for r in _run(session, _OVERDUE, {
+    return [(r.id, r.campaign_id) for r in run_core(session, _OVERDUE, {
         "now": now, "batch": batch, "holding": _HOLDING_WORDS})]
 
 
@@ -282,17 +278,17 @@ def lock_orphaned_claims(session: Session, *, before: datetime,
                          batch: int) -> Sequence[Row[Any]]:
     """(id, campaign_id, participant_id) of calls claimed before ``before`` and never
     placed (their worker died), locked."""
-    return _run(session, _ORPHANED, {"before": before, "batch": batch,
+    return run_core(session, _ORPHANED, {"before": before, "batch": batch,
                                      "dialing": K.DIALING}).all()
 
 
 def touch_lost_queued(session: Session, *, before: datetime, now: datetime,
                       batch: int) -> list[str]:
     """Queued calls due before ``before`` (their task vanished): dispatch_at = now; ids."""
-    return [r.id for r in _run(session, _RESEND_LOST, {"before": before, "now": now,
+    return [r.id for r in run_core(session, _RESEND_LOST, {"before": before, "now": now,
                                                        "batch": batch, "queued": K.QUEUED})]
 
 
 def holding_channel(session: Session, call_ids: list[str]) -> set[str]:
     """Those of ``call_ids`` that hold a channel (not ended)."""
-    return {r.id for r in _run(session, _HOLDING, {"ids": call_ids, "holding": _HOLDING_WORDS})}
+    return {r.id for r in run_core(session, _HOLDING, {"ids": call_ids, "holding": _HOLDING_WORDS})}

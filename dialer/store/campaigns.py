@@ -42,6 +42,7 @@ def insert(session: Session, **columns: Any) -> Campaign:
 
 def set_channels(session: Session, campaign: Campaign, channels: int, *, now: datetime) -> None:
     """Write the channel count into the spec (its one source; the column follows it)."""
+    session.flush()  # refresh() below reads the row back: nothing pending may be lost
     session.execute(text("""
         UPDATE campaigns
         SET spec = jsonb_set(spec, '{pacing,channels}', to_jsonb(CAST(:channels AS integer))),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from dialer import lifecycle
 from dialer.statuses import CampaignStatus as C
 from dialer.statuses import Outcome
-from dialer.store.sql import SPEC_DIGEST
+from dialer.store.sql import SPEC_DIGEST, run_core
 from models.tables import Campaign, DncEntry, Event, Execution, PhoneNumber
 
 
@@ -81,13 +81,13 @@ def placements_per_number(session: Session, phones: list[str], *, day_ago: datet
                           week_ago: datetime) -> Sequence[Any]:
     """(to_number, day_count, day_oldest, week_count, week_oldest) of the numbers
     placed to since ``week_ago`` (frequency caps across campaigns)."""
-    return session.connection().execute(_PER_NUMBER, {
+    return run_core(session, _PER_NUMBER, {
         "phones": phones, "day_ago": day_ago, "week_ago": week_ago}).all()
 
 
 def answered_since(session: Session, phones: list[str], *, since: datetime) -> set[str]:
     """Numbers answered in any campaign since ``since``."""
-    return {r[0] for r in session.connection().execute(_ANSWERED_SINCE, {
+    return {r[0] for r in run_core(session, _ANSWERED_SINCE, {
         "phones": phones, "since": since, "answered": Outcome.ANSWERED})}
 
 
@@ -96,7 +96,7 @@ _SPEC = text(f"SELECT c.spec, {SPEC_DIGEST} FROM campaigns c WHERE c.id = :id")
 
 def spec_and_digest(session: Session, campaign_id: str) -> tuple[Any, str]:
     """The campaign's stored spec (JSON) and its digest."""
-    raw, digest = session.connection().execute(_SPEC, {"id": campaign_id}).one()
+    raw, digest = run_core(session, _SPEC, {"id": campaign_id}).one()
     return raw, digest
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dialer.statuses import CALL_HOLDING_CHANNEL, CAMPAIGN_TERMINAL, PARTICIPANT_DUE
+from dialer.statuses import CALL_HOLDING_CHANNEL, CAMPAIGN_TERMINAL
+from dialer.store.participants import is_due
 from models.tables import Call, Campaign, Participant
 
 
@@ -50,6 +51,5 @@ def due(session: Session, campaign_ids: list[str], *, now: datetime) -> dict[str
     return {cid: int(n) for cid, n in session.execute(
         select(Participant.campaign_id, func.count())
         .where(Participant.campaign_id.in_(campaign_ids),
-               Participant.status.in_(PARTICIPANT_DUE),
-               Participant.next_attempt_at <= now)
+               is_due(now))
         .group_by(Participant.campaign_id))}

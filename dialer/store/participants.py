@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import TextClause, select, text
+from sqlalchemy import ColumnElement, TextClause, and_, select, text
 from sqlalchemy.orm import Session
 
 from dialer.statuses import PARTICIPANT_DUE, PARTICIPANT_OPEN
 from dialer.statuses import ParticipantStatus as P
-from dialer.store.sql import sql_in
+from dialer.store.sql import run_core, sql_in
 from models.tables import Contact, Participant
 
 
@@ -24,6 +23,12 @@ def due_by(alias: str) -> str:
     """
     return (f"{alias}.status IN {sql_in(PARTICIPANT_DUE)} "
             f"AND {alias}.next_attempt_at <= :due_by")
+
+
+def is_due(now: datetime) -> ColumnElement[bool]:
+    """``due_by`` for ORM queries (counts for readiness and metrics, which need no
+    partial index): the same group, the same comparison."""
+    return and_(Participant.status.in_(PARTICIPANT_DUE), Participant.next_attempt_at <= now)
 
 
 def lock_due(session: Session, campaign_id: str, *, due_by_at: datetime,
@@ -74,15 +79,12 @@ _END_UNPLACED = text("""
 _OPEN_WORDS = list(PARTICIPANT_OPEN)
 
 
-def _run(session: Session, statement: TextClause, params: dict[str, Any]) -> Any:
-    return session.connection().execute(statement, params)
-
 
 def settle(session: Session, participant_id: int, *, status: str,
            next_attempt_at: datetime | None, outcome: str, keep_outcome: bool,
            skip_reason: str | None, now: datetime) -> bool:
     """Write the contact's next step after a call; whether others of its campaign are open."""
-    return bool(_run(session, _SETTLE, {
+    return bool(run_core(session, _SETTLE, {
         "id": participant_id, "status": status, "next_attempt_at": next_attempt_at,
         "outcome": outcome, "keep_outcome": keep_outcome, "skip_reason": skip_reason,
         "now": now, "open": _OPEN_WORDS}).scalar_one())
@@ -91,17 +93,17 @@ def settle(session: Session, participant_id: int, *, status: str,
 def complete(session: Session, participant_id: int, *, outcome: str, uncounted: int,
              now: datetime) -> bool:
     """Complete the contact, ``uncounted`` attempts given back; whether others are open."""
-    return bool(_run(session, _COMPLETE, {
+    return bool(run_core(session, _COMPLETE, {
         "id": participant_id, "outcome": outcome, "uncounted": uncounted, "now": now,
         "completed": P.COMPLETED, "open": _OPEN_WORDS}).scalar_one())
 
 
 def lock(session: Session, participant_id: int) -> None:
-    _run(session, _LOCK, {"id": participant_id})
+    run_core(session, _LOCK, {"id": participant_id})
 
 
 def end_unplaced(session: Session, participant_id: int, *, status: str, reason: str | None,
                  now: datetime) -> None:
     """End a contact whose queued attempt was never placed (that attempt not counted)."""
-    _run(session, _END_UNPLACED, {"id": participant_id, "status": status, "reason": reason,
+    run_core(session, _END_UNPLACED, {"id": participant_id, "status": status, "reason": reason,
                                   "now": now})

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from dialer.statuses import (
     CALL_HOLDING_CHANNEL,
-    PARTICIPANT_DUE,
     PARTICIPANT_OPEN,
     CallStatus,
     Outcome,
     ParticipantStatus,
 )
+from dialer.store.participants import is_due
 from models.tables import (
     Audience,
     Call,
@@ -114,8 +114,7 @@ def waiting_and_due(session: Session, campaign_id: str, *, now: datetime) -> tup
     """Open participants, and those of them due now (the tick's definition)."""
     waiting, due = session.execute(select(
         func.count(),
-        func.count().filter(Participant.status.in_(PARTICIPANT_DUE),
-                            Participant.next_attempt_at <= now),
+        func.count().filter(is_due(now)),
     ).where(Participant.campaign_id == campaign_id,
             Participant.status.in_(PARTICIPANT_OPEN))).one()
     return int(waiting), int(due)

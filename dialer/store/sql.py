@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import CursorResult
+from sqlalchemy import CursorResult, Executable
+from sqlalchemy.orm import Session
 
 
 def sql_in(group: Iterable[str]) -> str:
@@ -17,6 +18,12 @@ def sql_in(group: Iterable[str]) -> str:
     parameters. The words are quoted, not escaped: our own enums only.
     """
     return "(" + ", ".join(f"'{word}'" for word in sorted(group)) + ")"
+
+
+def run_core(session: Session, statement: Executable, params: dict[str, Any]) -> Any:
+    """Execute on the session's connection, inside its transaction: Core, without
+    the ORM's execution context, for the statements of the hot paths."""
+    return session.connection().execute(statement, params)
 
 
 def rowcount(result: Any) -> int:

@@ -61,7 +61,7 @@ def end_call(rt: Runtime, session: Session, call_id: str, *, outcome: str,
     """End a call holding a channel and settle its contact, uncommitted; None when no
     call by that id holds a channel (a replay, an unknown id, a call already closed)."""
     row = calls.end(session, call_id, outcome=outcome, now=now,
-                    due_by=now + timedelta(seconds=plan_horizon_s(rt)),
+                    due_by_at=now + timedelta(seconds=plan_horizon_s(rt)),
                     duration_s=max(0.0, float(duration_s or 0.0)), goal_achieved=goal_achieved,
                     detail=(detail or None) and str(detail)[:2000])
     if row is None:

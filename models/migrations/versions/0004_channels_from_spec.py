@@ -3,7 +3,7 @@
 Until now the count lived twice, in ``spec.pacing.channels`` and in this column
 (which ``allocate_channels`` changed and readers used to override the spec).
 The spec becomes the one source: the column is computed from it and stays only
-so that the hot path's SQL can read the count without parsing JSON. Existing
+so that views, metrics and readiness can read the count without parsing JSON. Existing
 rows first copy the column into their spec, so an allocation is kept.
 
 Revision ID: 0004
