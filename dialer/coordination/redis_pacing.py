@@ -41,14 +41,7 @@ class PlacementLimiter:
     def try_acquire(self, campaign_id: str, call_id: str, *, now_s: float,
                     calls_per_minute: int | None, spacing_s: float, daily_limit: int | None,
                     day_key: str) -> PacingDecision:
-        """Record the placement of ``call_id`` now if every limit allows it.
-
-        ``None`` limits are unlimited; 0 allows nothing. ``day_key`` is the
-        campaign-local date ('YYYY-MM-DD'), computed by the caller, which owns
-        the time zone. When several limits refuse, the daily limit wins (nothing
-        helps until tomorrow), else the one whose retry is later. Idempotent per
-        ``call_id``: one already recorded passes again without being counted again.
-        """
+        """``PacingLimiter.try_acquire``: one Lua script decides and records."""
         allowed, reason, retry_at = self._try_acquire(
             keys=[redis_keys.placements(campaign_id), redis_keys.last_placement(campaign_id),
                   redis_keys.daily_count(campaign_id, day_key)],

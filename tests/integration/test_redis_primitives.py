@@ -201,43 +201,24 @@ def test_limiter_calls_per_minute_under_concurrency(limiter: PlacementLimiter) -
     assert len(allowed) >= n * (span_s / 60.0) * 0.8
 
 
-def test_limiter_daily_limit_per_day_key_rolls_over(limiter: PlacementLimiter,
-                                                    r: redis.Redis) -> None:
+def test_limiter_daily_count_expires_in_about_three_days(limiter: PlacementLimiter,
+                                                         r: redis.Redis) -> None:
+    """What only Redis shows (the daily limit itself is in tests/contract): the
+    day's counter is garbage-collected, in real seconds."""
     assert place(limiter, "a", T0_S, daily=2).allowed
-    assert place(limiter, "b", T0_S + 100, daily=2).allowed
-    assert place(limiter, "c", T0_S + 200, daily=2) == PacingDecision(False, "daily_limit", None)
-    assert place(limiter, "c", T0_S + 86_400, daily=2, day_key="2026-03-03").allowed
-    assert limiter.usage("c1", now_s=T0_S, day_key=DAY)["today"] == 2
-    assert limiter.usage("c1", now_s=T0_S + 86_400, day_key="2026-03-03")["today"] == 1
-    # Garbage collection only, in real seconds: about three days.
     ttl = r.ttl(redis_keys.daily_count("c1", DAY))
     assert 0 < ttl <= GC_TTL_REAL_S
-    assert place(limiter, "d", T0_S, daily=0, day_key="2026-03-04").reason == "daily_limit"
 
 
-def test_limiter_rebuild_after_flushdb(limiter: PlacementLimiter, r: redis.Redis) -> None:
-    for i, at in enumerate((T0_S + 100, T0_S + 110)):
-        assert place(limiter, f"p{i}", at, cpm=2, daily=8).allowed
+def test_limiter_rebuild_keeps_no_placement_past_any_window(limiter: PlacementLimiter,
+                                                           r: redis.Redis) -> None:
+    """What only Redis shows (the behaviour itself is in tests/contract): a rebuild
+    after FLUSHDB stores no placement older than every window."""
     r.flushdb()
-    assert limiter.usage("c1", now_s=T0_S + 120, day_key=DAY)["today"] == 0
-
     recent = [("p0", T0_S + 100), ("p1", T0_S + 110), ("old", T0_S - 1000)]
     limiter.rebuild("c1", recent, day_key=DAY, today_count=7, now_s=T0_S + 120)
-    limiter.rebuild("c1", recent, day_key=DAY, today_count=7, now_s=T0_S + 120)  # idempotent
-    assert limiter.usage("c1", now_s=T0_S + 120, day_key=DAY) == {
-        "last_minute": 2.0, "today": 7.0, "last_placement_s": T0_S + 110}
-    assert r.zscore(redis_keys.placements("c1"), "old") is None  # past any window: not kept
-    assert place(limiter, "x", T0_S + 120, cpm=2, daily=8) == PacingDecision(
-        False, "calls_per_minute", T0_S + 160)
-    assert place(limiter, "p1", T0_S + 120, cpm=2, daily=8).allowed  # still idempotent
-    assert place(limiter, "x", T0_S + 160, cpm=2, daily=8).allowed
-    assert place(limiter, "y", T0_S + 500, cpm=2, daily=8).reason == "daily_limit"
-
-    # Only adds or raises: a stale, smaller picture from PostgreSQL never loosens pacing.
-    limiter.rebuild("c1", [("p0", T0_S + 100)], day_key=DAY, today_count=3, now_s=T0_S + 161)
-    usage = limiter.usage("c1", now_s=T0_S + 161, day_key=DAY)
-    assert usage["today"] == 8
-    assert usage["last_placement_s"] == T0_S + 160
+    assert r.zscore(redis_keys.placements("c1"), "p1") == T0_S + 110
+    assert r.zscore(redis_keys.placements("c1"), "old") is None
 
 
 def test_limiter_works_with_a_decoding_client() -> None:
@@ -260,18 +241,12 @@ def breaker(r: redis.Redis) -> BreakerCounter:
     return BreakerCounter(r)
 
 
-def test_breaker_counts_over_the_trimmed_window(breaker: BreakerCounter, r: redis.Redis) -> None:
-    pattern = [True, False, True, True, False, False, False]
-    seen: list[bool] = []
-    for i, failed in enumerate(pattern):
-        seen.append(failed)
-        last = seen[-5:]
-        assert breaker.record("c1", f"call-{i}", failed=failed, window=5) == WindowCounts(
-            total=len(last), failures=sum(last))
-    assert r.llen(redis_keys.breaker_window("c1")) == 5  # LTRIM keeps it bounded
-    assert breaker.snapshot("c1", window=5) == WindowCounts(total=5, failures=2)
-    assert breaker.snapshot("c1", window=3) == WindowCounts(total=3, failures=0)
-    assert breaker.snapshot("other", window=5) == WindowCounts(total=0, failures=0)
+def test_breaker_window_list_is_trimmed(breaker: BreakerCounter, r: redis.Redis) -> None:
+    """What only Redis shows (the counting itself is in tests/contract): LTRIM keeps
+    the stored window bounded."""
+    for i in range(7):
+        breaker.record("c1", f"call-{i}", failed=i % 2 == 0, window=5)
+    assert r.llen(redis_keys.breaker_window("c1")) == 5
 
 
 def test_breaker_concurrent_records_give_exact_totals(breaker: BreakerCounter) -> None:
