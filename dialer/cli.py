@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dialer.cli_api import api_app
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import (
     console,
@@ -28,6 +29,7 @@ app.add_typer(dnc_app, name="dnc")
 app.add_typer(rejected_app, name="rejected")
 app.add_typer(metrics_app, name="metrics")
 app.command("watch")(watch)
+app.add_typer(api_app, name="api")
 
 
 @db_app.command("upgrade")
