@@ -60,18 +60,20 @@ class Feed:
         return None if self.position is None else self.position - self.overlap
 
     def poll(self, session: Session) -> list[Row]:
+        """Rows not sent yet, in position order; ``advance`` past each as it is sent."""
         # Reading len(seen) more than a batch: the rows already sent in the overlap
         # can never crowd out the new ones.
         rows = self.read(session, self._start(), reads.BATCH + len(self.seen))
         new = [row for row in rows if self.key_of(row) not in self.seen]
         for row in new:
             self.seen[self.key_of(row)] = self.position_of(row)
-            if self.position is None or self.position_of(row) > self.position:
-                self.position = self.position_of(row)
-        if self.position is not None:
+        return new
+
+    def advance(self, row: Row) -> None:
+        if self.position is None or self.position_of(row) > self.position:
+            self.position = self.position_of(row)
             floor = self._start()
             self.seen = {k: p for k, p in self.seen.items() if p >= floor}
-        return new
 
     def resume(self, session: Session, position: Any) -> None:
         """Everything up to ``position`` was delivered before the reconnect."""
@@ -117,19 +119,31 @@ class CampaignFeeds:
         if ended is not None:
             self.ended.resume(session, ended)
 
-    def poll(self, session: Session) -> list[tuple[str, Row]]:
-        """New rows as (event name, data), lifecycle first, then calls, then skips."""
-        out: list[tuple[str, Row]] = [("lifecycle", r) for r in self.events.poll(session)]
-        out += [("placed", r) for r in self.placed.poll(session)]
+    def poll(self, session: Session) -> list[tuple[str, Row, str]]:
+        """New rows as (event name, data, position after it): lifecycle first, then
+        calls, then skips. Each event's id is the position just after it, so a client
+        that stops mid-batch resumes at the first event it did not get."""
+        out: list[tuple[str, Row, str]] = []
+
+        def emit(feed: Feed, name: str, row: Row, data: Row | None = None) -> None:
+            feed.advance(row)
+            out.append((name, row if data is None else data, self.cursor()))
+
+        for row in self.events.poll(session):
+            emit(self.events, "lifecycle", row)
+        for row in self.placed.poll(session):
+            emit(self.placed, "placed", row)
         for row in self.ended.poll(session):
             retrying = row.pop("retrying")
             next_attempt_at = row.pop("next_attempt_at")
-            out.append(("outcome", row))
+            emit(self.ended, "outcome", row)
             if retrying:
                 out.append(("retry_scheduled", {
                     "call_id": row["call_id"], "contact_id": row["contact_id"],
-                    "attempt": row["attempt"], "next_attempt_at": next_attempt_at}))
-        out += [("skipped", r) for r in self.skips.poll(session)]
+                    "attempt": row["attempt"], "next_attempt_at": next_attempt_at},
+                    self.cursor()))
+        for row in self.skips.poll(session):
+            emit(self.skips, "skipped", row)
         return out
 
 
@@ -167,7 +181,7 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
         with rt.unit_of_work() as session:
             feeds.resume(session, last_event_id)
 
-    def poll() -> tuple[list[tuple[str, Row]], str | None]:
+    def poll() -> tuple[list[tuple[str, Row, str]], str | None]:
         with rt.unit_of_work() as session:
             # The status first: rows committed with a terminal status (the last
             # result completes the campaign) are then visible to the reads after it.
@@ -179,8 +193,8 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
     next_metrics = loop.time()
     while not await is_disconnected():
         rows, status = await run_in_threadpool(poll)
-        for name, data in rows:
-            yield ServerSentEvent(data=_json(data), event=name, id=feeds.cursor())
+        for name, data, cursor in rows:
+            yield ServerSentEvent(data=_json(data), event=name, id=cursor)
         finished = status is None or (options.until_finished and status in CAMPAIGN_TERMINAL)
         if finished or loop.time() >= next_metrics:
             next_metrics = loop.time() + options.metrics_s

@@ -51,7 +51,8 @@ class ApiServer:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=30, **kwargs)
 
     def logs(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text()
 
     def stop(self) -> None:

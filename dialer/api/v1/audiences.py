@@ -23,6 +23,8 @@ CSV_FORM = {"type": "object", "required": ["name", "file"], "properties": {
     "file": {"type": "string", "format": "binary",
              "description": "CSV with a header row: `phone` required; `name`, `timezone`; "
                             "other columns become attributes"}}}
+# A form without its file part is still a form: answered 422 naming the file.
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/AudienceIn"}},
     "multipart/form-data": {"schema": CSV_FORM,
@@ -37,7 +39,7 @@ BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
              responses={201: ex.ok(ex.AUDIENCE, "Created"), **responses(400, 413, 422)})
 async def create_audience(request: Request, client: Client) -> AudienceView:
     settings: Settings = request.app.state.settings
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if request.headers.get("content-type", "").startswith(FORMS):
         return await _from_csv(request, client, settings)
     body = parse_json(AudienceIn, await request.body())
     if len(body.contacts) > settings.api_max_audience_members:
