@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
+from dialer import cli_common
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import (
     console,
@@ -16,6 +19,7 @@ from dialer.cli_common import (
 )
 from dialer.cli_contacts import FULL_HELP, audience_app, dnc_app, phone_app, rejected_app
 from dialer.cli_metrics import metrics_app
+from dialer.cli_orgs import apikey_app, org_app
 from dialer.cli_watch import watch
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Outbound campaign dialer.")
@@ -27,7 +31,19 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(rejected_app, name="rejected")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(org_app, name="org")
+app.add_typer(apikey_app, name="apikey")
 app.command("watch")(watch)
+
+ORG_HELP = ("Act for this organisation (default: default). Also accepted after any "
+            "command, as in `dialer campaign list --org acme`.")
+
+
+@app.callback()
+def root(org: str = typer.Option(cli_common.DEFAULT_ORG, "--org", help=ORG_HELP)) -> None:
+    """Outbound campaign dialer."""
+    if org != cli_common.DEFAULT_ORG:
+        cli_common.acting_org = org
 
 
 @db_app.command("upgrade")
@@ -85,8 +101,33 @@ def skips_command(campaign_id: str,
     console.print(table)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    cli_common.acting_org, args = take_org_option(args)
+    app(args=args, prog_name="dialer")
+
+
+def take_org_option(args: list[str]) -> tuple[str, list[str]]:
+    """``--org NAME`` (or ``--org=NAME``) taken out of a command line, wherever it is, so
+    every command accepts it without declaring it. ``dialer apikey ...`` keeps its own
+    ``--org`` (the key's organisation), as does everything after ``--``."""
+    if args[:1] == ["apikey"]:
+        return cli_common.DEFAULT_ORG, args
+    org, rest, index = cli_common.DEFAULT_ORG, [], 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg == "--org" and index + 1 < len(args) and index > 0:
+            org, index = args[index + 1], index + 2
+            continue
+        if arg.startswith("--org=") and index > 0:
+            org, index = arg.split("=", 1)[1], index + 1
+            continue
+        rest.append(arg)
+        index += 1
+    return org, rest
 
 
 if __name__ == "__main__":
