@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from dialer.cli_common import console, dialer_client, plain, time_column, when
 
@@ -76,11 +76,13 @@ def apikey_list(org: str = typer.Option(None, "--org", help="Only this organisat
 
     with dialer_client() as client:
         rows = orgs.list_api_keys(client.runtime, org)
-    table = Table("id", "prefix", "org", "label", time_column("created"),
-                  time_column("last used"), time_column("revoked"))
+    # The prefix names a key (`dialer apikey revoke dk_...`): never wrapped or cut.
+    table = Table(Column("prefix", no_wrap=True, min_width=11), "org", "label", "state",
+                  time_column("created", wide=False), time_column("last used", wide=False))
     for key in rows:
-        table.add_row(key.id, key.prefix, plain(key.org), plain(key.label),
-                      when(key.created_at), when(key.last_used_at), when(key.revoked_at))
+        table.add_row(key.prefix, plain(key.org), plain(key.label),
+                      "revoked" if key.revoked_at else "active",
+                      when(key.created_at, wide=False), when(key.last_used_at, wide=False))
     console.print(table)
 
 
