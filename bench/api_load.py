@@ -280,7 +280,7 @@ def main() -> None:
         still_waiting = detail.metrics.by_status.get("pending", 0) + detail.metrics.by_status.get(
             "retry_scheduled", 0)
         status = detail.campaign.status
-        client.stop(campaign.id)
+        # Not stopped: the stack goes down with it and the next run drops the database.
         engine.dispose()
     finally:
         if server is not None:
