@@ -176,6 +176,7 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
                           last_event_id: str | None, options: StreamOptions,
                           is_disconnected: Callable[[], Any]) -> AsyncIterator[ServerSentEvent]:
     feeds = CampaignFeeds(campaign_id, time_scale=rt.clock.time_scale)
+    org_id = client.org.id
 
     def resume() -> None:
         with rt.unit_of_work() as session:
@@ -185,7 +186,7 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
         with rt.unit_of_work() as session:
             # The status first: rows committed with a terminal status (the last
             # result completes the campaign) are then visible to the reads after it.
-            status = reads.campaign_status(session, campaign_id)
+            status = reads.campaign_status(session, campaign_id, org_id)
             return feeds.poll(session), status
 
     await run_in_threadpool(resume)

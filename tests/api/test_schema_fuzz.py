@@ -62,6 +62,9 @@ def empty_state(database_url: str, redis_url: str) -> None:
     engine = sa.create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        # As tests/conftest.py's clean_state: organisations but `default`, every key.
+        conn.execute(sa.text("DELETE FROM organisations WHERE name <> 'default'"))
+        conn.execute(sa.text("TRUNCATE api_keys"))
     engine.dispose()
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
