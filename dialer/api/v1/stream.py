@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from dialer.api.auth import Client
 from dialer.api.errors import responses
 from dialer.api.stream import StreamOptions, campaign_events
+from dialer.api.stream_events import event_schema
 from dialer.settings import Settings
 
 router = APIRouter(tags=["campaigns"])
@@ -35,7 +36,7 @@ data: {"campaign_id": "5f0c...", "status": "running", "pause_reason": null, \
                         "completed, stopped or failed.",
             response_class=EventSourceResponse,
             responses={200: {"description": "An event stream", "content": {
-                "text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}}},
+                "text/event-stream": {"schema": event_schema(), "example": EXAMPLE}}},
                 **responses(404)})
 async def stream(
     campaign_id: str, request: Request, client: Client,
