@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy.orm import Session
 from sse_starlette import ServerSentEvent
 from starlette.concurrency import run_in_threadpool
@@ -170,7 +171,11 @@ class StreamOptions:
 
 async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *,
                           last_event_id: str | None, options: StreamOptions,
-                          is_disconnected: Callable[[], Any]) -> AsyncIterator[ServerSentEvent]:
+                          is_disconnected: Callable[[], Any],
+                          shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
+    """The stream's events until the client leaves, the campaign ends (``until_finished``)
+    or the server shuts down (``shutdown`` set: an ``end`` event with reason ``shutdown``
+    closes the response properly; the client reconnects elsewhere with Last-Event-ID)."""
     feeds = CampaignFeeds(campaign_id, time_scale=rt.clock.time_scale)
     org_id = client.org.id
 
@@ -209,4 +214,9 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
             yield ServerSentEvent(data=events.data("end", {"reason": status}), event="end",
                                   id=feeds.cursor())
             return
-        await asyncio.sleep(options.poll_s)
+        with anyio.move_on_after(options.poll_s):
+            await shutdown.wait()
+        if shutdown.is_set():
+            yield ServerSentEvent(data=events.data("end", {"reason": "shutdown"}), event="end",
+                                  id=feeds.cursor())
+            return

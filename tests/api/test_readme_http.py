@@ -42,4 +42,4 @@ def test_the_readme_http_walk_through_runs_a_campaign_to_completion(start_api, t
     for event in ("lifecycle", "placed", "outcome", "metrics", "end"):
         assert f"event: {event}" in out, (event, out[-3000:])
     assert out.count("event: placed") >= 3
-    assert '"status": "completed"' in out and '{"reason": "completed"}' in out
+    assert '"status":"completed"' in out and 'data: {"reason":"completed"}' in out

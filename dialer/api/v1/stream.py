@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +16,7 @@ from dialer.api.stream_events import event_schema
 from dialer.settings import Settings
 
 router = APIRouter(tags=["campaigns"])
+SHUTDOWN_GRACE_S = 3.0
 
 EXAMPLE = """id: e3.s0.p1772460000123456.o-
 event: placed
@@ -48,10 +50,14 @@ async def stream(
     # The campaign must be this organisation's before anything streams: 404 otherwise.
     await run_in_threadpool(client.get, campaign_id)
     settings: Settings = request.app.state.settings
+    shutdown = anyio.Event()
     events = campaign_events(
         request.app.state.runtime, client, campaign_id, last_event_id=last_event_id,
         options=StreamOptions(poll_s=settings.api_stream_poll_s,
                               metrics_s=settings.api_stream_metrics_s,
                               until_finished=until_finished),
-        is_disconnected=request.is_disconnected)
-    return EventSourceResponse(events, ping=settings.api_stream_heartbeat_s)
+        is_disconnected=request.is_disconnected, shutdown=shutdown)
+    # On shutdown the generator gets a moment to say so (an `end` event) before it
+    # is cancelled, so the response ends properly instead of being cut off.
+    return EventSourceResponse(events, ping=settings.api_stream_heartbeat_s,
+                               shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE_S)
