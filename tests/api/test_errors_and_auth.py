@@ -151,6 +151,11 @@ def test_oversized_bodies_csvs_and_audiences_are_413(start_api):
         response = c.post("/v1/audiences", data={"name": "big"},
                           files={"file": ("big.csv", "phone,name\n" + rows, "text/csv")})
         assert response.status_code == 413 and fields(response) == {"file"}
+        # A file past the body's own limit is cut off before the form is parsed.
+        huge = "phone\n" + "".join(f"+1212555{i:04d}\n" for i in range(600))
+        response = c.post("/v1/audiences", data={"name": "huge"},
+                          files={"file": ("huge.csv", huge, "text/csv")})
+        assert response.status_code == 413 and fields(response) == {"body"}
         four = "phone\n" + "".join(f"+1212555{i:04d}\n" for i in range(4))
         response = c.post("/v1/audiences", data={"name": "four"},
                           files={"file": ("four.csv", four, "text/csv")})
