@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from dialer import cli_common
+from dialer.cli_api import api_app
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import (
     console,
@@ -48,6 +49,8 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(org_app, name="org")
 app.add_typer(apikey_app, name="apikey")
 app.command("watch")(watch)
+app.add_typer(api_app, name="api")
+
 
 def take_org_option(args: list[str]) -> tuple[str, list[str]]:
     """``--org NAME`` (or ``--org=NAME``) taken out of a command line; the rest as it was.

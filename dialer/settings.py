@@ -87,6 +87,18 @@ class Settings(BaseSettings):
     security_cert: str | None = None  # PEM certificate of that key
     security_cert_store: str | None = None  # directory or glob of trusted certificates
 
+    # The HTTP API (issue 13, docs/api.md): a larger body is refused with 413 before a
+    # route reads it; an uploaded CSV and an audience have their own caps (the Atoms
+    # API's: 5 MB, 10,000 members). The event stream reads new rows every
+    # ``api_stream_poll_s``, sends metrics every ``api_stream_metrics_s`` and a
+    # heartbeat comment when idle for ``api_stream_heartbeat_s`` (real seconds).
+    api_max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024)
+    api_max_csv_bytes: int = Field(default=5_000_000, ge=1)
+    api_max_audience_members: int = Field(default=10_000, ge=1)
+    api_stream_poll_s: float = Field(default=0.5, gt=0, le=60)
+    api_stream_metrics_s: float = Field(default=2.0, gt=0, le=60)
+    api_stream_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
+
     @model_validator(mode="after")
     def _signing_all_or_nothing(self) -> Settings:
         fields = ("security_key", "security_cert", "security_cert_store")

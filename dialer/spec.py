@@ -172,7 +172,10 @@ class Pacing(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("preset") in PRESETS:
+        # A preset that is not a string (a list, an object) cannot be hashed into the
+        # lookup: left for the field's own validation to name (found by schemathesis).
+        preset = data.get("preset") if isinstance(data, dict) else None
+        if isinstance(preset, str) and preset in PRESETS:
             filled = dict(PRESETS[data["preset"]])
             filled.update({k: v for k, v in data.items() if v is not None or k == "preset"})
             return filled
