@@ -11,10 +11,12 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from dialer.api.schemas import AudienceIn, CallResultIn
+from dialer.api.stream_events import EVENTS
 from dialer.api.webhook import SIGNATURE_HEADER
 from dialer.spec import CampaignSpec
 
-EXTRA_MODELS: tuple[type[BaseModel], ...] = (CampaignSpec, CallResultIn, AudienceIn)
+EXTRA_MODELS: tuple[type[BaseModel], ...] = (CampaignSpec, CallResultIn, AudienceIn,
+                                              *EVENTS.values())
 
 
 def install(app: FastAPI) -> None:
@@ -36,6 +38,7 @@ def build(app: FastAPI) -> dict[str, Any]:
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
     _refs_alone(doc)
+    _links(doc)
     doc["components"].setdefault("securitySchemes", {})["DialerSignature"] = {
         "type": "apiKey", "in": "header", "name": SIGNATURE_HEADER,
         "description": "sha256=<hex HMAC-SHA256 of the raw body with the organisation's "
@@ -53,3 +56,28 @@ def _refs_alone(doc: dict[str, Any]) -> None:
                 schema = media.get("schema", {})
                 if "$ref" in schema:
                     media["schema"] = {"$ref": schema["$ref"]}
+
+
+def _links(doc: dict[str, Any]) -> None:
+    """OpenAPI links: what a response's ids lead to (a client generator, or schemathesis
+    walking sequences of calls, follows them). A new audience feeds a campaign's
+    ``audience_id``; a new or listed campaign feeds every route of ``{campaign_id}``."""
+    paths = doc["paths"]
+    by_campaign = {op["operationId"]: op for path, ops in paths.items()
+                   if "{campaign_id}" in path and not path.endswith("/stream")
+                   for op in ops.values()}
+    create_campaign = paths["/v1/campaigns"]["post"]["operationId"]
+    paths["/v1/audiences"]["post"]["responses"]["201"]["links"] = {
+        "CampaignOfAudience": {"operationId": create_campaign,
+                               "requestBody": {"audience_id": "$response.body#/id"}}}
+    for status, method, pointer in (("201", "post", "/id"), ("200", "get", "/0/id")):
+        paths["/v1/campaigns"][method]["responses"][status]["links"] = {
+            _link_name(op_id): {"operationId": op_id,
+                                "parameters": {"campaign_id": f"$response.body#{pointer}"}}
+            for op_id in by_campaign}
+
+
+def _link_name(operation_id: str) -> str:
+    # "start_campaign_v1_campaigns__campaign_id__start_post" -> "StartCampaign"
+    words = operation_id.split("_v1_")[0].split("_")
+    return "".join(word.capitalize() for word in words)

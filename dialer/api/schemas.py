@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialer.api.text import Text
 from dialer.task_args import MAX_DETAIL_CHARS, MAX_DURATION_S
 
 # A Number fits in the column (E.164 is at most 15 digits; people type spaces, dashes).
@@ -21,28 +22,17 @@ class Body(BaseModel):
 
 
 class PhoneNumberIn(Body):
-    number: str = Field(max_length=NUMBER_MAX_CHARS,
+    number: Text = Field(max_length=NUMBER_MAX_CHARS,
                         description="E.164, or national in DIALER_DEFAULT_REGION")
-    provider: str = Field(default="simulated", min_length=1, max_length=100)
+    provider: Text = Field(default="simulated", min_length=1, max_length=100)
     cps: float | None = Field(default=None, gt=0, le=1000, description="calls per second")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"number": "+14155550100", "provider": "simulated", "cps": 1.0}]})
 
 
-class ContactIn(BaseModel):
-    """One contact; a bad one is reported in ``rejected``, the others kept."""
-
-    model_config = ConfigDict(extra="allow")
-    phone: Any = Field(description="E.164, or national in DIALER_DEFAULT_REGION")
-    name: Any = None
-    timezone: Any = Field(default=None, description="IANA name; else derived from the number")
-    attributes: Any = None
-    secondary_phones: Any = None
-
-
 class AudienceIn(Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     contacts: list[dict[str, Any]] = Field(
         default_factory=list, description="`{phone, name?, timezone?, attributes?, "
         "secondary_phones?}`; at most DIALER_API_MAX_AUDIENCE_MEMBERS (413 above)")
@@ -61,7 +51,7 @@ class ChannelsIn(Body):
 
 
 class NumbersIn(Body):
-    numbers: list[str] = Field(min_length=1, max_length=NUMBERS_MAX_ITEMS)
+    numbers: list[Text] = Field(min_length=1, max_length=NUMBERS_MAX_ITEMS)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"numbers": ["+14155550123", "+14155550124"]}]})
@@ -77,7 +67,7 @@ class CallResultIn(Body):
     outcome: Literal["answered", "no_answer", "busy", "voicemail", "failed"]
     duration_s: float = Field(default=0.0, ge=0, le=MAX_DURATION_S, allow_inf_nan=False)
     goal_achieved: bool | None = None
-    detail: str | None = Field(default=None, max_length=MAX_DETAIL_CHARS)
+    detail: Text | None = Field(default=None, max_length=MAX_DETAIL_CHARS)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"outcome": "answered", "duration_s": 42.5, "goal_achieved": True, "detail": None}]})

@@ -20,16 +20,17 @@ what was already sent; on a resume, everything up to the position counts as sent
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy.orm import Session
 from sse_starlette import ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from dialer.api import stream_events as events
 from dialer.api import stream_reads as reads
 from dialer.client import DialerClient
 from dialer.errors import NotFound
@@ -161,10 +162,6 @@ def parse_cursor(cursor: str | None) -> tuple[int, int, datetime | None, datetim
         return None
 
 
-def _json(data: Any) -> str:
-    return json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
-
-
 @dataclass
 class StreamOptions:
     poll_s: float
@@ -174,8 +171,13 @@ class StreamOptions:
 
 async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *,
                           last_event_id: str | None, options: StreamOptions,
-                          is_disconnected: Callable[[], Any]) -> AsyncIterator[ServerSentEvent]:
+                          is_disconnected: Callable[[], Any],
+                          shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
+    """The stream's events until the client leaves, the campaign ends (``until_finished``)
+    or the server shuts down (``shutdown`` set: an ``end`` event with reason ``shutdown``
+    closes the response properly; the client reconnects elsewhere with Last-Event-ID)."""
     feeds = CampaignFeeds(campaign_id, time_scale=rt.clock.time_scale)
+    org_id = client.org.id
 
     def resume() -> None:
         with rt.unit_of_work() as session:
@@ -185,7 +187,7 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
         with rt.unit_of_work() as session:
             # The status first: rows committed with a terminal status (the last
             # result completes the campaign) are then visible to the reads after it.
-            status = reads.campaign_status(session, campaign_id)
+            status = reads.campaign_status(session, campaign_id, org_id)
             return feeds.poll(session), status
 
     await run_in_threadpool(resume)
@@ -193,23 +195,28 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
     next_metrics = loop.time()
     while not await is_disconnected():
         rows, status = await run_in_threadpool(poll)
-        for name, data, cursor in rows:
-            yield ServerSentEvent(data=_json(data), event=name, id=cursor)
+        for name, values, cursor in rows:
+            yield ServerSentEvent(data=events.data(name, values), event=name, id=cursor)
         finished = status is None or (options.until_finished and status in CAMPAIGN_TERMINAL)
         if finished or loop.time() >= next_metrics:
             next_metrics = loop.time() + options.metrics_s
             try:
                 detail = await run_in_threadpool(client.get, campaign_id)
             except NotFound:
-                yield ServerSentEvent(data=_json({"reason": "deleted"}), event="end",
-                                      id=feeds.cursor())
+                yield ServerSentEvent(data=events.data("end", {"reason": "deleted"}),
+                                      event="end", id=feeds.cursor())
                 return
-            yield ServerSentEvent(data=_json({
+            yield ServerSentEvent(data=events.data("metrics", {
                 "campaign_id": campaign_id, "status": detail.campaign.status,
                 "pause_reason": detail.campaign.pause_reason,
-                "at": rt.clock.now(), "metrics": detail.metrics.model_dump(mode="json")}),
-                event="metrics")
+                "at": rt.clock.now(), "metrics": detail.metrics}), event="metrics")
         if finished:
-            yield ServerSentEvent(data=_json({"reason": status}), event="end", id=feeds.cursor())
+            yield ServerSentEvent(data=events.data("end", {"reason": status}), event="end",
+                                  id=feeds.cursor())
             return
-        await asyncio.sleep(options.poll_s)
+        with anyio.move_on_after(options.poll_s):
+            await shutdown.wait()
+        if shutdown.is_set():
+            yield ServerSentEvent(data=events.data("end", {"reason": "shutdown"}), event="end",
+                                  id=feeds.cursor())
+            return

@@ -1,8 +1,10 @@
 """The event stream's incremental reads: rows of one campaign after a position.
 
 Named functions taking the use case's Session, like ``dialer/store`` (where they
-belong once the API settles). The caller has already checked that the campaign is the
-organisation's (a foreign one is NotFound before any of these run).
+belong once the API settles). The stream checks that the campaign is the
+organisation's before it starts (a foreign one is NotFound, 404) and reads its status
+through ``campaign_status`` with the organisation on every poll: the row reads below
+then follow a campaign already known to be the caller's.
 
 Positions: events and skips by their id, calls by ``placed_at`` / ``ended_at``. Neither
 is commit order (a row with a smaller id or an earlier instant can commit after a
@@ -71,8 +73,9 @@ def calls_ended_since(session: Session, campaign_id: str, since: datetime | None
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def campaign_status(session: Session, campaign_id: str) -> str | None:
-    return session.scalar(select(Campaign.status).where(Campaign.id == campaign_id,
-                                                        Campaign.deleted_at.is_(None)))
+def campaign_status(session: Session, campaign_id: str, org_id: str) -> str | None:
+    """The campaign's status; None once it is deleted, or when it is not ``org_id``'s."""
+    return session.scalar(select(Campaign.status).where(
+        Campaign.id == campaign_id, Campaign.org_id == org_id, Campaign.deleted_at.is_(None)))
 
 

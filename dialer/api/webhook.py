@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from dialer.api.auth import unauthorized
 from dialer.service import orgs
 from dialer.service.runtime import Runtime
 
@@ -38,3 +39,21 @@ def signed_org(rt: Runtime, call_id: str, body: bytes, header: str) -> orgs.OrgR
         signature_matches("unknown-call", body, header)
         return None
     return org if signature_matches(orgs.webhook_secret(rt, org.id), body, header) else None
+
+
+def caller_org(rt: Runtime, call_id: str, body: bytes, *, api_key: str | None,
+               signature: str | None) -> orgs.OrgRef:
+    """Who reports this result: the API key's organisation when a key is sent (the
+    call must then be its own, else NotFound later), or the organisation whose secret
+    signs the body. 401 otherwise, saying only what was missing or wrong."""
+    if api_key is not None:
+        org = orgs.authenticate(rt, api_key)
+        if org is None:
+            raise unauthorized("unknown or revoked API key")
+        return org
+    if signature:
+        org = signed_org(rt, call_id, body, signature)
+        if org is None:
+            raise unauthorized("bad signature")
+        return org
+    raise unauthorized(f"missing: send Authorization: Bearer <api key> or {SIGNATURE_HEADER}")

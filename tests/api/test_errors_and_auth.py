@@ -83,6 +83,28 @@ def test_422_lists_every_offending_field_as_a_dotted_path(api):
         assert response.status_code == 422 and fields(response) == {"status", "sort"}
 
 
+def test_a_nul_character_anywhere_is_a_field_error_not_a_500(api):
+    # PostgreSQL stores no NUL (text or jsonb): found by schemathesis as a 500.
+    key = api.new_org("acme").key
+    with api.server.client(key) as c:
+        response = c.post("/v1/audiences", json={"name": "a\u0000b", "contacts": []})
+        assert response.status_code == 422 and fields(response) == {"name"}
+        response = c.post("/v1/audiences", data={"name": "a\x00b"},
+                          files={"file": ("a.csv", "phone\n+12125550100\n", "text/csv")})
+        assert response.status_code == 422 and fields(response) == {"name"}
+        audience = c.post("/v1/audiences", json={"name": "ok", "contacts": []}).json()
+        response = c.post("/v1/campaigns", json=campaign_spec(
+            audience["id"], name="x\u0000", description="\u0000",
+            schedule={"holidays": ["2026-12-25\u0000"]}))
+        assert response.status_code == 422
+        assert fields(response) == {"name", "description", "schedule.holidays[0]"}
+        for path, body in (("/v1/dnc", {"numbers": ["+1212555\u00000100"]}),
+                           ("/v1/phone-numbers", {"number": "+1212555\u00000100"})):
+            response = c.post(path, json=body)
+            assert response.status_code == 422, (path, response.text)
+        assert c.get("/v1/campaigns").json() == [] and c.get("/v1/dnc").json() == []
+
+
 def test_malformed_json_is_400(api):
     key = api.new_org("acme").key
     with api.server.client(key) as c:
@@ -129,6 +151,11 @@ def test_oversized_bodies_csvs_and_audiences_are_413(start_api):
         response = c.post("/v1/audiences", data={"name": "big"},
                           files={"file": ("big.csv", "phone,name\n" + rows, "text/csv")})
         assert response.status_code == 413 and fields(response) == {"file"}
+        # A file past the body's own limit is cut off before the form is parsed.
+        huge = "phone\n" + "".join(f"+1212555{i:04d}\n" for i in range(600))
+        response = c.post("/v1/audiences", data={"name": "huge"},
+                          files={"file": ("huge.csv", huge, "text/csv")})
+        assert response.status_code == 413 and fields(response) == {"body"}
         four = "phone\n" + "".join(f"+1212555{i:04d}\n" for i in range(4))
         response = c.post("/v1/audiences", data={"name": "four"},
                           files={"file": ("four.csv", four, "text/csv")})

@@ -143,7 +143,7 @@ def test_channels_says_when_the_organisation_cap_capped_it(env, monkeypatch):
     code, out, _ = run("campaign", "channels", campaign_id, "50")
     assert code == 0, out
     assert "7 channels" in out and "asked 50" in out
-    assert "capped by the organisation cap" in out and "DIALER_ORG_CHANNEL_CAP" in out
+    assert "capped by the channel cap 7 of organisation default" in out
     code, out, _ = run("campaign", "channels", campaign_id, "5")
     assert code == 0 and "5 channels" in out and "capped" not in out
 

@@ -159,8 +159,9 @@ def test_exporter_events_and_logs_on_the_real_stack(make_stack, clean_state):
     assert due, "B paused with contacts still waiting"
     assert value(samples, "dialer_due_backlog", campaign=b_id) == len(due)
     assert value(samples, "dialer_due_backlog", campaign=a_id) == 0
-    assert value(samples, "dialer_org_channel_cap") == 100
-    assert value(samples, "dialer_org_channels_in_use") == 0
+    assert value(samples, "dialer_org_channel_cap", org="default") == 100
+    assert value(samples, "dialer_org_channels_in_use", org="default") == 0
+    assert value(samples, "dialer_org_leases_held", org="default") == 0
     assert value(samples, "dialer_leases_ready") == 1
     ticks = value(samples, "dialer_tick_duration_seconds_count")
     assert ticks > 0

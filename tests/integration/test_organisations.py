@@ -176,3 +176,16 @@ def test_remote_tasks_act_for_the_organisation_they_name(make_stack, clean_state
     wait_for(lambda: any(["org", "no organisation named 'nobody'"] in r.errors
                          for r in default.rejected_requests()), timeout_s=30,
              what="the unknown organisation refused")
+
+
+def test_an_external_id_is_unique_within_an_organisation_only(two_orgs):
+    default, acme = two_orgs
+    spec = {**campaign_spec(default.create_audience("a", ny_contacts([["answered"]])).id),
+            "external_id": "crm-7"}
+    default.create_campaign(spec)
+    with pytest.raises(ValidationError) as exc:
+        default.create_campaign(spec)
+    assert exc.value.fields == ["external_id"]
+    acme.create_campaign({**spec, "audience_id": acme.create_audience(
+        "b", ny_contacts([["answered"]])).id})
+    assert len(default.list()) == len(acme.list()) == 1

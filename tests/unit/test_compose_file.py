@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
 WORKERS = ("worker-dial", "worker-control")
-DIALER_SERVICES = ("migrate", *WORKERS, "beat", "flower", "metrics")
+DIALER_SERVICES = ("migrate", *WORKERS, "beat", "flower", "metrics", "api")
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Compose interpolation: ${NAME:-default} or ${NAME-default}; ${NAME:?message} is a
@@ -91,7 +91,7 @@ def check_celery(argv: list[str]) -> None:
 
 def test_the_services_are_all_there() -> None:
     assert set(SERVICES) == {"postgres", "redis", "migrate", *WORKERS, "beat", "flower",
-                             "metrics"}
+                             "metrics", "api"}
 
 
 def test_postgres_and_redis_have_health_checks() -> None:
@@ -116,7 +116,7 @@ def test_migrate_is_a_one_shot_upgrade_after_postgres_is_healthy() -> None:
     assert depends("migrate") == {"postgres": "service_healthy"}
 
 
-@pytest.mark.parametrize("service", [*WORKERS, "beat", "metrics"])
+@pytest.mark.parametrize("service", [*WORKERS, "beat", "metrics", "api"])
 def test_long_running_services_wait_for_the_migration(service: str) -> None:
     assert depends(service)["migrate"] == "service_completed_successfully"
     assert depends(service)["redis"] == "service_healthy"
@@ -189,10 +189,10 @@ def test_redis_has_no_open_door() -> None:
     assert {"REDIS_PASSWORD", "FLOWER_PASSWORD"} <= required_secrets()
 
 
-def test_only_flower_and_the_exporter_publish_ports_and_on_localhost_only() -> None:
+def test_only_flower_the_exporter_and_the_api_publish_ports_and_on_localhost_only() -> None:
     published = {name: service["ports"] for name, service in SERVICES.items()
                  if "ports" in service}
-    assert set(published) == {"flower", "metrics"}
+    assert set(published) == {"flower", "metrics", "api"}
     for ports in published.values():
         assert all(str(p).startswith("127.0.0.1:") for p in ports), ports
     for name in ("redis", "postgres"):
@@ -223,6 +223,15 @@ def test_flower_and_the_exporter() -> None:
     context = resolve_dialer(command("metrics"))
     assert context.command.name == "serve" and context.params["port"] == 9108
     assert any(str(p).endswith("9108:9108") for p in SERVICES["metrics"]["ports"])
+
+
+def test_the_api_serves_the_app_on_its_published_port_with_a_health_check() -> None:
+    context = resolve_dialer(command("api"))
+    assert context.command.name == "serve"
+    assert (context.params["host"], context.params["port"]) == ("0.0.0.0", 8000)
+    assert SERVICES["api"]["ports"] == ["127.0.0.1:8000:8000"]
+    assert "/healthz" in " ".join(SERVICES["api"]["healthcheck"]["test"])
+    assert SERVICES["api"]["environment"] == SERVICES["migrate"]["environment"]
 
 
 def test_every_dialer_variable_is_a_setting_with_a_valid_value() -> None:

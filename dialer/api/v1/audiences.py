@@ -13,6 +13,7 @@ from dialer.api.auth import Client
 from dialer.api.bodies import parse_json, save_csv
 from dialer.api.errors import ApiError, responses
 from dialer.api.schemas import AudienceIn
+from dialer.api.text import CONTAINS_NUL
 from dialer.settings import Settings
 from dialer.views import AudienceSummary, AudienceView
 
@@ -54,6 +55,8 @@ async def _from_csv(request: Request, client: Client, settings: Settings) -> Aud
         errors = []
         if not isinstance(name, str) or not name.strip():
             errors.append(("name", "a non-empty form field is required"))
+        elif "\x00" in name:
+            errors.append(("name", CONTAINS_NUL))
         if not isinstance(upload, UploadFile):
             errors.append(("file", "a CSV file part is required"))
         if errors:

@@ -9,13 +9,12 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from dialer.api import examples as ex
-from dialer.api.auth import bearer, runtime, unauthorized
+from dialer.api.auth import bearer, runtime
 from dialer.api.bodies import parse_json
 from dialer.api.errors import responses
 from dialer.api.schemas import Applied, CallResultIn
-from dialer.api.webhook import SIGNATURE_HEADER, signed_org
+from dialer.api.webhook import SIGNATURE_HEADER, caller_org
 from dialer.client import DialerClient
-from dialer.service import orgs
 
 router = APIRouter(prefix="/calls", tags=["provider webhooks"])
 
@@ -37,18 +36,9 @@ async def call_result(call_id: str, request: Request) -> Applied:
     rt = runtime(request)
     raw = await request.body()
     credentials: HTTPAuthorizationCredentials | None = await bearer(request)
-    signature = request.headers.get(SIGNATURE_HEADER)
-    org: orgs.OrgRef | None
-    if credentials is not None:
-        org = await run_in_threadpool(orgs.authenticate, rt, credentials.credentials)
-        if org is None:
-            raise unauthorized("unknown or revoked API key")
-    elif signature:
-        org = await run_in_threadpool(signed_org, rt, call_id, raw, signature)
-        if org is None:
-            raise unauthorized("bad signature")
-    else:
-        raise unauthorized(f"missing: send Authorization: Bearer <api key> or {SIGNATURE_HEADER}")
+    org = await run_in_threadpool(
+        caller_org, rt, call_id, raw, api_key=credentials.credentials if credentials else None,
+        signature=request.headers.get(SIGNATURE_HEADER))
     body = parse_json(CallResultIn, raw)
     client = DialerClient.for_org(rt, org, source="api")
     applied = await run_in_threadpool(

@@ -10,6 +10,7 @@ from dialer.api import examples as ex
 from dialer.api.auth import Client
 from dialer.api.errors import responses
 from dialer.api.schemas import ChannelsIn
+from dialer.api.text import refuse_nul
 from dialer.views import CampaignDetail, CampaignView
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -33,7 +34,7 @@ COMMAND_ERRORS = responses(404, 409)
              responses={201: ex.ok(ex.CAMPAIGN, "Created"), **responses(400, 413, 422)})
 def create_campaign(spec: Annotated[dict[str, Any], Body(include_in_schema=False)],
                     client: Client) -> CampaignView:
-    return client.create_campaign(spec)
+    return client.create_campaign(refuse_nul(spec))
 
 
 @router.get("", response_model=list[CampaignView], summary="List campaigns, newest first",

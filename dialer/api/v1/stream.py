@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
@@ -11,9 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from dialer.api.auth import Client
 from dialer.api.errors import responses
 from dialer.api.stream import StreamOptions, campaign_events
+from dialer.api.stream_events import event_schema
 from dialer.settings import Settings
 
 router = APIRouter(tags=["campaigns"])
+SHUTDOWN_GRACE_S = 3.0
 
 EXAMPLE = """id: e3.s0.p1772460000123456.o-
 event: placed
@@ -35,7 +38,7 @@ data: {"campaign_id": "5f0c...", "status": "running", "pause_reason": null, \
                         "completed, stopped or failed.",
             response_class=EventSourceResponse,
             responses={200: {"description": "An event stream", "content": {
-                "text/event-stream": {"schema": {"type": "string"}, "example": EXAMPLE}}},
+                "text/event-stream": {"schema": event_schema(), "example": EXAMPLE}}},
                 **responses(404)})
 async def stream(
     campaign_id: str, request: Request, client: Client,
@@ -47,10 +50,14 @@ async def stream(
     # The campaign must be this organisation's before anything streams: 404 otherwise.
     await run_in_threadpool(client.get, campaign_id)
     settings: Settings = request.app.state.settings
+    shutdown = anyio.Event()
     events = campaign_events(
         request.app.state.runtime, client, campaign_id, last_event_id=last_event_id,
         options=StreamOptions(poll_s=settings.api_stream_poll_s,
                               metrics_s=settings.api_stream_metrics_s,
                               until_finished=until_finished),
-        is_disconnected=request.is_disconnected)
-    return EventSourceResponse(events, ping=settings.api_stream_heartbeat_s)
+        is_disconnected=request.is_disconnected, shutdown=shutdown)
+    # On shutdown the generator gets a moment to say so (an `end` event) before it
+    # is cancelled, so the response ends properly instead of being cut off.
+    return EventSourceResponse(events, ping=settings.api_stream_heartbeat_s,
+                               shutdown_event=shutdown, shutdown_grace_period=SHUTDOWN_GRACE_S)

@@ -1,0 +1,87 @@
+"""``dialer api serve`` as a person starts it: the documents without a key, and a
+SIGTERM that ends the process promptly even with an event stream open."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.api_server import free_port
+from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts
+from tests.support.sse import read_events
+from tests.support.stack import ROOT, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_dialer_api_serve_serves_the_documents_and_stops_on_sigterm(make_stack, tmp_path: Path):
+    stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=60)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    dialer = str(Path(sys.executable).parent / "dialer")
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([dialer, "api", "serve", "--port", str(port)], cwd=ROOT,
+                            env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _up(base), timeout_s=30, what=f"dialer api serve on {base}")
+        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Dialer API"
+        docs = httpx.get(f"{base}/docs")
+        assert docs.status_code == 200 and "swagger" in docs.text.lower()
+        # A stream open while the server is asked to stop.
+        client = stack.client()
+        from dialer.service import orgs
+
+        orgs.create_org(client.runtime, "acme")
+        _, key = orgs.create_api_key(client.runtime, "acme")
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as c:
+            audience = c.post("/v1/audiences", json={
+                "name": "people", "contacts": ny_contacts([["answered"]])}).json()
+            campaign = c.post("/v1/campaigns", json=campaign_spec(audience["id"])).json()
+        received: list[str] = []
+        opened = threading.Event()
+
+        def listen() -> None:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
+                              timeout=60) as c, \
+                    c.stream("GET", f"/v1/campaigns/{campaign['id']}/stream") as response:
+                try:
+                    for event in read_events(response):
+                        received.append(event.event)
+                        opened.set()
+                except httpx.HTTPError:
+                    pass
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        assert opened.wait(20), "the stream sent nothing"
+        os.kill(proc.pid, signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught (so the
+        # exit status says SIGTERM): what matters is the orderly shutdown, in time.
+        assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
+        log.flush()
+        assert "Finished server process" in (tmp_path / "serve.log").read_text()
+        listener.join(timeout=20)
+        assert not listener.is_alive() and received[0] == "lifecycle"
+        # The stream was ended, not cut: its last event says why.
+        assert received[-1] == "end"
+        assert "ASGI callable returned without completing response" not in (
+            tmp_path / "serve.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
