@@ -49,22 +49,29 @@ class WindowCounts:
 
 
 class ChannelLeases(Protocol):
-    """Channels as leases: a call holds one in its campaign and in the organisation
-    until it releases it or its own deadline (``expires_at_s``) passes.
+    """Channels as leases: a call holds one in its campaign and in its campaign's
+    organisation until it releases it or its own deadline (``expires_at_s``) passes.
 
-    After a loss (a wipe, an eviction, a failover) every acquire answers
-    ``not_ready`` until ``rebuild`` has replaced the leases with PostgreSQL's
-    picture of the calls in flight.
+    Each organisation has a lease set of its own, counted against its own cap
+    (``org_limit``): one organisation never takes another's channels. A call
+    belongs to one campaign and a campaign to one organisation; callers pass
+    the same ``org_id`` for a call at every step.
+
+    After a loss (a wipe, an eviction, a failover) ``is_ready`` answers False
+    and every acquire ``not_ready`` (after the loss of one set: from the first
+    acquire that meets it) until ``rebuild`` has replaced the leases with
+    PostgreSQL's picture of the calls in flight. Readiness is one for the
+    whole store, as the rebuild is.
     """
 
-    def acquire(self, call_id: str, *, campaign_id: str, campaign_limit: int, org_limit: int,
-                now_s: float, expires_at_s: float) -> LeaseResult:
-        """Take one channel for ``call_id`` in its campaign and the organisation, or say why
+    def acquire(self, call_id: str, *, campaign_id: str, org_id: str, campaign_limit: int,
+                org_limit: int, now_s: float, expires_at_s: float) -> LeaseResult:
+        """Take one channel for ``call_id`` in its campaign and its organisation, or say why
         not. Re-acquiring a lease the call holds takes no second channel and moves its
         expiry; a limit <= 0 allows nothing; ``expires_at_s <= now_s`` is a ValueError."""
         ...
 
-    def release(self, call_id: str, *, campaign_id: str) -> None:
+    def release(self, call_id: str, *, campaign_id: str, org_id: str) -> None:
         """Free the channel; releasing twice, or a lease that expired, is harmless."""
         ...
 
@@ -72,8 +79,8 @@ class ChannelLeases(Protocol):
         """Unexpired leases of one campaign."""
         ...
 
-    def org_in_use(self, *, now_s: float) -> int:
-        """Unexpired leases across all campaigns."""
+    def org_in_use(self, org_id: str, *, now_s: float) -> int:
+        """Unexpired leases of one organisation, across its campaigns."""
         ...
 
     def holders(self, campaign_id: str, *, now_s: float) -> list[str]:
@@ -81,7 +88,8 @@ class ChannelLeases(Protocol):
         ...
 
     def is_ready(self) -> bool:
-        """False until ``rebuild`` (or ``mark_ready``) has run after a loss."""
+        """False until ``rebuild`` (or ``mark_ready``) has run after a loss of any
+        campaign's or organisation's set."""
         ...
 
     def mark_ready(self) -> None:
@@ -89,9 +97,10 @@ class ChannelLeases(Protocol):
         RuntimeError if it is not ready and holds leases: rebuild it instead."""
         ...
 
-    def rebuild(self, in_flight: Iterable[tuple[str, str, float]], *, now_s: float) -> None:
-        """Replace every lease with the calls in flight per PostgreSQL,
-        ``(call_id, campaign_id, expires_at_s)``, skipping expired ones; ready after."""
+    def rebuild(self, entries: Iterable[tuple[str, str, str, float]], *, now_s: float) -> None:
+        """Replace every lease, of every campaign and organisation, with the calls in flight
+        per PostgreSQL, ``(call_id, campaign_id, org_id, expires_at_s)``, skipping expired
+        ones; ready after."""
         ...
 
 

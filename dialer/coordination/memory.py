@@ -5,7 +5,8 @@ process would not see these leases). Each method holds one lock for its whole
 decision, as each Redis one is a single Lua script, so threads of one process
 never see half a decision. Instants are the caller's ``now_s`` as in Redis;
 nothing here reads a clock or expires on its own. ``forget`` plays a Redis
-wipe (every acquire answers ``not_ready`` until a rebuild).
+wipe (every acquire answers ``not_ready`` until a rebuild), and
+``MemoryChannelLeases.forget_org`` the eviction of one organisation's set.
 """
 
 from __future__ import annotations
@@ -33,53 +34,70 @@ def _unexpired(leases: dict[str, float], now_s: float) -> list[tuple[float, str]
 
 
 class MemoryChannelLeases:
-    """``ChannelLeases``: {call_id: expires_at_s} per campaign and for the organisation."""
+    """``ChannelLeases``: {call_id: expires_at_s} per campaign and per organisation."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._campaigns: dict[str, dict[str, float]] = {}
-        self._org: dict[str, float] = {}
+        # An organisation's set exists from its first lease until a release leaves it
+        # with none, as its Redis set does (pruning keeps it): only then can it be lost.
+        self._orgs: dict[str, dict[str, float]] = {}
+        # Organisations whose set was lost (``forget_org``) since the last rebuild.
+        self._lost: set[str] = set()
         # Like an empty Redis: nothing is known until rebuilt (or marked ready).
         self._ready = False
 
-    def acquire(self, call_id: str, *, campaign_id: str, campaign_limit: int, org_limit: int,
-                now_s: float, expires_at_s: float) -> LeaseResult:
+    def acquire(self, call_id: str, *, campaign_id: str, org_id: str, campaign_limit: int,
+                org_limit: int, now_s: float, expires_at_s: float) -> LeaseResult:
         lease_span(now_s, expires_at_s)
         now = finite_seconds(now_s, "now_s")
         expires = finite_seconds(expires_at_s, "expires_at_s")
-        call, campaign = str(call_id), str(campaign_id)
+        call, campaign, org = str(call_id), str(campaign_id), str(org_id)
         with self._lock:
             if not self._ready:
                 return LeaseResult(acquired=False, reason="not_ready")
+            if org in self._lost:
+                # As the Redis script drops the marker: nothing is acquired until rebuilt.
+                self._ready = False
+                return LeaseResult(acquired=False, reason="not_ready")
             # A lease past its deadline belongs to a call that died without releasing.
             held = {c: e for c, e in self._campaigns.get(campaign, {}).items() if e > now}
-            self._org = {c: e for c, e in self._org.items() if e > now}
             self._campaigns[campaign] = held
+            org_held: dict[str, float] = {}
+            if org in self._orgs:
+                org_held = {c: e for c, e in self._orgs[org].items() if e > now}
+                self._orgs[org] = org_held
             if call not in held:
                 if campaign_limit <= 0 or len(held) >= campaign_limit:
                     self._drop_if_empty(campaign)
                     return LeaseResult(acquired=False, reason="campaign_full")
                 # A call in the org set is the same call: it must not count twice.
-                if call not in self._org and (org_limit <= 0 or len(self._org) >= org_limit):
+                if call not in org_held and (org_limit <= 0 or len(org_held) >= org_limit):
                     self._drop_if_empty(campaign)
                     return LeaseResult(acquired=False, reason="org_full")
             held[call] = expires
-            self._org[call] = expires
+            self._orgs.setdefault(org, org_held)[call] = expires
             return LeaseResult(acquired=True, reason=None)
 
-    def release(self, call_id: str, *, campaign_id: str) -> None:
+    def release(self, call_id: str, *, campaign_id: str, org_id: str) -> None:
+        call, org = str(call_id), str(org_id)
         with self._lock:
-            self._campaigns.get(str(campaign_id), {}).pop(str(call_id), None)
-            self._org.pop(str(call_id), None)
+            self._campaigns.get(str(campaign_id), {}).pop(call, None)
             self._drop_if_empty(str(campaign_id))
+            org_held = self._orgs.get(org)
+            # Its last lease (expired ones count until pruned) takes the set with it, as
+            # in Redis, where a store that is not ready is left for the rebuild.
+            if (org_held is not None and org_held.pop(call, None) is not None
+                    and not org_held and self._ready):
+                del self._orgs[org]
 
     def in_use(self, campaign_id: str, *, now_s: float) -> int:
         return len(self.holders(campaign_id, now_s=now_s))
 
-    def org_in_use(self, *, now_s: float) -> int:
+    def org_in_use(self, org_id: str, *, now_s: float) -> int:
         now = finite_seconds(now_s, "now_s")
         with self._lock:
-            return len(_unexpired(self._org, now))
+            return len(_unexpired(self._orgs.get(str(org_id), {}), now))
 
     def holders(self, campaign_id: str, *, now_s: float) -> list[str]:
         now = finite_seconds(now_s, "now_s")
@@ -89,35 +107,44 @@ class MemoryChannelLeases:
 
     def is_ready(self) -> bool:
         with self._lock:
-            return self._ready
+            return self._ready and not self._lost
 
     def mark_ready(self) -> None:
         with self._lock:
-            if self._ready:
+            if self._ready and not self._lost:
                 return
-            if self._campaigns or self._org:
+            if self._campaigns or self._orgs:
                 raise RuntimeError("mark_ready is for an empty lease store; rebuild from "
                                    "PostgreSQL instead (dialer.service.leasing)")
-            self._ready = True
+            self._ready, self._lost = True, set()
 
-    def rebuild(self, in_flight: Iterable[tuple[str, str, float]], *, now_s: float) -> None:
+    def rebuild(self, entries: Iterable[tuple[str, str, str, float]], *, now_s: float) -> None:
         now = finite_seconds(now_s, "now_s")
-        entries = [(str(call_id), str(campaign_id), finite_seconds(expires_at_s, "expires_at_s"))
-                   for call_id, campaign_id, expires_at_s in in_flight]
+        leases = [(str(call_id), str(campaign_id), str(org_id),
+                   finite_seconds(expires_at_s, "expires_at_s"))
+                  for call_id, campaign_id, org_id, expires_at_s in entries]
         with self._lock:
-            self._campaigns, self._org = {}, {}
-            for call, campaign, expires in entries:
+            self._campaigns, self._orgs, self._lost = {}, {}, set()
+            for call, campaign, org, expires in leases:
                 if expires > now:  # an expired call would only be pruned again
-                    held = self._campaigns.setdefault(campaign, {})
                     # Only ever raised, like ZADD GT: a call listed twice keeps its latest.
-                    held[call] = max(expires, held.get(call, -math.inf))
-                    self._org[call] = max(expires, self._org.get(call, -math.inf))
+                    for held in (self._campaigns.setdefault(campaign, {}),
+                                 self._orgs.setdefault(org, {})):
+                        held[call] = max(expires, held.get(call, -math.inf))
             self._ready = True
 
     def forget(self) -> None:
         """Lose everything, as a FLUSHDB of the coordination db does."""
         with self._lock:
-            self._campaigns, self._org, self._ready = {}, {}, False
+            self._campaigns, self._orgs, self._lost, self._ready = {}, {}, set(), False
+
+    def forget_org(self, org_id: str) -> None:
+        """Lose one organisation's set, as an eviction of its Redis key does (the marker
+        stays): ``is_ready`` answers False, an acquire in that organisation ``not_ready``
+        (and every acquire after it), until a rebuild."""
+        with self._lock:
+            if self._orgs.pop(str(org_id), None) is not None:
+                self._lost.add(str(org_id))
 
     def _drop_if_empty(self, campaign_id: str) -> None:
         if not self._campaigns.get(campaign_id, True):

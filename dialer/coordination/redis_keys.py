@@ -26,14 +26,20 @@ def campaign_leases(campaign_id: object) -> str:
     return _key("leases", "campaign", campaign_id)
 
 
-def org_leases() -> str:
-    """ZSET {call_id: expires_at_s}: the channels held across all campaigns."""
-    return _key("leases", "org")
+def org_leases(org_id: object) -> str:
+    """ZSET {call_id: expires_at_s}: the channels one organisation holds, across its
+    campaigns (each organisation has its own cap, so its own set)."""
+    return _key("leases", "org", org_id)
 
 
 def campaign_leases_pattern() -> str:
     """SCAN pattern of every campaign's lease set (a rebuild empties them all)."""
     return _key("leases", "campaign", "*")
+
+
+def org_leases_pattern() -> str:
+    """SCAN pattern of every organisation's lease set (a rebuild empties them all)."""
+    return _key("leases", "org", "*")
 
 
 def leases_ready() -> str:
@@ -42,13 +48,24 @@ def leases_ready() -> str:
     Holds the generation id, the Redis server's run_id and each set's version
     (``lua/lease_generation.lua``): a FLUSHDB removes it, and an
     evicted, restored or failed-over set no longer matches it.
+
+    Named anew with the per-organisation sets: the previous release's marker
+    (``legacy_lease_keys``) vouched for one organisation-wide set and no
+    per-organisation ones, which would pass as "not yet written" (empty).
+    Under the new name a store of that layout answers not_ready until rebuilt.
     """
-    return _key("leases", "ready")
+    return _key("leases", "ready", "by-org")
 
 
 def leases_rebuilding() -> str:
     """The marker while a rebuild writes it; renamed onto ``leases_ready`` at the end."""
-    return _key("leases", "rebuilding")
+    return _key("leases", "rebuilding", "by-org")
+
+
+def legacy_lease_keys() -> list[str]:
+    """The previous release's organisation-wide lease set, ready marker and its build key:
+    never read any more; a rebuild deletes them so an upgraded Redis keeps nothing stale."""
+    return [_key("leases", "org"), _key("leases", "ready"), _key("leases", "rebuilding")]
 
 
 # --- placement pacing -----------------------------------------------------------------------

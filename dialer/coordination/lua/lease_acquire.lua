@@ -1,8 +1,8 @@
--- Acquire one channel lease for a call, atomically over the campaign and organisation sets.
+-- Acquire one channel lease for a call, atomically over its campaign's and its organisation's sets.
 -- (dialer/coordination/lua/lease_generation.lua is prepended: current_generation, set_version, bump.)
 --
 -- KEYS[1] campaign lease ZSET {call_id: expires_at_s}
--- KEYS[2] organisation lease ZSET {call_id: expires_at_s}
+-- KEYS[2] lease ZSET {call_id: expires_at_s} of the campaign's organisation (one per organisation)
 -- KEYS[3] ready marker HASH (absent after a Redis wipe until the sets are rebuilt)
 -- ARGV[1] call_id
 -- ARGV[2] campaign_limit (integer; <= 0 means nothing can be acquired)
