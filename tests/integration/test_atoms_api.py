@@ -56,9 +56,21 @@ def globex(owner: DialerClient) -> Iterator[Tenant]:
     tenant.client.close()
 
 
+_open: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _open:
+        _open.pop().close()
+
+
 def http(base: str, tenant: Tenant) -> httpx.Client:
-    return httpx.Client(base_url=base, timeout=30,
-                        headers={"Authorization": f"Bearer {tenant.key}"})
+    """An HTTP client sending the tenant's key (closed after the test)."""
+    _open.append(httpx.Client(base_url=base, timeout=30,
+                              headers={"Authorization": f"Bearer {tenant.key}"}))
+    return _open[-1]
 
 
 def failed(response: httpx.Response, status: int) -> list[str]:
