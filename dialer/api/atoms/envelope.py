@@ -14,7 +14,7 @@ were transient), an oversized CSV or audience 413.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import HTTPException, Request, Response
@@ -38,7 +38,7 @@ class PayloadTooLarge(Exception):
 
 
 def failure(status_code: int, errors: list[str],
-            headers: dict[str, str] | None = None) -> JSONResponse:
+            headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"status": False, "errors": errors}, status_code=status_code,
                         headers=headers)
 
