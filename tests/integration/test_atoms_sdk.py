@@ -53,7 +53,11 @@ def test_the_official_sdk_runs_a_campaign_to_completion(make_stack):
 
         created = atoms.campaigns.create(
             name="Spring outreach", agent_id="agent-1", audience_id=audience.id,
-            phone_number_ids=[phones[0].id], max_retries=1, retry_delay=2).data
+            phone_number_ids=[phones[0].id], max_retries=1, retry_delay=2,
+            # Our settings Atoms has no field for ride along as extensions.
+            request_options={"additional_body_parameters": {
+                "pacing": {"channels": 2}, "callWindow": {"start": "08:00", "end": "20:00"}}},
+        ).data
         assert (created.status, created.max_retries, created.retry_delay) == ("draft", 1, 2)
         assert created.participants_count == 12 and created.audience_id == audience.id
 
@@ -88,7 +92,10 @@ def test_the_official_sdk_runs_a_campaign_to_completion(make_stack):
 
         # The SDK's plain helpers (requests, dict answers) read the same surface.
         helper = Campaign(base_url=base + "/atoms/v1", api_key=tenant.key)
-        assert helper.get(created.id)["data"]["campaign"]["status"] == "completed"
+        shown = helper.get(created.id)["data"]["campaign"]
+        assert shown["status"] == "completed"
+        assert shown["settings"]["pacing"]["channels"] == 2
+        assert shown["settings"]["callWindow"] == {"start": "08:00", "end": "20:00"}
         assert Audience(base_url=base + "/atoms/v1", api_key=tenant.key).get(
             audience.id)["data"]["memberCount"] == 12
 
