@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from dialer.api.atoms import mapping, queries, uploads
 from dialer.api.atoms import schemas as s
@@ -32,6 +33,7 @@ Client = Annotated[DialerClient, Depends(org_client)]
 DEFAULT_MAX_CSV_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_AUDIENCE_MEMBERS = 10_000
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 1_000_000  # with the largest page size, an offset PostgreSQL still reads
 DNC_MAX_PAGE_SIZE = 500
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -53,6 +55,15 @@ def _write(client: DialerClient, fn: Callable[..., R], *args: Any, **kwargs: Any
         return fn(session, client.org.id, *args, **kwargs)
 
 
+def _searchable(terms: dict[str, str | None]) -> None:
+    """PostgreSQL text cannot hold NUL: a term with one matches nothing we store, and
+    would fail the query, so it is refused as bad input."""
+    bad = [(name, "must not contain NUL characters") for name, term in terms.items()
+           if term is not None and "\x00" in term]
+    if bad:
+        raise ValidationError(bad)
+
+
 def _limit(client: DialerClient, name: str, default: int) -> int:
     return int(getattr(client.settings, name, None) or default)
 
@@ -63,7 +74,7 @@ def _limit(client: DialerClient, name: str, default: int) -> int:
 @router.get("/campaign", response_model=s.Envelope[s.CampaignList], tags=["Campaigns"],
             summary="Retrieve all campaigns")
 def list_campaigns(
-    client: Client, page: Annotated[int, Query(ge=1)] = 1,
+    client: Client, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     offset: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
                                  description="Campaigns per page")] = 5,
     status: s.AtomsStatus | None = None, search: str | None = None,
@@ -92,7 +103,13 @@ def list_campaigns(
 @router.post("/campaign", status_code=201, response_model=s.Envelope[s.CampaignCreated],
              tags=["Campaigns"], summary="Create a campaign")
 def create_campaign(client: Client, body: s.CampaignCreate) -> Any:
-    view = client.create_campaign(mapping.spec_from_create(body))
+    try:
+        view = client.create_campaign(mapping.spec_from_create(body))
+    except IntegrityError:
+        # The one unique value a create body sets. (The service should say so itself:
+        # docs/atoms.md, "Service methods".)
+        raise ValidationError([("external_id", "another campaign of this organisation "
+                                               "has this externalId")]) from None
     facts = _read(client, queries.campaign_facts, [view.id])[view.id]
     return {"data": mapping.campaign_created(view, facts, org_id=client.org.id)}
 
@@ -216,7 +233,7 @@ def _members(rows: list[queries.MemberRow]) -> list[dict[str, Any]]:
 
 @router.get("/audience/{id}/members", response_model=s.Envelope[s.MembersPage],
             tags=["Audience"], summary="Get audience members, a page at a time")
-def get_members(client: Client, id: str, page: Annotated[int, Query(ge=1)] = 1,
+def get_members(client: Client, id: str, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
                 offset: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
                                              description="Members per page")] = 5) -> Any:
     skip, take = mapping.page_bounds(page=page, offset=offset)
@@ -271,6 +288,7 @@ def search_members(client: Client, request: Request, id: str,
     if query is not None and fields:
         raise ValidationError([("query", "use either a general search or field-specific "
                                          "searches, not both")])
+    _searchable({"query": query, **fields, **{f"{k} (its name)": k for k in fields}})
     limit = _limit(client, "api_max_audience_members", DEFAULT_MAX_AUDIENCE_MEMBERS)
     rows = _read(client, queries.search_members, id, query=query, fields=fields, limit=limit)
     return {"data": {"members": _members(rows), "search_info": {
@@ -303,6 +321,7 @@ def list_dnc(
     offset: Annotated[str, Query(pattern=r"^\s*-?\d{1,9}\s*$",
                                  description="Page size; clamped to 1-500")] = "50",
 ) -> Any:
+    _searchable({"search": search})
     number = max(1, int(page))
     size = min(DNC_MAX_PAGE_SIZE, max(1, int(offset)))
     skip, take = mapping.page_bounds(page=number, offset=size)

@@ -26,7 +26,10 @@ def csv_for_import(text: str, *, phone_column: str, identifier_column: str | Non
     The header must be the first line (a column name with a line break in it is not
     read)."""
     first, newline, rest = text.partition("\n")
-    header = next(csv.reader([first.rstrip("\r")]), [])
+    try:
+        header = next(csv.reader([first.rstrip("\r")]), [])
+    except csv.Error as exc:
+        raise ValidationError([("file", f"line 1: {exc}")]) from None
     names = [h.strip() for h in header]
     if phone_column not in names:
         raise ValidationError([("phoneNumberColumnName",
@@ -44,7 +47,11 @@ def csv_for_import(text: str, *, phone_column: str, identifier_column: str | Non
                                         f"be read as the {clash[0]}: rename it")])
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(new)
-    rows = sum(1 for row in csv.reader(io.StringIO(rest)) if "".join(row).strip())
+    reader = csv.reader(io.StringIO(rest, newline=""))
+    try:
+        rows = sum(1 for row in reader if "".join(row).strip())
+    except csv.Error as exc:
+        raise ValidationError([("file", f"line {reader.line_num + 1}: {exc}")]) from None
     return out.getvalue() + rest if newline else out.getvalue(), rows
 
 
@@ -64,7 +71,7 @@ def members_csv(members: list[dict[str, Any]]) -> str:
         extra.update((k, None) for k in member if k not in (PHONE_KEY, *_OURS))
     columns = [*_OURS, *extra]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)  # "\r\n": a lone \r in a cell is then quoted too
     writer.writerow(columns)
     for member in members:
         cells = {**member, "phone": member[PHONE_KEY]}
