@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import typer
+from typing import Any
 
+import typer
+from typer.core import TyperGroup
+
+from dialer import cli_common
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import (
     console,
@@ -16,9 +20,23 @@ from dialer.cli_common import (
 )
 from dialer.cli_contacts import FULL_HELP, audience_app, dnc_app, phone_app, rejected_app
 from dialer.cli_metrics import metrics_app
+from dialer.cli_orgs import apikey_app, org_app
 from dialer.cli_watch import watch
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Outbound campaign dialer.")
+
+class OrgOptionGroup(TyperGroup):
+    """The root command: ``--org NAME`` is taken out of the command line wherever it is
+    (``dialer campaign list --org acme`` as well as ``dialer --org acme campaign list``),
+    so every command acts for that organisation without declaring the option.
+    ``dialer apikey ...`` keeps its own ``--org`` (the key's organisation)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer vendors click
+        cli_common.acting_org, rest = take_org_option(args)
+        return super().parse_args(ctx, rest)
+
+
+app = typer.Typer(cls=OrgOptionGroup, no_args_is_help=True, add_completion=False,
+                  help="Outbound campaign dialer.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(phone_app, name="phone")
@@ -27,7 +45,41 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(rejected_app, name="rejected")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(org_app, name="org")
+app.add_typer(apikey_app, name="apikey")
 app.command("watch")(watch)
+
+def take_org_option(args: list[str]) -> tuple[str, list[str]]:
+    """``--org NAME`` (or ``--org=NAME``) taken out of a command line; the rest as it was.
+    Not for ``dialer apikey ...`` (its own ``--org``), nor after ``--``."""
+    if "apikey" in args[:1]:
+        return cli_common.DEFAULT_ORG, list(args)
+    org, rest, index = cli_common.DEFAULT_ORG, [], 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg == "--org" and index + 1 < len(args):
+            org, index = args[index + 1], index + 2
+            continue
+        if arg.startswith("--org="):
+            org, index = arg.split("=", 1)[1], index + 1
+            continue
+        rest.append(arg)
+        index += 1
+    return org, rest
+
+
+ORG_HELP = ("Act for this organisation (default: default). Also accepted after any "
+            "command, as in `dialer campaign list --org acme`.")
+
+
+@app.callback()
+def root(org: str = typer.Option(cli_common.DEFAULT_ORG, "--org", help=ORG_HELP)) -> None:
+    """Outbound campaign dialer."""
+    # Never reached with a value: OrgOptionGroup takes --org out first. Declared so
+    # that `dialer --help` shows it.
 
 
 @db_app.command("upgrade")

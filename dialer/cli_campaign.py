@@ -188,9 +188,9 @@ def channels_command(campaign_id: str,
     """Set the campaign's concurrent channels (capped by the organisation cap)."""
     with dialer_client() as client:
         campaign = client.allocate_channels(resolve(client, "campaign", campaign_id), channels)
-        cap = client.settings.org_channel_cap
-    capped = (f" (asked {channels}, capped by the organisation cap DIALER_ORG_CHANNEL_CAP="
-              f"{cap})" if campaign.channels < channels else "")
+        org = client.org
+    capped = (f" (asked {channels}, capped by the channel cap {org.channel_cap} of "
+              f"organisation {org.name})" if campaign.channels < channels else "")
     console.print(f"campaign {campaign.id}: {campaign.channels} channels{capped}")
 
 

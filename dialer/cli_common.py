@@ -82,12 +82,19 @@ def _setting_error(error: ErrorDetails) -> str:
     return f"setting DIALER_{field.upper()}: {error['msg']}"
 
 
+# The organisation every command acts for: ``--org NAME`` anywhere on the command line
+# (dialer.cli.main takes it out before Typer parses the rest), or ``dialer --org NAME``.
+DEFAULT_ORG = "default"
+acting_org = DEFAULT_ORG
+
+
 @contextlib.contextmanager
 def dialer_client() -> Iterator[DialerClient]:
-    """A client acting as a person (events say ``manual``), with one-line errors."""
+    """A client acting as a person (events say ``manual``) for the ``--org``
+    organisation, with one-line errors."""
     from dialer.client import DialerClient
 
-    with user_errors(), DialerClient(source="manual") as client:
+    with user_errors(), DialerClient(source="manual", org=acting_org) as client:
         yield client
 
 
@@ -113,8 +120,9 @@ def resolve(client: DialerClient, kind: str, text: str) -> str:
     """The whole id for what a person typed: an id or a unique prefix of one."""
     from dialer.service.id_prefix import resolve_id
 
+    org_id = client.org.id
     with client.runtime.unit_of_work() as session:  # a read: nothing committed
-        return resolve_id(session, kind, text)
+        return resolve_id(session, kind, text, org_id=org_id)
 
 
 def print_table(table: Table, *, wide: bool) -> None:

@@ -2,6 +2,9 @@
 
 Each client builds its own engine and Redis connection from its own
 settings; nothing is cached process-wide, so keyword overrides always hold.
+A client acts for one organisation (``org``, default ``default``): another
+organisation's ids are NotFound, exactly like unknown ones. The API process shares
+one Runtime between the clients of its requests (``DialerClient.for_org``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 from dialer.errors import ValidationError
 from dialer.service import campaigns as campaign_service
-from dialer.service import commands, csv_import, forecasting, readiness, reads
+from dialer.service import commands, csv_import, forecasting, orgs, readiness, reads, results
 from dialer.service import contacts as contact_service
 from dialer.service.runtime import Runtime, build_runtime
 from dialer.service.steps.audience_intake import create_audience
@@ -29,6 +32,7 @@ from dialer.views import (
     EventView,
     Forecast,
     ImportReport,
+    OrgRef,
     ParticipantView,
     PhoneNumberView,
     ReadinessView,
@@ -43,14 +47,37 @@ class DialerClient:
         self, *, database_url: str | None = None, redis_url: str | None = None,
         broker_url: str | None = None, provider: str | None = None,
         tick_seconds: float | None = None, time_scale: float | None = None,
-        time_origin: str | None = None, source: str = EventSource.API, **other_settings: Any,
+        time_origin: str | None = None, source: str = EventSource.API,
+        org: str = orgs.DEFAULT_ORG_NAME, runtime: Runtime | None = None,
+        **other_settings: Any,
     ) -> None:
-        self.settings = load_settings(
+        """``runtime``: share one (its settings are then the client's); ``close`` leaves a
+        shared runtime open, its owner closes it."""
+        self.settings = runtime.settings if runtime is not None else load_settings(
             database_url=database_url, redis_url=redis_url, broker_url=broker_url,
             provider=provider, tick_seconds=tick_seconds, time_scale=time_scale,
             time_origin=time_origin, **other_settings)
         self._source = source
-        self._runtime: Runtime | None = None
+        self._org_name = org
+        self._org: OrgRef | None = None
+        self._runtime: Runtime | None = runtime
+        self._owns_runtime = runtime is None
+
+    @classmethod
+    def for_org(cls, runtime: Runtime, org: OrgRef, *, source: str = EventSource.API
+                ) -> DialerClient:
+        """A client for an organisation already resolved (an API key's), on a shared
+        runtime: nothing is opened or read to build it."""
+        client = cls(runtime=runtime, org=org.name, source=source)
+        client._org = org
+        return client
+
+    @property
+    def org(self) -> OrgRef:
+        """The organisation this client acts for; NotFound when none has its name."""
+        if self._org is None:
+            self._org = orgs.resolve_org(self.runtime, self._org_name)
+        return self._org
 
     @property
     def runtime(self) -> Runtime:
@@ -65,7 +92,7 @@ class DialerClient:
         return self._runtime
 
     def close(self) -> None:
-        if self._runtime is not None:
+        if self._runtime is not None and self._owns_runtime:
             self._runtime.close()
             self._runtime = None
 
@@ -86,24 +113,25 @@ class DialerClient:
         rt = self.runtime
         with rt.transaction() as s:
             return contact_service.add_phone_number(
-                s, number=number, provider=provider, cps=cps, now=rt.clock.now(),
-                default_region=rt.settings.default_region)
+                s, org_id=self.org.id, number=number, provider=provider, cps=cps,
+                now=rt.clock.now(), default_region=rt.settings.default_region)
 
     def set_phone_number_active(self, id: str, active: bool) -> PhoneNumberView:
         """Take a caller ID out of rotation (or back in) without deleting it."""
         with self.runtime.transaction() as s:
-            return contact_service.set_phone_number_active(s, id, active=active)
+            return contact_service.set_phone_number_active(s, id, org_id=self.org.id,
+                                                           active=active)
 
     def phone_numbers(self) -> list[PhoneNumberView]:
         with self.runtime.unit_of_work() as s:
-            return contact_service.list_phone_numbers(s)
+            return contact_service.list_phone_numbers(s, org_id=self.org.id)
 
     def create_audience(self, name: str, contacts: list[dict[str, Any]] | None = None
                         ) -> AudienceView:
         rt = self.runtime
         with rt.transaction() as s:
             return create_audience(
-                s, name=name, contacts=contacts or [], now=rt.clock.now(),
+                s, org_id=self.org.id, name=name, contacts=contacts or [], now=rt.clock.now(),
                 default_region=rt.settings.default_region)
 
     def import_contacts(self, audience_id: str, csv_path: str | Path,
@@ -111,7 +139,7 @@ class DialerClient:
         rt = self.runtime
         with rt.transaction() as s:
             return csv_import.import_contacts(
-                s, audience_id=str(audience_id), csv_path=csv_path,
+                s, org_id=self.org.id, audience_id=str(audience_id), csv_path=csv_path,
                 default_region=rt.settings.default_region, on_progress=on_progress)
 
     def create_audience_from_csv(self, name: str, csv_path: str | Path,
@@ -121,10 +149,10 @@ class DialerClient:
         rt = self.runtime
         with rt.transaction() as s:
             audience = create_audience(
-                s, name=name, contacts=[], now=rt.clock.now(),
+                s, org_id=self.org.id, name=name, contacts=[], now=rt.clock.now(),
                 default_region=rt.settings.default_region)
             report = csv_import.import_contacts(
-                s, audience_id=audience.id, csv_path=csv_path,
+                s, org_id=self.org.id, audience_id=audience.id, csv_path=csv_path,
                 default_region=rt.settings.default_region, on_progress=on_progress)
         rejected = [RejectedContact(index=r.row, phone=None, error=r.error)
                     for r in report.rejected]
@@ -132,7 +160,7 @@ class DialerClient:
 
     def audiences(self) -> list[AudienceSummary]:
         with self.runtime.unit_of_work() as s:
-            return reads.audiences(s)
+            return reads.audiences(s, org_id=self.org.id)
 
     def resolve_references(self, spec: dict[str, Any], *, audience: str | None = None,
                            caller_ids: list[str] | None = None) -> dict[str, Any]:
@@ -142,10 +170,12 @@ class DialerClient:
         or ``caller_id`` when one is unknown, ambiguous or not a valid number."""
         errors: list[tuple[str, str]] = []
         out = dict(spec)
+        org_id = self.org.id
         with self.runtime.unit_of_work() as s:
             if audience is not None:
                 try:
-                    out["audience_id"] = contact_service.resolve_audience(s, audience)
+                    out["audience_id"] = contact_service.resolve_audience(
+                        s, audience, org_id=org_id)
                 except ValueError as exc:
                     errors.append(("audience", str(exc)))
             if caller_ids:
@@ -153,7 +183,7 @@ class DialerClient:
                 for ref in caller_ids:
                     try:
                         ids.append(contact_service.resolve_phone_number(
-                            s, ref, default_region=self.settings.default_region))
+                            s, ref, org_id=org_id, default_region=self.settings.default_region))
                     except ValueError as exc:
                         errors.append(("caller_id", str(exc)))
                 out["phone_number_ids"] = list(dict.fromkeys(ids))
@@ -164,26 +194,26 @@ class DialerClient:
     def add_dnc(self, numbers: list[str] | str) -> int:
         rt = self.runtime
         with rt.transaction() as s:
-            return contact_service.add_dnc(s, numbers, now=rt.clock.now(),
+            return contact_service.add_dnc(s, numbers, org_id=self.org.id, now=rt.clock.now(),
                                            default_region=rt.settings.default_region)
 
     def remove_dnc(self, numbers: list[str] | str) -> int:
         rt = self.runtime
         with rt.transaction() as s:
-            return contact_service.remove_dnc(s, numbers,
+            return contact_service.remove_dnc(s, numbers, org_id=self.org.id,
                                               default_region=rt.settings.default_region)
 
     def dnc(self) -> list[str]:
         with self.runtime.unit_of_work() as s:
-            return contact_service.list_dnc(s)
+            return contact_service.list_dnc(s, org_id=self.org.id)
 
     # -- campaigns ----------------------------------------------------------------
 
     def create_campaign(self, spec: CampaignSpec | dict[str, Any]) -> CampaignView:
         rt = self.runtime
         with rt.transaction() as s:
-            return campaign_service.create_campaign(s, spec, now=rt.clock.now(),
-                                                    source=self._source)
+            return campaign_service.create_campaign(s, spec, org_id=self.org.id,
+                                                    now=rt.clock.now(), source=self._source)
 
     def start(self, id: str) -> CampaignView:
         return self._command(id, "start")
@@ -204,48 +234,59 @@ class DialerClient:
         return self._command(id, "reset_breaker")
 
     def delete(self, id: str) -> None:
-        commands.delete(self.runtime, str(id), source=self._source)
+        commands.delete(self.runtime, self.org, str(id), source=self._source)
 
     def get(self, id: str) -> CampaignDetail:
         with self.runtime.unit_of_work() as s:
-            return reads.campaign_detail(s, str(id))
+            return reads.campaign_detail(s, str(id), org_id=self.org.id)
 
     # Below this method ``list`` in an annotation is the method, so they say builtins.list.
     def list(self, status: str | None = None, sort: str = "created_at") -> list[CampaignView]:
         with self.runtime.unit_of_work() as s:
-            return reads.list_campaigns(s, status=status, sort=sort)
+            return reads.list_campaigns(s, org_id=self.org.id, status=status, sort=sort)
 
     def participants(self, id: str) -> builtins.list[ParticipantView]:
         with self.runtime.unit_of_work() as s:
-            return reads.participants(s, str(id))
+            return reads.participants(s, str(id), org_id=self.org.id)
 
     def calls(self, id: str) -> builtins.list[CallView]:
         with self.runtime.unit_of_work() as s:
-            return reads.calls(s, str(id))
+            return reads.calls(s, str(id), org_id=self.org.id)
 
     def events(self, id: str) -> builtins.list[EventView]:
         with self.runtime.unit_of_work() as s:
-            return reads.events(s, str(id))
+            return reads.events(s, str(id), org_id=self.org.id)
 
     def skips(self, id: str) -> builtins.list[SkipView]:
         with self.runtime.unit_of_work() as s:
-            return reads.skips(s, str(id))
+            return reads.skips(s, str(id), org_id=self.org.id)
 
     def readiness(self, id: str) -> ReadinessView:
         """"Will it dial?": every condition for placing a call, and which one fails."""
-        return readiness.campaign_readiness(self.runtime, str(id))
+        return readiness.campaign_readiness(self.runtime, self.org, str(id))
 
     def rejected_requests(self, limit: int = 50) -> builtins.list[RejectedRequestView]:
         """Remote requests refused for bad input (``dialer.enqueue_campaign`` ...)."""
         with self.runtime.unit_of_work() as s:
-            return reads.rejected_requests(s, limit=limit)
+            return reads.rejected_requests(s, org=self.org, limit=limit)
 
     def forecast(self, id: str) -> Forecast:
         """Calls per hour the settings achieve and the ETA, simulated with the calendar."""
-        return forecasting.forecast(self.runtime, str(id))
+        return forecasting.forecast(self.runtime, self.org, str(id))
+
+    def call_result(self, call_id: str, outcome: str, duration_s: float = 0.0,
+                    goal_achieved: bool | None = None, detail: str | None = None) -> bool:
+        """A provider's result for one of this organisation's calls (the HTTP webhook's
+        hand-over): checked like ``dialer.call_result``'s arguments (ValidationError
+        naming the fields), then the same result path. NotFound for a call this
+        organisation did not place; False when it was already finished (a replay)."""
+        return results.record_org_result(
+            self.runtime, self.org, str(call_id), outcome=outcome, duration_s=duration_s,
+            goal_achieved=goal_achieved, detail=detail)
 
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
-        return commands.command(self.runtime, str(id), command, args, source=self._source)
+        return commands.command(self.runtime, self.org, str(id), command, args,
+                                source=self._source)
 
 
 __all__ = ["DialerClient", "ValidationError"]

@@ -67,6 +67,8 @@ def _no_nul(value: str) -> str:
 
 Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(_no_nul)]
 Detail = Annotated[str, Field(max_length=MAX_DETAIL_CHARS), AfterValidator(_no_nul)]
+# An organisation's name (service/orgs.py checks its shape when one is created).
+OrgName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
 
 
 class _Args(BaseModel):
@@ -84,6 +86,8 @@ class CallResultArgs(_Args):
     duration_s: Annotated[float, Field(ge=0, le=MAX_DURATION_S, allow_inf_nan=False)] = 0.0
     goal_achieved: bool | None = None
     detail: Detail | None = None
+    # None: whichever organisation placed the call; given, a call of another is ignored.
+    org: OrgName | None = None
 
 
 class DialArgs(_Args):
@@ -99,15 +103,18 @@ class EnqueueCampaignArgs(_Args):
     spec: dict[str, Any]
     contacts: list[Any] | None = None
     start: bool = False
+    org: OrgName = "default"
 
 
 class CampaignCommandArgs(_Args):
     campaign_id: Id
     command: str
     args: dict[str, Any] = Field(default_factory=dict)
+    org: OrgName = "default"
 
     def call_kwargs(self) -> dict[str, Any]:
-        return {"campaign_id": self.campaign_id, "command": self.command, **self.args}
+        return {"campaign_id": self.campaign_id, "command": self.command, "org": self.org,
+                **self.args}
 
 
 # Which keyword arguments each command takes (``n`` is the old name of ``channels``).
@@ -227,8 +234,8 @@ def _validate(model: type[M], values: dict[str, Any], errors: list[tuple[str, st
 
 
 def parse_call_result(args: Any, kwargs: Any) -> CallResultArgs:
-    values, errors = _bind(("call_id", "outcome", "duration_s", "goal_achieved", "detail"),
-                           args, kwargs)
+    values, errors = _bind(("call_id", "outcome", "duration_s", "goal_achieved", "detail",
+                            "org"), args, kwargs)
     return _validate(CallResultArgs, values, errors)
 
 
@@ -244,7 +251,7 @@ def parse_no_args(args: Any, kwargs: Any) -> NoArgs:
 
 def parse_enqueue_campaign(args: Any, kwargs: Any, *, limits: RemoteLimits
                            ) -> EnqueueCampaignArgs:
-    values, errors = _bind(("spec", "contacts", "start"), args, kwargs)
+    values, errors = _bind(("spec", "contacts", "start", "org"), args, kwargs)
     too_many = _contacts_errors([], values, limits)
     if too_many:
         # Checked before pydantic copies a million items; the request stops here.
@@ -265,7 +272,7 @@ def _contacts_errors(args: Any, kwargs: Any, limits: RemoteLimits) -> list[tuple
 
 def parse_campaign_command(args: Any, kwargs: Any) -> CampaignCommandArgs:
     values, errors = _bind(("campaign_id", "command"), args, kwargs)
-    base: dict[str, Any] = {key: values.pop(key) for key in ("campaign_id", "command")
+    base: dict[str, Any] = {key: values.pop(key) for key in ("campaign_id", "command", "org")
                             if key in values}
     command = base.get("command")
     command_args: dict[str, Any] = {}

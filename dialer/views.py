@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -169,3 +170,34 @@ class RejectedRequestView(View):
     external_id: str | None
     errors: list[Any]
     payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    """The organisation a caller acts for (``DialerClient(org=...)``, an API key).
+
+    ``channel_cap`` is the effective cap: the organisation's own, or
+    DIALER_ORG_CHANNEL_CAP when it has none."""
+
+    id: str
+    name: str
+    channel_cap: int
+
+
+class OrganisationView(View):
+    id: str
+    name: str
+    # None: follows DIALER_ORG_CHANNEL_CAP; ``effective_channel_cap`` is what applies.
+    channel_cap: int | None
+    effective_channel_cap: int
+    created_at: datetime
+
+
+class ApiKeyView(View):
+    id: str
+    org: str
+    prefix: str
+    label: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

@@ -34,11 +34,58 @@ CHANNELS_FROM_SPEC = (
     "ELSE 0 END")
 
 
-class PhoneNumber(Base):
-    __tablename__ = "phone_numbers"
+# The organisation `default` (migration 0005): what a caller that names no organisation
+# acts for, so everything written before organisations keeps working unchanged.
+DEFAULT_ORG_NAME = "default"
+
+
+class Organisation(Base):
+    """A tenant: it owns campaigns, audiences, caller IDs, its DNC list and rejected
+    requests, and never sees another's. Its channel cap bounds its calls in flight."""
+
+    __tablename__ = "organisations"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # NULL: follows DIALER_ORG_CHANNEL_CAP (so `default` keeps the cap it always had).
+    channel_cap: Mapped[int | None] = mapped_column(Integer)
+    # Signs provider webhooks (POST /v1/calls/{id}/result): a shared secret, so it is
+    # kept as it is (an HMAC needs it), unlike API keys.
+    webhook_secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """An API key, kept only as its SHA-256: the key itself is shown once, at creation.
+
+    ``prefix`` is the key's visible start (``dk_<8 hex>``), unique, so a leaked key can be
+    identified and revoked, and a presented key finds its row without comparing hashes
+    against every row."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+def _org_fk() -> Any:
+    return mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+
+
+class PhoneNumber(Base):
+    __tablename__ = "phone_numbers"
+    __table_args__ = (UniqueConstraint("org_id", "number", name="uq_phone_numbers_org_number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = _org_fk()
+    number: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(100))
     cps: Mapped[float | None] = mapped_column(Float)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -49,6 +96,7 @@ class Audience(Base):
     __tablename__ = "audiences"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = _org_fk()
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
 
@@ -69,14 +117,22 @@ class Contact(Base):
 class DncEntry(Base):
     __tablename__ = "dnc"
 
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
     added_at: Mapped[datetime]
 
 
 class Campaign(Base):
     __tablename__ = "campaigns"
+    __table_args__ = (
+        # Unique per organisation so that concurrent enqueue_campaign calls create one
+        # campaign, and one organisation's external ids never collide with another's.
+        UniqueConstraint("org_id", "external_id", name="uq_campaigns_org_external_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = _org_fk()
     name: Mapped[str] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(Text)
     agent_id: Mapped[str | None] = mapped_column(String(200))
@@ -88,8 +144,7 @@ class Campaign(Base):
     scheduled_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64))
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    # Unique in PostgreSQL so that concurrent enqueue_campaign calls create one campaign.
-    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
     # The Celery task id of the dialer.enqueue_campaign that created it: a
     # redelivered request without external_id finds this campaign (0002).
     request_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -224,6 +279,10 @@ class RejectedRequest(Base):
     __tablename__ = "rejected_requests"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    # NULL when the request named an organisation that does not exist: still kept, for
+    # the operator (`dialer requests rejected` of no organisation lists them).
+    org_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
     task: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str | None] = mapped_column(String(200))

@@ -47,6 +47,9 @@ def clean_state(database_url: str, redis_url: str):
     engine = sa.create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        # Organisations other than `default` (migration 0005) go with their API keys.
+        conn.execute(sa.text("DELETE FROM organisations WHERE name <> 'default'"))
+        conn.execute(sa.text("TRUNCATE api_keys"))
     engine.dispose()
     client = redis.Redis.from_url(redis_url)
     client.flushdb()

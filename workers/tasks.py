@@ -18,7 +18,7 @@ from dialer.errors import ValidationError
 from dialer.service import remote
 from dialer.service.dial import dial as dial_call
 from dialer.service.metrics_export import observe_tick
-from dialer.service.results import record_result
+from dialer.service.results import call_of_other_org, record_result
 from dialer.service.sweep import sweep as sweep_once
 from dialer.service.tick import tick as tick_once
 from dialer.service.transient import TRANSIENT_ERRORS
@@ -97,21 +97,26 @@ def dial(call_id: str) -> str:
           # with the kill (Celery acknowledges timeouts by default).
           acks_on_timeout=False)
 def call_result(call_id: str, outcome: str, duration_s: float = 0.0,
-                goal_achieved: bool | None = None, detail: str | None = None) -> str:
+                goal_achieved: bool | None = None, detail: str | None = None,
+                org: str | None = None) -> str:
+    if org is not None and call_of_other_org(runtime(), str(call_id), org):
+        log.warning("result for call %s names another organisation: ignored", call_id)
+        return "ignored"
     return record_result(runtime(), str(call_id), outcome=outcome, duration_s=duration_s,
                          goal_achieved=goal_achieved, detail=detail)
 
 
 # The task id makes a redelivered command or enqueue a no-op (issue #11, item 6).
 @app.task(name="dialer.campaign_command", base=DialerTask, bind=True)
-def campaign_command(self: Task, campaign_id: str, command: str, **args: Any) -> dict[str, Any]:
+def campaign_command(self: Task, campaign_id: str, command: str, org: str = "default",
+                     **args: Any) -> dict[str, Any]:
     return remote.campaign_command(runtime(), campaign_id, command, args,
-                                   command_id=self.request.id)
+                                   command_id=self.request.id, org=org)
 
 
 @app.task(name="dialer.enqueue_campaign", base=DialerTask, bind=True)
 def enqueue_campaign(self: Task, spec: dict[str, Any],
                      contacts: list[dict[str, Any]] | None = None,
-                     start: bool = False) -> dict[str, Any]:
+                     start: bool = False, org: str = "default") -> dict[str, Any]:
     return remote.enqueue_campaign(runtime(), spec, contacts=contacts, start=start,
-                                   request_id=self.request.id)
+                                   request_id=self.request.id, org=org)

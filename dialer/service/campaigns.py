@@ -16,5 +16,6 @@ from dialer.views import CampaignView
 
 
 def create_campaign(session: Session, raw_spec: CampaignSpec | dict[str, Any], *,
-                    now: datetime, source: str) -> CampaignView:
-    return campaign_view(session, create(session, raw_spec, now=now, source=source))
+                    org_id: str, now: datetime, source: str) -> CampaignView:
+    return campaign_view(session, create(session, raw_spec, org_id=org_id, now=now,
+                                         source=source))

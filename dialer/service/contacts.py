@@ -25,8 +25,8 @@ def phone_number_view(row: PhoneNumber) -> PhoneNumberView:
 
 
 def add_phone_number(
-    session: Session, *, number: str, provider: str, cps: float | None, now: datetime,
-    default_region: str | None,
+    session: Session, *, org_id: str, number: str, provider: str, cps: float | None,
+    now: datetime, default_region: str | None,
 ) -> PhoneNumberView:
     errors: list[tuple[str, str]] = []
     try:
@@ -39,35 +39,37 @@ def add_phone_number(
         errors.append(("cps", "must be a positive number"))
     if errors:
         raise ValidationError(errors)
-    if numbers.id_of(session, e164) is not None:
+    if numbers.id_of(session, e164, org_id=org_id) is not None:
         raise ValidationError([("number", f"{e164} is already registered")])
-    return phone_number_view(numbers.insert(session, number_id=str(uuid.uuid4()), e164=e164,
-                                            provider=provider, cps=cps, now=now))
+    return phone_number_view(numbers.insert(session, number_id=str(uuid.uuid4()), org_id=org_id,
+                                            e164=e164, provider=provider, cps=cps, now=now))
 
 
-def set_phone_number_active(session: Session, number_id: str, *, active: bool) -> PhoneNumberView:
-    row = numbers.get(session, str(number_id)) if is_uuid(number_id) else None
+def set_phone_number_active(session: Session, number_id: str, *, org_id: str,
+                            active: bool) -> PhoneNumberView:
+    row = numbers.get(session, str(number_id), org_id=org_id) if is_uuid(number_id) else None
     if row is None:
         raise NotFound(f"phone number {number_id} not found")
     row.is_active = bool(active)
     return phone_number_view(row)
 
 
-def list_phone_numbers(session: Session) -> list[PhoneNumberView]:
-    return [phone_number_view(r) for r in numbers.all_numbers(session)]
+def list_phone_numbers(session: Session, *, org_id: str) -> list[PhoneNumberView]:
+    return [phone_number_view(r) for r in numbers.all_numbers(session, org_id=org_id)]
 
 
-def add_dnc(session: Session, phones: Any, *, now: datetime,
+def add_dnc(session: Session, phones: Any, *, org_id: str, now: datetime,
             default_region: str | None) -> int:
-    return dnc.add(session, _normalize_list(phones, default_region), now=now)
+    return dnc.add(session, _normalize_list(phones, default_region), org_id=org_id, now=now)
 
 
-def remove_dnc(session: Session, phones: Any, *, default_region: str | None) -> int:
-    return dnc.remove(session, _normalize_list(phones, default_region))
+def remove_dnc(session: Session, phones: Any, *, org_id: str,
+               default_region: str | None) -> int:
+    return dnc.remove(session, _normalize_list(phones, default_region), org_id=org_id)
 
 
-def list_dnc(session: Session) -> list[str]:
-    return dnc.all_phones(session)
+def list_dnc(session: Session, *, org_id: str) -> list[str]:
+    return dnc.all_phones(session, org_id=org_id)
 
 
 def _normalize_list(phones: Any, default_region: str | None) -> list[str]:
@@ -90,13 +92,13 @@ def _normalize_list(phones: Any, default_region: str | None) -> list[str]:
 # -- names people type instead of ids (``dialer campaign create --audience/--caller-id``)
 
 
-def resolve_audience(session: Session, ref: str) -> str:
+def resolve_audience(session: Session, ref: str, *, org_id: str) -> str:
     """The id of the audience ``ref`` names: its id, or else its exact name when exactly
     one audience has it. ValueError says why not (unknown, or which ids share the name)."""
     ref = str(ref).strip()
-    if is_uuid(ref) and audiences.exists(session, ref):
+    if is_uuid(ref) and audiences.exists(session, ref, org_id=org_id):
         return ref
-    ids = audiences.ids_named(session, ref)
+    ids = audiences.ids_named(session, ref, org_id=org_id)
     if not ids:
         raise ValueError(f"no audience named or numbered {ref!r} (dialer audience list)")
     if len(ids) > 1:
@@ -105,16 +107,17 @@ def resolve_audience(session: Session, ref: str) -> str:
     return ids[0]
 
 
-def resolve_phone_number(session: Session, ref: str, *, default_region: str | None) -> str:
+def resolve_phone_number(session: Session, ref: str, *, org_id: str,
+                         default_region: str | None) -> str:
     """The id of the registered caller ID ``ref`` names: its id, or its number in any
     format (read as E.164, like ``dialer phone add``). ValueError says why not."""
     ref = str(ref).strip()
     if is_uuid(ref):
-        if numbers.get(session, ref) is None:
+        if numbers.get(session, ref, org_id=org_id) is None:
             raise ValueError(f"no phone number {ref}")
         return ref
     e164 = normalize_e164(ref, default_region=default_region)  # ValueError: INVALID_PHONE
-    found = numbers.id_of(session, e164)
+    found = numbers.id_of(session, e164, org_id=org_id)
     if found is None:
         raise ValueError(f"{e164} is not a registered caller ID (dialer phone add {e164})")
     return found

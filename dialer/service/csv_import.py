@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dialer.errors import NotFound, ValidationError
+from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
 from dialer.service.steps.audience_intake import CONTAINS_NUL
 from dialer.spec import is_iana_zone
@@ -43,14 +44,14 @@ DUPLICATE = "duplicate phone in this audience"
 
 
 def import_contacts(
-    session: Session, *, audience_id: str, csv_path: str | Path, default_region: str | None,
-    on_progress: Any = None,
+    session: Session, *, org_id: str, audience_id: str, csv_path: str | Path,
+    default_region: str | None, on_progress: Any = None,
 ) -> ImportReport:
     """Stream a CSV into an audience; bad and duplicate rows are reported.
 
     Rows are numbered as a spreadsheet shows them: the header is row 1.
     """
-    if not audiences.exists(session, audience_id):
+    if not is_uuid(audience_id) or not audiences.exists(session, audience_id, org_id=org_id):
         raise NotFound(f"audience {audience_id} not found")
     path = Path(csv_path)
     if not path.is_file():

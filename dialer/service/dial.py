@@ -57,6 +57,8 @@ class Claimed:
     call_id: str
     participant_id: int
     campaign_id: str
+    org_id: str
+    org_cap: int
     deadline: datetime
     channels: int
 
@@ -71,8 +73,8 @@ def dial(rt: Runtime, call_id: str) -> str:
             return outcome
         claimed, request, limits = outcome
         lease = rt.leases.acquire(call_id, campaign_id=claimed.campaign_id,
-                                  campaign_limit=claimed.channels,
-                                  org_limit=rt.settings.org_channel_cap,
+                                  org_id=claimed.org_id, campaign_limit=claimed.channels,
+                                  org_limit=claimed.org_cap,
                                   now_s=now.timestamp(),
                                   expires_at_s=claimed.deadline.timestamp())
         if not lease.acquired:
@@ -81,17 +83,17 @@ def dial(rt: Runtime, call_id: str) -> str:
         decision = rt.limiter.try_acquire(claimed.campaign_id, call_id, now_s=now.timestamp(),
                                           **limits)
         if not decision.allowed:
-            rt.leases.release(call_id, campaign_id=claimed.campaign_id)
+            _release(rt, claimed)
             return _requeue_for_pacing(rt, session, claimed, now, decision.retry_at_s,
                                        decision.reason)
         if rt.caps.active and _at_frequency_cap(session, rt, claimed, request.to, now):
             session.commit()
-            rt.leases.release(call_id, campaign_id=claimed.campaign_id)
+            _release(rt, claimed)
             return "returned:frequency_cap"
         marked = calls.mark_placed(session, call_id, deadline=claimed.deadline, now=now)
         session.commit()
         if not marked:  # cannot happen while we hold the claim; kept as a guard
-            rt.leases.release(call_id, campaign_id=claimed.campaign_id)
+            _release(rt, claimed)
             return "lost_claim"
 
         log.info("placing call %s attempt %d to %s", call_id, request.attempt, mask(request.to))
@@ -128,9 +130,13 @@ def _unplace(rt: Runtime, session: Session, claimed: Claimed, refused: Refused) 
         record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
                     reason="provider_refused", detail=refused.reason[:200])
     session.commit()
-    rt.leases.release(claimed.call_id, campaign_id=claimed.campaign_id)
+    _release(rt, claimed)
     log.info("provider refused call %s before placing it: put back", claimed.call_id)
     return "returned:provider_refused"
+
+
+def _release(rt: Runtime, claimed: Claimed) -> None:
+    rt.leases.release(claimed.call_id, campaign_id=claimed.campaign_id, org_id=claimed.org_id)
 
 
 def _claim_and_check(
@@ -152,7 +158,8 @@ def _claim_and_check(
         return not_callable
     spec = entry.spec
     claimed = Claimed(call_id=call_id, participant_id=row.participant_id,
-                      campaign_id=row.campaign_id,
+                      campaign_id=row.campaign_id, org_id=row.org_id,
+                      org_cap=rt.org_cap(row.org_cap),
                       deadline=now + call_deadline(spec.call_handling, grace_s=rt.grace_s),
                       channels=spec.pacing.channels)
     handling = spec.call_handling
@@ -173,8 +180,8 @@ def _recheck(rt: Runtime, session: Session, entry: CachedSpec, row: Row[Any], ca
     """Eligibility right before placing; when it fails, the call is given back and the
     reason returned."""
     spec = entry.spec
-    facts = one_contact_facts(session, spec, row.to_number, row.timezone, now=now,
-                              on_dnc=row.on_dnc, caps=rt.caps)
+    facts = one_contact_facts(session, spec, row.to_number, row.timezone, org_id=row.org_id,
+                              now=now, on_dnc=row.on_dnc, caps=rt.caps)
     verdict = check_contact(now=now, rules=entry.rules, facts=facts,
                             respect_dnc=spec.safety.respect_dnc)
     if verdict.callable:
@@ -194,7 +201,8 @@ def _at_frequency_cap(session: Session, rt: Runtime, claimed: Claimed, phone: st
                       now: datetime) -> bool:
     """Count and mark under a per-number lock, so two campaigns cannot both take the last slot."""
     calls.lock_number(session, phone)
-    until = cap_reached_until(session, [phone], now=now, caps=rt.caps).get(phone)
+    until = cap_reached_until(session, [phone], org_id=claimed.org_id, now=now,
+                              caps=rt.caps).get(phone)
     if until is None:
         return False
     record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,

@@ -9,16 +9,16 @@ from dialer.service.targets import zones_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import Outcome
 from dialer.store import reads
-from dialer.views import Forecast
+from dialer.views import Forecast, OrgRef
 
 DEFAULT_TALK_S = 90.0
 DEFAULT_RETRY_SHARE = 0.35
 
 
-def forecast(rt: Runtime, campaign_id: str) -> Forecast:
+def forecast(rt: Runtime, org: OrgRef, campaign_id: str) -> Forecast:
     now = rt.clock.now()
     with rt.unit_of_work() as session:
-        campaign = load_campaign(session, campaign_id)
+        campaign = load_campaign(session, campaign_id, org_id=org.id)
         spec = campaign_spec(campaign)
         # Contacts are grouped by their time zone and number prefix: a group shares
         # its windows.
@@ -36,7 +36,7 @@ def forecast(rt: Runtime, campaign_id: str) -> Forecast:
     result = simulate(
         spec=spec, groups=[ContactGroup(z, g, n) for (z, g), n in groups.items()], now=now,
         avg_call_s=float(avg_call_s), retry_share=retry_share,
-        org_cap=rt.settings.org_channel_cap)
+        org_cap=org.channel_cap)
     return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
 
 

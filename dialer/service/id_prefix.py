@@ -20,8 +20,9 @@ MIN_PREFIX_CHARS = 4  # shorter would name several rows too often to be useful
 _PREFIX = re.compile(r"^[0-9a-f-]+$")
 
 
-def resolve_id(session: Session, kind: str, text: str) -> str:
-    """The one id of ``kind`` (campaign, audience, phone number) starting with ``text``.
+def resolve_id(session: Session, kind: str, text: str, *, org_id: str) -> str:
+    """The one id of ``kind`` (campaign, audience, phone number) of the organisation
+    starting with ``text``.
 
     A whole id is returned as given: whether it exists is the command's own check.
     """
@@ -31,7 +32,7 @@ def resolve_id(session: Session, kind: str, text: str) -> str:
     if len(prefix) < MIN_PREFIX_CHARS or not _PREFIX.match(prefix):
         raise NotFound(f"{kind} {text} not found (give the id, or at least its first "
                        f"{MIN_PREFIX_CHARS} characters)")
-    found = ids_starting(session, kind, prefix, limit=3)
+    found = ids_starting(session, kind, prefix, org_id=org_id, limit=3)
     if not found:
         raise NotFound(f"{kind} {text} not found")
     if len(found) > 1:

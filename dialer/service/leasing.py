@@ -36,7 +36,8 @@ def ensure_leases_ready(rt: Runtime, now: datetime) -> bool:
             _rebuild_pacing(rt, session, campaign_id, ZoneInfo(timezone), now)
         in_flight = leases.all_holding_channel(session)
         # Still under the gate: the marker goes up before any waiting dial goes on.
-        rt.leases.rebuild(((r.id, r.campaign_id, r.deadline_at.timestamp()) for r in in_flight),
+        rt.leases.rebuild(((r.id, r.campaign_id, r.org_id, r.deadline_at.timestamp())
+                           for r in in_flight),
                           now_s=now.timestamp())
     if in_flight:
         log.warning("leases rebuilt from PostgreSQL: %d calls in flight", len(in_flight))

@@ -106,6 +106,15 @@ class CampaignRow:
     channels: int
 
 
+@dataclass(frozen=True)
+class OrgRow:
+    id: str
+    name: str
+    channel_cap: int
+    in_use: int  # calls holding a channel (PostgreSQL)
+    leases_held: int  # unexpired leases (Redis)
+
+
 @dataclass
 class Snapshot:
     at: datetime
@@ -113,14 +122,9 @@ class Snapshot:
     outcomes: dict[tuple[str, str], int] = field(default_factory=dict)
     in_use: dict[str, int] = field(default_factory=dict)
     due: dict[str, int] = field(default_factory=dict)
-    org_channel_cap: int = 0
-    org_leases_held: int = 0
+    orgs: list[OrgRow] = field(default_factory=list)
     leases_ready: bool = False
     tick: TickHistogram | None = None
-
-    @property
-    def org_in_use(self) -> int:
-        return sum(self.in_use.values())
 
 
 def take_snapshot(rt: Runtime) -> Snapshot:
@@ -135,10 +139,14 @@ def take_snapshot(rt: Runtime) -> Snapshot:
         # A channel is held exactly while a call is dialing or placed (as in reads.metrics).
         in_use = metrics.channels_in_use(session)
         due = metrics.due(session, ids, now=now)
+        org_in_use = metrics.channels_in_use_by_org(session)
+        orgs = metrics.organisations(session)
     return Snapshot(
         at=now, campaigns=campaigns, outcomes=outcomes, in_use=in_use, due=due,
-        org_channel_cap=rt.settings.org_channel_cap,
-        org_leases_held=rt.leases.org_in_use(now_s=now.timestamp()),
+        orgs=[OrgRow(id=org_id, name=name, channel_cap=rt.org_cap(cap),
+                     in_use=org_in_use.get(org_id, 0),
+                     leases_held=rt.leases.org_in_use(org_id, now_s=now.timestamp()))
+              for org_id, name, cap in orgs],
         leases_ready=rt.leases.is_ready(), tick=read_tick_histogram(rt.redis))
 
 
@@ -159,14 +167,15 @@ def families(snap: Snapshot) -> Iterator[Metric]:
     channels = {c.id: c.channels for c in snap.campaigns}
     yield _per_campaign("dialer_channels_allocated", "Concurrent channels allocated.",
                         ids, channels.__getitem__)
-    yield GaugeMetricFamily("dialer_org_channels_in_use",
-                            "Calls holding a channel across all campaigns (PostgreSQL).",
-                            value=snap.org_in_use)
-    yield GaugeMetricFamily("dialer_org_channel_cap", "DIALER_ORG_CHANNEL_CAP.",
-                            value=snap.org_channel_cap)
-    yield GaugeMetricFamily("dialer_org_leases_held",
-                            "Unexpired channel leases in Redis; should track "
-                            "dialer_org_channels_in_use.", value=snap.org_leases_held)
+    yield _per_org("dialer_org_channels_in_use",
+                   "Calls holding a channel across the organisation's campaigns (PostgreSQL).",
+                   snap.orgs, lambda org: org.in_use)
+    yield _per_org("dialer_org_channel_cap",
+                   "The organisation's channel cap (its own, else DIALER_ORG_CHANNEL_CAP).",
+                   snap.orgs, lambda org: org.channel_cap)
+    yield _per_org("dialer_org_leases_held",
+                   "Unexpired channel leases in Redis; should track "
+                   "dialer_org_channels_in_use.", snap.orgs, lambda org: org.leases_held)
     yield GaugeMetricFamily("dialer_leases_ready",
                             "1 when Redis holds complete lease sets; 0 after a wipe until the "
                             "next tick or sweep rebuilds them (nothing dials meanwhile).",
@@ -200,6 +209,15 @@ def _per_campaign(name: str, documentation: str, ids: Sequence[str],
     gauge = GaugeMetricFamily(name, documentation, labels=["campaign"])
     for cid in ids:
         gauge.add_metric([cid], value_of(cid))
+    return gauge
+
+
+def _per_org(name: str, documentation: str, orgs: Sequence[OrgRow],
+             value_of: Callable[[OrgRow], float]) -> GaugeMetricFamily:
+    """Labelled by the organisation's name: what an operator reads on a dashboard."""
+    gauge = GaugeMetricFamily(name, documentation, labels=["org"])
+    for org in orgs:
+        gauge.add_metric([org.name], value_of(org))
     return gauge
 
 

@@ -10,17 +10,17 @@ from dialer.service.runtime import Runtime
 from dialer.service.steps.campaign_state import campaign_spec, load_campaign
 from dialer.service.targets import zones_for
 from dialer.store import numbers, reads
-from dialer.views import CheckView, ReadinessView
+from dialer.views import CheckView, OrgRef, ReadinessView
 
 # The window is read for the zones of this many waiting contacts (the next ones
 # due): enough to answer "open for someone?" without reading a 200k audience.
 ZONE_SAMPLE = 500
 
 
-def campaign_readiness(rt: Runtime, campaign_id: str) -> ReadinessView:
+def campaign_readiness(rt: Runtime, org: OrgRef, campaign_id: str) -> ReadinessView:
     now = rt.clock.now()
     with rt.unit_of_work() as session:
-        campaign = load_campaign(session, campaign_id)
+        campaign = load_campaign(session, campaign_id, org_id=org.id)
         spec = campaign_spec(campaign)
         numbers_active = numbers.count_active(session, spec.phone_number_ids)
         waiting, due = reads.waiting_and_due(session, campaign.id, now=now)
@@ -33,7 +33,7 @@ def campaign_readiness(rt: Runtime, campaign_id: str) -> ReadinessView:
         scheduled_at=campaign.scheduled_at, agent_id=campaign.agent_id,
         numbers_listed=len(spec.phone_number_ids), numbers_active=numbers_active,
         contacts_waiting=waiting, contacts_due=due, channels=campaign.channels,
-        org_channel_cap=rt.settings.org_channel_cap, zones_sampled=len(zone_sets),
+        org_channel_cap=org.channel_cap, zones_sampled=len(zone_sets),
         zones_open=zones_open, next_opening=next_opening, closed_reason=closed_reason,
         breaker_open=campaign.breaker_open, leases_ready=rt.leases.is_ready())
     checks = readiness_checks(facts)

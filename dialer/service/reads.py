@@ -8,6 +8,7 @@ from dialer import statuses as st
 from dialer.errors import ValidationError
 from dialer.service.steps.campaign_state import load_campaign
 from dialer.service.steps.campaign_views import campaign_view
+from dialer.service.steps.tenancy import DEFAULT_ORG_NAME
 from dialer.store import reads, requests
 from dialer.store.campaign_members import participant_counts
 from dialer.views import (
@@ -17,6 +18,7 @@ from dialer.views import (
     CampaignView,
     EventView,
     Metrics,
+    OrgRef,
     ParticipantView,
     RejectedRequestView,
     SkipView,
@@ -37,13 +39,14 @@ def metrics(session: Session, campaign_id: str) -> Metrics:
     )
 
 
-def campaign_detail(session: Session, campaign_id: str) -> CampaignDetail:
-    campaign = load_campaign(session, campaign_id)
+def campaign_detail(session: Session, campaign_id: str, *, org_id: str) -> CampaignDetail:
+    campaign = load_campaign(session, campaign_id, org_id=org_id)
     return CampaignDetail(campaign=campaign_view(session, campaign),
                           metrics=metrics(session, campaign.id))
 
 
-def list_campaigns(session: Session, *, status: str | None, sort: str) -> list[CampaignView]:
+def list_campaigns(session: Session, *, org_id: str, status: str | None,
+                   sort: str) -> list[CampaignView]:
     field = sort.lstrip("-")
     errors = []
     if field not in SORTABLE:
@@ -54,44 +57,49 @@ def list_campaigns(session: Session, *, status: str | None, sort: str) -> list[C
         raise ValidationError(errors)
     # Newest (or largest) first, as the contract says, unless "-field" asks otherwise.
     return [campaign_view(session, c) for c in reads.campaigns(
-        session, status=status, sort_by=field, descending=not sort.startswith("-"))]
+        session, org_id=org_id, status=status, sort_by=field, descending=not sort.startswith("-"))]
 
 
-def participants(session: Session, campaign_id: str) -> list[ParticipantView]:
-    campaign = load_campaign(session, campaign_id)
+def participants(session: Session, campaign_id: str, *, org_id: str) -> list[ParticipantView]:
+    campaign = load_campaign(session, campaign_id, org_id=org_id)
     return [ParticipantView(contact_id=p.contact_id, phone=p.phone, status=p.status,
                             attempts=p.attempts, next_attempt_at=p.next_attempt_at,
                             last_outcome=p.last_outcome)
             for p in reads.participants(session, campaign.id)]
 
 
-def calls(session: Session, campaign_id: str) -> list[CallView]:
-    campaign = load_campaign(session, campaign_id)
+def calls(session: Session, campaign_id: str, *, org_id: str) -> list[CallView]:
+    campaign = load_campaign(session, campaign_id, org_id=org_id)
     return [CallView(call_id=c.id, contact_id=c.contact_id, phone=c.to_number,
                      from_number=c.from_number, attempt=c.attempt, placed_at=c.placed_at,
                      ended_at=c.ended_at, outcome=c.outcome, duration_s=c.duration_s)
             for c in reads.calls(session, campaign.id)]
 
 
-def events(session: Session, campaign_id: str) -> list[EventView]:
-    campaign = load_campaign(session, campaign_id)
+def events(session: Session, campaign_id: str, *, org_id: str) -> list[EventView]:
+    campaign = load_campaign(session, campaign_id, org_id=org_id)
     return [EventView(at=e.at, source=e.source, action=e.action, detail=e.detail)
             for e in reads.events(session, campaign.id)]
 
 
-def skips(session: Session, campaign_id: str) -> list[SkipView]:
-    campaign = load_campaign(session, campaign_id)
+def skips(session: Session, campaign_id: str, *, org_id: str) -> list[SkipView]:
+    campaign = load_campaign(session, campaign_id, org_id=org_id)
     return [SkipView(at=s.at, contact_id=contact_id, phone=phone, reason=s.reason,
                      detail=s.detail) for s, contact_id, phone in reads.skips(session, campaign.id)]
 
 
-def audiences(session: Session) -> list[AudienceSummary]:
+def audiences(session: Session, *, org_id: str) -> list[AudienceSummary]:
     return [AudienceSummary(id=a.id, name=a.name, count=int(n), created_at=a.created_at)
-            for a, n in reads.audiences_with_counts(session)]
+            for a, n in reads.audiences_with_counts(session, org_id=org_id)]
 
 
-def rejected_requests(session: Session, *, limit: int) -> list[RejectedRequestView]:
-    """The most recent remote requests refused for bad input, newest first."""
+def rejected_requests(session: Session, *, org: OrgRef, limit: int
+                      ) -> list[RejectedRequestView]:
+    """The organisation's most recent remote requests refused for bad input, newest
+    first. ``default``, the deployment's own organisation, also sees those whose
+    organisation could not be told."""
     return [RejectedRequestView(id=r.id, at=r.at, task=r.task, external_id=r.external_id,
                                 errors=r.errors, payload=r.payload)
-            for r in requests.recent_rejected(session, limit=limit)]
+            for r in requests.recent_rejected(
+                session, org_id=org.id, include_unowned=org.name == DEFAULT_ORG_NAME,
+                limit=limit)]

@@ -18,13 +18,17 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from dialer import statuses as st
+from dialer.errors import NotFound
+from dialer.ids import is_uuid
 from dialer.retry import ends_contact
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
 from dialer.service.steps import campaign_state, settle
 from dialer.service.steps.settle import DEADLINE_DETAIL
-from dialer.store import calls, participants
+from dialer.store import calls, orgs, participants
 from dialer.store.events import record_event
+from dialer.task_args import parse_call_result
+from dialer.views import OrgRef
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,33 @@ def record_result(
             return "ignored"
         session.commit()
     return settle.after_commit(rt, ended, now=now)
+
+
+def record_org_result(
+    rt: Runtime, org: OrgRef, call_id: str, *, outcome: Any, duration_s: Any = 0.0,
+    goal_achieved: Any = None, detail: Any = None,
+) -> bool:
+    """A result sent for an organisation (the HTTP webhook): its fields checked as the
+    ``dialer.call_result`` task checks them, then ``record_result``. NotFound for a call
+    of another organisation or none; False when nothing was applied (a replay)."""
+    checked = parse_call_result([], {"call_id": call_id, "outcome": outcome,
+                                     "duration_s": duration_s,
+                                     "goal_achieved": goal_achieved, "detail": detail})
+    with rt.unit_of_work() as session:
+        owner = orgs.of_call(session, checked.call_id) if is_uuid(checked.call_id) else None
+    if owner is None or owner.id != org.id:
+        raise NotFound(f"call {call_id} not found")
+    return record_result(rt, checked.call_id, outcome=checked.outcome,
+                         duration_s=checked.duration_s, goal_achieved=checked.goal_achieved,
+                         detail=checked.detail) != "ignored"
+
+
+def call_of_other_org(rt: Runtime, call_id: str, org_name: str) -> bool:
+    """A ``dialer.call_result`` that names an organisation the call does not belong to
+    (such a result is ignored, as for an unknown call)."""
+    with rt.unit_of_work() as session:
+        owner = orgs.of_call(session, call_id) if is_uuid(call_id) else None
+    return owner is not None and owner.name != org_name
 
 
 def reconcile_late_result(session: Session, call_id: str, *, outcome: str, duration_s: float,

@@ -75,6 +75,11 @@ class Runtime:
         return FrequencyCaps(per_24h=self.settings.max_calls_per_number_24h,
                              per_7d=self.settings.max_calls_per_number_7d)
 
+    def org_cap(self, stored: int | None) -> int:
+        """An organisation's channel cap: its own, or DIALER_ORG_CHANNEL_CAP when it has
+        none (``default`` after migration 0005, and organisations created without one)."""
+        return self.settings.org_channel_cap if stored is None else stored
+
     @property
     def grace_s(self) -> float:
         """Slack past ring + talk time before a silent call is closed as failed.

@@ -29,6 +29,7 @@ class CachedSpec:
     digest: str
     spec: CampaignSpec
     rules: CallingRules
+    org_id: str  # a campaign never changes organisation
 
 
 _entries: dict[str, CachedSpec] = {}
@@ -39,9 +40,10 @@ def cached_spec(session: Session, campaign_id: str, digest: str) -> CachedSpec:
     entry = _entries.get(campaign_id)
     if entry is not None and entry.digest == digest:
         return entry
-    raw, fresh_digest = store.spec_and_digest(session, campaign_id)
+    raw, fresh_digest, org_id = store.spec_and_digest(session, campaign_id)
     spec = CampaignSpec.model_validate(raw)
-    entry = CachedSpec(digest=fresh_digest, spec=spec, rules=CallingRules.of(spec))
+    entry = CachedSpec(digest=fresh_digest, spec=spec, rules=CallingRules.of(spec),
+                       org_id=org_id)
     if len(_entries) >= MAX_ENTRIES:
         _entries.clear()
     _entries[campaign_id] = entry

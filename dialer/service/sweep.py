@@ -55,7 +55,7 @@ def sweep(rt: Runtime, *, batch: int = 500) -> SweepReport:
         # Claimed but never marked placed: the worker died between claim and place.
         orphans = calls.lock_orphaned_claims(session, before=stale_before, batch=batch)
         for orphan in orphans:
-            rt.leases.release(orphan.id, campaign_id=orphan.campaign_id)
+            rt.leases.release(orphan.id, campaign_id=orphan.campaign_id, org_id=orphan.org_id)
             put_back(session, orphan.id, orphan.participant_id, next_attempt_at=now, now=now)
         report.reclaimed = len(orphans)
     with rt.transaction() as session:

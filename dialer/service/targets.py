@@ -14,21 +14,23 @@ from dialer.spec import CampaignSpec
 from dialer.store import dispatch as store
 
 
-def dnc_members(session: Session, phones: Iterable[str]) -> set[str]:
+def dnc_members(session: Session, phones: Iterable[str], *, org_id: str) -> set[str]:
+    """Those of ``phones`` on the organisation's do-not-call list."""
     phones = list(set(phones))
-    return store.dnc_members(session, phones) if phones else set()
+    return store.dnc_members(session, phones, org_id=org_id) if phones else set()
 
 
-def recently_completed(session: Session, phones: Iterable[str], *,
+def recently_completed(session: Session, phones: Iterable[str], *, org_id: str,
                        since: datetime) -> set[str]:
-    """Numbers answered in any campaign since ``since``."""
+    """Numbers answered in any of the organisation's campaigns since ``since``."""
     phones = list(set(phones))
-    return store.answered_since(session, phones, since=since) if phones else set()
+    return (store.answered_since(session, phones, org_id=org_id, since=since)
+            if phones else set())
 
 
 @dataclass(frozen=True)
 class FrequencyCaps:
-    """Organisation-wide caps on calls to one number (0 = off)."""
+    """Caps on calls to one number across an organisation's campaigns (0 = off)."""
 
     per_24h: int = 0
     per_7d: int = 0
@@ -38,14 +40,15 @@ class FrequencyCaps:
         return self.per_24h > 0 or self.per_7d > 0
 
 
-def cap_reached_until(session: Session, phones: Iterable[str], *, now: datetime,
+def cap_reached_until(session: Session, phones: Iterable[str], *, org_id: str, now: datetime,
                       caps: FrequencyCaps) -> dict[str, datetime]:
     """Numbers at a frequency cap, with the instant their oldest counted call ages out."""
     phones = list(set(phones))
     if not phones or not caps.active:
         return {}
     day_ago, week_ago = now - timedelta(hours=24), now - timedelta(days=7)
-    rows = store.placements_per_number(session, phones, day_ago=day_ago, week_ago=week_ago)
+    rows = store.placements_per_number(session, phones, org_id=org_id, day_ago=day_ago,
+                                       week_ago=week_ago)
     out: dict[str, datetime] = {}
     for phone, day_count, day_oldest, week_count, week_oldest in rows:
         waits = []
@@ -60,16 +63,18 @@ def cap_reached_until(session: Session, phones: Iterable[str], *, now: datetime,
 
 def facts_for(
     session: Session, spec: CampaignSpec, contacts: list[tuple[str, str | None]], *,
-    now: datetime, caps: FrequencyCaps | None = None,
+    org_id: str, now: datetime, caps: FrequencyCaps | None = None,
 ) -> dict[str, ContactFacts]:
-    """ContactFacts per phone for (phone, contact timezone) pairs."""
+    """ContactFacts per phone for (phone, contact timezone) pairs of one of the
+    organisation's campaigns."""
     phones = [phone for phone, _ in contacts]
-    on_dnc = dnc_members(session, phones) if spec.safety.respect_dnc else set()
+    on_dnc = dnc_members(session, phones, org_id=org_id) if spec.safety.respect_dnc else set()
     recent: set[str] = set()
     since = recently_completed_since(now, spec.safety.skip_recently_completed_hours)
     if since is not None:
-        recent = recently_completed(session, phones, since=since)
-    capped = cap_reached_until(session, phones, now=now, caps=caps) if caps else {}
+        recent = recently_completed(session, phones, org_id=org_id, since=since)
+    capped = (cap_reached_until(session, phones, org_id=org_id, now=now, caps=caps)
+              if caps else {})
     out: dict[str, ContactFacts] = {}
     for phone, tz in contacts:
         zones, guard = zones_for(spec, phone, tz)
@@ -81,13 +86,14 @@ def facts_for(
 
 def one_contact_facts(
     session: Session, spec: CampaignSpec, phone: str, timezone: str | None, *,
-    now: datetime, on_dnc: bool, caps: FrequencyCaps,
+    org_id: str, now: datetime, on_dnc: bool, caps: FrequencyCaps,
 ) -> ContactFacts:
     """``facts_for`` one contact whose DNC membership the caller read in its own statement;
     the optional checks cost a query only when the campaign or organisation turns them on."""
     since = recently_completed_since(now, spec.safety.skip_recently_completed_hours)
-    recent = since is not None and phone in recently_completed(session, [phone], since=since)
-    capped = cap_reached_until(session, [phone], now=now, caps=caps).get(phone)
+    recent = since is not None and phone in recently_completed(session, [phone], org_id=org_id,
+                                                               since=since)
+    capped = cap_reached_until(session, [phone], org_id=org_id, now=now, caps=caps).get(phone)
     zones, guard = zones_for(spec, phone, timezone)
     return ContactFacts(zones=zones, guard_zones=guard, on_dnc=on_dnc and spec.safety.respect_dnc,
                         recently_completed=recent, cap_reached_until=capped)

@@ -26,17 +26,21 @@ def chunks(items: list[T], size: int) -> Iterator[list[T]]:
         yield items[start:start + size]
 
 
-def exists(session: Session, audience_id: str) -> bool:
-    return session.get(Audience, audience_id) is not None
+def exists(session: Session, audience_id: str, *, org_id: str) -> bool:
+    """The audience exists in this organisation (another's is as good as unknown)."""
+    return session.scalar(select(Audience.id).where(
+        Audience.id == audience_id, Audience.org_id == org_id)) is not None
 
 
-def ids_named(session: Session, name: str) -> list[str]:
-    return list(session.scalars(select(Audience.id).where(Audience.name == name)
-                                .order_by(Audience.created_at, Audience.id)))
+def ids_named(session: Session, name: str, *, org_id: str) -> list[str]:
+    return list(session.scalars(select(Audience.id).where(
+        Audience.name == name, Audience.org_id == org_id)
+        .order_by(Audience.created_at, Audience.id)))
 
 
-def insert(session: Session, *, audience_id: str, name: str, now: datetime) -> None:
-    session.add(Audience(id=audience_id, name=name, created_at=now))
+def insert(session: Session, *, audience_id: str, org_id: str, name: str,
+           now: datetime) -> None:
+    session.add(Audience(id=audience_id, org_id=org_id, name=name, created_at=now))
     session.flush()
 
 

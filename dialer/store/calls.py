@@ -30,11 +30,13 @@ _CLAIM = text(f"""
     FROM campaigns AS c, gate
     WHERE k.id = :call_id AND k.status = :queued AND c.id = k.campaign_id
     RETURNING k.participant_id, k.campaign_id, k.contact_id, k.attempt, k.to_number,
-        k.from_number, c.status, c.deleted_at, c.pause_reason, c.agent_id,
+        k.from_number, c.status, c.deleted_at, c.pause_reason, c.agent_id, c.org_id,
+        (SELECT o.channel_cap FROM organisations o WHERE o.id = c.org_id) AS org_cap,
         {SPEC_DIGEST} AS spec_digest,
         (SELECT ct.timezone FROM contacts ct WHERE ct.id = k.contact_id) AS timezone,
         (SELECT ct.attributes FROM contacts ct WHERE ct.id = k.contact_id) AS attributes,
-        EXISTS (SELECT 1 FROM dnc WHERE dnc.phone = k.to_number) AS on_dnc
+        EXISTS (SELECT 1 FROM dnc WHERE dnc.org_id = c.org_id AND dnc.phone = k.to_number)
+            AS on_dnc
 """)
 
 # Conditional: a sweep may have returned this call while the dial waited on Redis.
@@ -83,7 +85,7 @@ _END_CALL = text(f"""
         WHERE id = :call_id AND status = ANY(:holding) AND placed_at IS NOT NULL
         RETURNING participant_id, campaign_id, attempt)
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
-        {SPEC_DIGEST} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,
+        c.org_id, {SPEC_DIGEST} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,
         (SELECT ct.timezone FROM contacts ct WHERE ct.id = p.contact_id) AS timezone,
         (SELECT count(*) FROM calls q WHERE q.campaign_id = e.campaign_id
                      AND q.status = ANY(:in_flight)) AS in_flight_before,
@@ -122,7 +124,10 @@ _IN_FLIGHT_ATTEMPTS = text("""
         AND status = ANY(:in_flight) ORDER BY attempt
 """)
 
-_ENDED_IN = text("SELECT campaign_id FROM calls WHERE id = :call_id AND status = :ended")
+_ENDED_IN = text("""
+    SELECT k.campaign_id, c.org_id FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+    WHERE k.id = :call_id AND k.status = :ended
+""")
 
 _RESEND_LOST = text("""
     UPDATE calls SET dispatch_at = :now WHERE id IN (
@@ -132,9 +137,11 @@ _RESEND_LOST = text("""
 """)
 
 _ORPHANED = text("""
-    SELECT id, campaign_id, participant_id FROM calls
-    WHERE status = :dialing AND placed_at IS NULL AND dispatch_at < :before
-    LIMIT :batch FOR UPDATE SKIP LOCKED
+    SELECT k.id, k.campaign_id, k.participant_id,
+        (SELECT c.org_id FROM campaigns c WHERE c.id = k.campaign_id) AS org_id
+    FROM calls k
+    WHERE k.status = :dialing AND k.placed_at IS NULL AND k.dispatch_at < :before
+    LIMIT :batch FOR UPDATE OF k SKIP LOCKED
 """)
 
 _OVERDUE = text("""
@@ -146,8 +153,10 @@ _OVERDUE = text("""
 _HOLDING = text("SELECT id FROM calls WHERE id = ANY(:ids) AND status = ANY(:holding)")
 
 _IN_FLIGHT_COUNTS = text("""
-    SELECT count(*) FILTER (WHERE campaign_id = :campaign_id), count(*)
-    FROM calls WHERE status = ANY(:in_flight)
+    SELECT count(*) FILTER (WHERE k.campaign_id = :campaign_id), count(*)
+    FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+    WHERE k.status = ANY(:in_flight)
+      AND c.org_id = :org_id
 """)
 
 _PLACED_OR_QUEUED_SINCE = text("""
@@ -233,19 +242,18 @@ def in_flight_attempts(session: Session, participant_id: int) -> list[int]:
         "participant_id": participant_id, "in_flight": _IN_FLIGHT_WORDS})]
 
 
-def ended_in(session: Session, call_id: str) -> str | None:
-    """The campaign of an ended call; None when there is no such ended call."""
-    campaign_id: str | None = run_core(session, _ENDED_IN, {"call_id": call_id,
-                                                        "ended": K.ENDED}).scalar()
-    return campaign_id
+def ended_in(session: Session, call_id: str) -> tuple[str, str] | None:
+    """(campaign_id, org_id) of an ended call; None when there is no such ended call."""
+    row = run_core(session, _ENDED_IN, {"call_id": call_id, "ended": K.ENDED}).first()
+    return None if row is None else (row.campaign_id, row.org_id)
 
 
 # -- the tick -------------------------------------------------------------------------------
 
-def in_flight_counts(session: Session, campaign_id: str) -> tuple[int, int]:
-    """Calls in flight for the campaign and across every campaign (one scan)."""
-    campaign, org = run_core(session, _IN_FLIGHT_COUNTS, {"campaign_id": campaign_id,
-                                                      "in_flight": _IN_FLIGHT_WORDS}).one()
+def in_flight_counts(session: Session, campaign_id: str, org_id: str) -> tuple[int, int]:
+    """Calls in flight for the campaign and across its organisation's campaigns."""
+    campaign, org = run_core(session, _IN_FLIGHT_COUNTS, {
+        "campaign_id": campaign_id, "org_id": org_id, "in_flight": _IN_FLIGHT_WORDS}).one()
     return int(campaign), int(org)
 
 
@@ -276,8 +284,8 @@ def overdue(session: Session, *, now: datetime, batch: int) -> list[tuple[str, s
 
 def lock_orphaned_claims(session: Session, *, before: datetime,
                          batch: int) -> Sequence[Row[Any]]:
-    """(id, campaign_id, participant_id) of calls claimed before ``before`` and never
-    placed (their worker died), locked."""
+    """(id, campaign_id, participant_id, org_id) of calls claimed before ``before`` and
+    never placed (their worker died), locked."""
     return run_core(session, _ORPHANED, {"before": before, "batch": batch,
                                      "dialing": K.DIALING}).all()
 

@@ -12,9 +12,15 @@ from dialer.statuses import CampaignStatus
 from models.tables import Campaign
 
 
-def get(session: Session, campaign_id: str, *, lock: bool = False) -> Campaign | None:
-    """A campaign that is not deleted; ``lock`` takes its row lock (FOR UPDATE)."""
+def get(session: Session, campaign_id: str, *, lock: bool = False,
+        org_id: str | None = None) -> Campaign | None:
+    """A campaign that is not deleted; ``lock`` takes its row lock (FOR UPDATE).
+
+    ``org_id``: only if it belongs to that organisation (what every caller acting for
+    an organisation passes); None is the engine's own view, across organisations."""
     query = select(Campaign).where(Campaign.id == str(campaign_id), Campaign.deleted_at.is_(None))
+    if org_id is not None:
+        query = query.where(Campaign.org_id == org_id)
     if lock:
         query = query.with_for_update()
     return session.scalar(query)
@@ -52,13 +58,13 @@ def set_channels(session: Session, campaign: Campaign, channels: int, *, now: da
     session.refresh(campaign)
 
 
-def id_for_key(session: Session, *, external_id: str | None = None,
+def id_for_key(session: Session, *, org_id: str, external_id: str | None = None,
                request_id: str | None = None) -> str | None:
-    """The campaign a remote request created: by the sender's external_id, else its task id."""
+    """The campaign a remote request created: by the sender's external_id (unique within
+    the organisation), else its task id."""
     if external_id:
-        key = Campaign.external_id == external_id
-    elif request_id:
-        key = Campaign.request_id == request_id
-    else:
-        return None
-    return session.scalar(select(Campaign.id).where(key))
+        return session.scalar(select(Campaign.id).where(Campaign.external_id == external_id,
+                                                        Campaign.org_id == org_id))
+    if request_id:
+        return session.scalar(select(Campaign.id).where(Campaign.request_id == request_id))
+    return None

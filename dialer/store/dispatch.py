@@ -15,7 +15,7 @@ from dialer import lifecycle
 from dialer.statuses import CampaignStatus as C
 from dialer.statuses import Outcome
 from dialer.store.sql import SPEC_DIGEST, run_core
-from models.tables import Campaign, DncEntry, Event, Execution, PhoneNumber
+from models.tables import Campaign, DncEntry, Event, Execution, Organisation, PhoneNumber
 
 
 def campaigns_to_tick(session: Session) -> Sequence[str]:
@@ -30,20 +30,23 @@ def running_campaigns(session: Session) -> Sequence[str]:
 
 
 def lock_for_dispatch(session: Session, campaign_id: str, *,
-                      wait: bool) -> tuple[Campaign, str, int] | None:
+                      wait: bool) -> tuple[Campaign, str, int, int | None] | None:
     """The running campaign's row locked (``SKIP LOCKED`` unless ``wait``), with its
-    spec's digest (for the spec cache) and its current execution number."""
+    spec's digest (for the spec cache), its current execution number and its
+    organisation's stored channel cap."""
     execution = (select(func.coalesce(func.max(Execution.execution_number), 1))
                  .where(Execution.campaign_id == Campaign.id).scalar_subquery())
+    org_cap = (select(Organisation.channel_cap).where(Organisation.id == Campaign.org_id)
+               .scalar_subquery())
     row = session.execute(
-        select(Campaign, func.md5(cast(Campaign.spec, Text)), execution)
+        select(Campaign, func.md5(cast(Campaign.spec, Text)), execution, org_cap)
         .where(Campaign.id == campaign_id, Campaign.status == C.RUNNING)
         .with_for_update(of=Campaign, key_share=True,  # results hold KEY SHARE
                          skip_locked=not wait)).first()
     if row is None:
         return None
-    campaign, digest, execution_number = row
-    return campaign, digest, execution_number
+    campaign, digest, execution_number, cap = row
+    return campaign, digest, execution_number, cap
 
 
 def active_numbers(session: Session, phone_number_ids: Iterable[str]) -> dict[str, str]:
@@ -58,8 +61,9 @@ def latest_action(session: Session, campaign_id: str) -> str | None:
                           .order_by(Event.id.desc()).limit(1))
 
 
-def dnc_members(session: Session, phones: list[str]) -> set[str]:
-    return set(session.scalars(select(DncEntry.phone).where(DncEntry.phone.in_(phones))))
+def dnc_members(session: Session, phones: list[str], *, org_id: str) -> set[str]:
+    return set(session.scalars(select(DncEntry.phone).where(
+        DncEntry.org_id == org_id, DncEntry.phone.in_(phones))))
 
 
 _PER_NUMBER = text("""
@@ -67,37 +71,40 @@ _PER_NUMBER = text("""
            count(*) FILTER (WHERE placed_at > :day_ago) AS day_count,
            min(placed_at) FILTER (WHERE placed_at > :day_ago) AS day_oldest,
            count(*) AS week_count, min(placed_at) AS week_oldest
-    FROM calls WHERE to_number = ANY(:phones) AND placed_at > :week_ago
+    FROM calls JOIN campaigns c ON c.id = calls.campaign_id AND c.org_id = :org_id
+    WHERE to_number = ANY(:phones) AND placed_at > :week_ago
     GROUP BY to_number
 """)
 
 _ANSWERED_SINCE = text("""
-    SELECT DISTINCT to_number FROM calls
+    SELECT DISTINCT to_number
+    FROM calls JOIN campaigns c ON c.id = calls.campaign_id AND c.org_id = :org_id
     WHERE to_number = ANY(:phones) AND outcome = :answered AND ended_at >= :since
 """)
 
 
-def placements_per_number(session: Session, phones: list[str], *, day_ago: datetime,
-                          week_ago: datetime) -> Sequence[Any]:
+def placements_per_number(session: Session, phones: list[str], *, org_id: str,
+                          day_ago: datetime, week_ago: datetime) -> Sequence[Any]:
     """(to_number, day_count, day_oldest, week_count, week_oldest) of the numbers
-    placed to since ``week_ago`` (frequency caps across campaigns)."""
+    placed to since ``week_ago`` (frequency caps across the organisation's campaigns)."""
     return run_core(session, _PER_NUMBER, {
-        "phones": phones, "day_ago": day_ago, "week_ago": week_ago}).all()
+        "phones": phones, "org_id": org_id, "day_ago": day_ago, "week_ago": week_ago}).all()
 
 
-def answered_since(session: Session, phones: list[str], *, since: datetime) -> set[str]:
-    """Numbers answered in any campaign since ``since``."""
+def answered_since(session: Session, phones: list[str], *, org_id: str,
+                   since: datetime) -> set[str]:
+    """Numbers answered in any of the organisation's campaigns since ``since``."""
     return {r[0] for r in run_core(session, _ANSWERED_SINCE, {
-        "phones": phones, "since": since, "answered": Outcome.ANSWERED})}
+        "phones": phones, "org_id": org_id, "since": since, "answered": Outcome.ANSWERED})}
 
 
-_SPEC = text(f"SELECT c.spec, {SPEC_DIGEST} FROM campaigns c WHERE c.id = :id")
+_SPEC = text(f"SELECT c.spec, {SPEC_DIGEST}, c.org_id FROM campaigns c WHERE c.id = :id")
 
 
-def spec_and_digest(session: Session, campaign_id: str) -> tuple[Any, str]:
-    """The campaign's stored spec (JSON) and its digest."""
-    raw, digest = run_core(session, _SPEC, {"id": campaign_id}).one()
-    return raw, digest
+def spec_and_digest(session: Session, campaign_id: str) -> tuple[Any, str, str]:
+    """The campaign's stored spec (JSON), its digest and its organisation."""
+    raw, digest, org_id = run_core(session, _SPEC, {"id": campaign_id}).one()
+    return raw, digest, org_id
 
 
 _COUNT_FAILURE = text("""

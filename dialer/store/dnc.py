@@ -1,4 +1,4 @@
-"""The do-not-call list."""
+"""The do-not-call list: one per organisation."""
 
 from __future__ import annotations
 
@@ -16,23 +16,26 @@ from models.tables import DncEntry
 DNC_CHUNK = 10_000
 
 
-def add(session: Session, phones: list[str], *, now: datetime) -> int:
+def add(session: Session, phones: list[str], *, org_id: str, now: datetime) -> int:
     """Add numbers not yet listed; how many were new."""
     added = 0
     for chunk in chunks(phones, DNC_CHUNK):
         added += len(session.execute(
-            pg_insert(DncEntry).values([{"phone": p, "added_at": now} for p in chunk])
+            pg_insert(DncEntry).values([{"org_id": org_id, "phone": p, "added_at": now}
+                                        for p in chunk])
             .on_conflict_do_nothing().returning(DncEntry.phone)).all())
     return added
 
 
-def remove(session: Session, phones: list[str]) -> int:
+def remove(session: Session, phones: list[str], *, org_id: str) -> int:
     removed = 0
     for chunk in chunks(phones, DNC_CHUNK):
         removed += len(session.execute(
-            delete(DncEntry).where(DncEntry.phone.in_(chunk)).returning(DncEntry.phone)).all())
+            delete(DncEntry).where(DncEntry.org_id == org_id, DncEntry.phone.in_(chunk))
+            .returning(DncEntry.phone)).all())
     return removed
 
 
-def all_phones(session: Session) -> list[str]:
-    return list(session.scalars(select(DncEntry.phone).order_by(DncEntry.phone)))
+def all_phones(session: Session, *, org_id: str) -> list[str]:
+    return list(session.scalars(select(DncEntry.phone).where(DncEntry.org_id == org_id)
+                                .order_by(DncEntry.phone)))

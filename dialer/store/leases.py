@@ -21,7 +21,11 @@ LEASE_GATE = {"gate_class": 0x6469616C, "gate_key": 1}
 
 _LOCK_GATE = text("SELECT pg_advisory_xact_lock(:gate_class, :gate_key)")
 
-_HOLDING_ALL = text("SELECT id, campaign_id, deadline_at FROM calls WHERE status = ANY(:holding)")
+_HOLDING_ALL = text("""
+    SELECT k.id, k.campaign_id, c.org_id, k.deadline_at
+    FROM calls k JOIN campaigns c ON c.id = k.campaign_id
+    WHERE k.status = ANY(:holding)
+""")
 
 _PLACED_SINCE = text("""
     SELECT id, placed_at FROM calls WHERE campaign_id = :campaign_id AND placed_at > :since
@@ -38,7 +42,7 @@ def lock_gate_exclusive(session: Session) -> None:
 
 
 def all_holding_channel(session: Session) -> Sequence[Row[Any]]:
-    """(id, campaign_id, deadline_at) of every call holding a channel."""
+    """(id, campaign_id, org_id, deadline_at) of every call holding a channel."""
     return session.execute(_HOLDING_ALL, {"holding": list(CALL_HOLDING_CHANNEL)}).all()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from dialer.statuses import CALL_HOLDING_CHANNEL, CAMPAIGN_TERMINAL
 from dialer.store.participants import is_due
-from models.tables import Call, Campaign, Participant
+from models.tables import Call, Campaign, Organisation, Participant
 
 
 def campaigns_shown(session: Session, *,
@@ -42,6 +42,20 @@ def channels_in_use(session: Session) -> dict[str, int]:
     return {cid: int(n) for cid, n in session.execute(
         select(Call.campaign_id, func.count())
         .where(Call.status.in_(CALL_HOLDING_CHANNEL)).group_by(Call.campaign_id))}
+
+
+def channels_in_use_by_org(session: Session) -> dict[str, int]:
+    """Calls holding a channel per organisation (by id)."""
+    return {org_id: int(n) for org_id, n in session.execute(
+        select(Campaign.org_id, func.count()).join(Call, Call.campaign_id == Campaign.id)
+        .where(Call.status.in_(CALL_HOLDING_CHANNEL)).group_by(Campaign.org_id))}
+
+
+def organisations(session: Session) -> list[tuple[str, str, int | None]]:
+    """(id, name, stored channel cap) of every organisation, by name."""
+    return [(i, n, c) for i, n, c in session.execute(
+        select(Organisation.id, Organisation.name, Organisation.channel_cap)
+        .order_by(Organisation.name))]
 
 
 def due(session: Session, campaign_ids: list[str], *, now: datetime) -> dict[str, int]:

@@ -64,11 +64,13 @@ def call_totals(session: Session, campaign_id: str) -> tuple[int, int, int, int]
     return int(called), int(connected), int(placed), int(in_progress)
 
 
-def campaigns(session: Session, *, status: str | None, sort_by: str,
+def campaigns(session: Session, *, org_id: str, status: str | None, sort_by: str,
               descending: bool) -> list[Campaign]:
-    """Live campaigns, optionally of one status, ordered by the column ``sort_by``."""
+    """The organisation's live campaigns, optionally of one status, ordered by the
+    column ``sort_by``."""
     column = getattr(Campaign, sort_by)
-    query = select(Campaign).where(Campaign.deleted_at.is_(None)).order_by(
+    query = select(Campaign).where(Campaign.org_id == org_id,
+                                   Campaign.deleted_at.is_(None)).order_by(
         column.desc() if descending else column.asc(), Campaign.id)
     if status is not None:
         query = query.where(Campaign.status == status)
@@ -98,13 +100,16 @@ def skips(session: Session, campaign_id: str) -> list[tuple[SkipRecord, int, str
         .where(SkipRecord.campaign_id == campaign_id).order_by(SkipRecord.id))]
 
 
-def audiences_with_counts(session: Session) -> list[tuple[Audience, int]]:
-    """Every audience, newest first, with its number of contacts."""
+def audiences_with_counts(session: Session, *, org_id: str) -> list[tuple[Audience, int]]:
+    """The organisation's audiences, newest first, with their number of contacts."""
     counts = (select(Contact.audience_id, func.count().label("n"))
+              .join(Audience, Audience.id == Contact.audience_id)
+              .where(Audience.org_id == org_id)
               .group_by(Contact.audience_id).subquery())
     return [(audience, int(n)) for audience, n in session.execute(
         select(Audience, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.audience_id == Audience.id)
+        .where(Audience.org_id == org_id)
         .order_by(Audience.created_at.desc(), Audience.id))]
 
 

@@ -26,24 +26,32 @@ def command_applied_at(session: Session, command_id: str) -> datetime | None:
         AppliedCommand.command_id == command_id))
 
 
-def record_rejected(session: Session, *, at: datetime, task: str, external_id: str | None,
-                    errors: list[list[str]], payload: dict[str, Any],
+def record_rejected(session: Session, *, org_id: str | None, at: datetime, task: str,
+                    external_id: str | None, errors: list[list[str]], payload: dict[str, Any],
                     request_id: str | None) -> None:
-    """Once per request id: a redelivered request is not recorded a second time."""
+    """Once per request id: a redelivered request is not recorded a second time.
+    ``org_id`` None: the request named no organisation that exists."""
     session.execute(pg_insert(RejectedRequest).values(
-        at=at, task=task, external_id=external_id, errors=errors, payload=payload,
+        org_id=org_id, at=at, task=task, external_id=external_id, errors=errors,
+        payload=payload,
         request_id=request_id,
     ).on_conflict_do_nothing(index_elements=["request_id"]))
 
 
-def recent_rejected(session: Session, *, limit: int) -> list[RejectedRequest]:
-    return list(session.scalars(select(RejectedRequest)
+def recent_rejected(session: Session, *, org_id: str, include_unowned: bool,
+                    limit: int) -> list[RejectedRequest]:
+    """The organisation's, newest first; ``include_unowned`` adds the requests whose
+    organisation could not be told (malformed, or naming none that exists)."""
+    owned = RejectedRequest.org_id == org_id
+    if include_unowned:
+        owned = owned | RejectedRequest.org_id.is_(None)
+    return list(session.scalars(select(RejectedRequest).where(owned)
                                 .order_by(RejectedRequest.id.desc()).limit(limit)))
 
 
-def add_rejected(session: Session, *, at: datetime, task: str, external_id: str | None,
-                 errors: list[list[str]], payload: dict[str, Any],
+def add_rejected(session: Session, *, org_id: str, at: datetime, task: str,
+                 external_id: str | None, errors: list[list[str]], payload: dict[str, Any],
                  request_id: str | None) -> None:
     """In the caller's transaction, which a second row for the same request id fails."""
-    session.add(RejectedRequest(at=at, task=task, external_id=external_id, errors=errors,
-                                payload=payload, request_id=request_id))
+    session.add(RejectedRequest(org_id=org_id, at=at, task=task, external_id=external_id,
+                                errors=errors, payload=payload, request_id=request_id))

@@ -171,13 +171,15 @@ def outcome_mismatches(run: Run, ledger: list[LedgerEntry]) -> list[tuple[str, s
 
 
 def leases_held(run: Run) -> int:
-    """Channel leases in the dialer's Redis (expired ones included: nobody released them).
+    """Channel leases in the dialer's Redis, every organisation's (expired ones included:
+    nobody released them).
 
     Leases are the members with a positive score (their deadline); the set's
     generation stamp has a negative one (``dialer/coordination/lua/lease_generation.lua``).
     """
-    return int(redis.Redis.from_url(run.stack.env["DIALER_REDIS_URL"]).zcount(
-        redis_keys.org_leases(), "(0", "+inf"))
+    client = redis.Redis.from_url(run.stack.env["DIALER_REDIS_URL"])
+    return sum(int(client.zcount(key, "(0", "+inf"))
+               for key in client.scan_iter(match=redis_keys.org_leases_pattern(), count=1000))
 
 
 def worker_logs(run: Run) -> str:

@@ -21,7 +21,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as strat
 
-from dialer.coordination import LeaseResult, PacingDecision, WindowCounts
+from dialer.coordination import ChannelLeases, LeaseResult, PacingDecision, WindowCounts
 from tests.support.coordination import (
     DAY,
     Coordination,
@@ -30,7 +30,7 @@ from tests.support.coordination import (
     on_redis,
     place,
 )
-from tests.support.leases import FAR_S, REDIS_URL, T0_S, take
+from tests.support.leases import FAR_S, ORG, REDIS_URL, T0_S, take
 
 Fresh = Callable[[], Coordination]
 
@@ -64,7 +64,7 @@ def test_lease_campaign_limit_is_respected(store: Coordination) -> None:
     assert take(leases, "b", limit=2).acquired
     assert take(leases, "c", limit=2) == LeaseResult(acquired=False, reason="campaign_full")
     assert leases.in_use("c1", now_s=T0_S) == 2
-    assert leases.org_in_use(now_s=T0_S) == 2
+    assert leases.org_in_use(ORG, now_s=T0_S) == 2
     assert sorted(leases.holders("c1", now_s=T0_S)) == ["a", "b"]
 
 
@@ -73,7 +73,7 @@ def test_lease_reacquire_is_idempotent_and_refreshes_expiry(store: Coordination)
     assert take(leases, "a", limit=1, expires_at_s=T0_S + 100).acquired
     assert take(leases, "a", limit=1, expires_at_s=T0_S + 500).acquired
     assert leases.in_use("c1", now_s=T0_S) == 1
-    assert leases.org_in_use(now_s=T0_S) == 1
+    assert leases.org_in_use(ORG, now_s=T0_S) == 1
     # The old deadline has passed but the refreshed one has not: still held.
     assert leases.holders("c1", now_s=T0_S + 200) == ["a"]
     assert take(leases, "b", limit=1, now_s=T0_S + 200).reason == "campaign_full"
@@ -85,7 +85,7 @@ def test_lease_stops_counting_at_its_deadline(store: Coordination) -> None:
     assert take(leases, "b", limit=1, org_limit=1, now_s=T0_S + 99.5).reason == "campaign_full"
     # At its deadline the lease no longer counts (a killed worker's channel comes back).
     assert leases.in_use("c1", now_s=T0_S + 100) == 0
-    assert leases.org_in_use(now_s=T0_S + 100) == 0
+    assert leases.org_in_use(ORG, now_s=T0_S + 100) == 0
     assert take(leases, "b", limit=1, org_limit=1, now_s=T0_S + 100).acquired
     assert leases.holders("c1", now_s=T0_S + 100) == ["b"]
 
@@ -102,11 +102,11 @@ def test_lease_holders_soonest_expiry_first(store: Coordination) -> None:
 def test_lease_release_frees_and_is_idempotent(store: Coordination) -> None:
     leases = store.leases
     assert take(leases, "a", limit=1).acquired
-    leases.release("a", campaign_id="c1")
-    leases.release("a", campaign_id="c1")
-    leases.release("never-held", campaign_id="c1")
+    leases.release("a", campaign_id="c1", org_id=ORG)
+    leases.release("a", campaign_id="c1", org_id=ORG)
+    leases.release("never-held", campaign_id="c1", org_id=ORG)
     assert leases.in_use("c1", now_s=T0_S) == 0
-    assert leases.org_in_use(now_s=T0_S) == 0
+    assert leases.org_in_use(ORG, now_s=T0_S) == 0
     assert take(leases, "b", limit=1).acquired
 
 
@@ -116,18 +116,18 @@ def test_lease_org_cap_holds_across_campaigns(store: Coordination) -> None:
     assert take(leases, "a2", "A", limit=2, org_limit=3).acquired
     assert take(leases, "b1", "B", limit=2, org_limit=3).acquired
     assert take(leases, "b2", "B", limit=2, org_limit=3) == LeaseResult(False, "org_full")
-    assert leases.org_in_use(now_s=T0_S) == 3
+    assert leases.org_in_use(ORG, now_s=T0_S) == 3
     assert leases.in_use("B", now_s=T0_S) == 1
-    leases.release("a1", campaign_id="A")
+    leases.release("a1", campaign_id="A", org_id=ORG)
     assert take(leases, "b2", "B", limit=2, org_limit=3).acquired
-    assert leases.org_in_use(now_s=T0_S) == 3
+    assert leases.org_in_use(ORG, now_s=T0_S) == 3
 
 
 def test_lease_limit_zero_acquires_nothing(store: Coordination) -> None:
     leases = store.leases
     assert take(leases, "a", limit=0) == LeaseResult(False, "campaign_full")
     assert take(leases, "a", limit=5, org_limit=0) == LeaseResult(False, "org_full")
-    assert leases.org_in_use(now_s=T0_S) == 0
+    assert leases.org_in_use(ORG, now_s=T0_S) == 0
 
 
 def test_lease_rejects_a_deadline_not_after_now(store: Coordination) -> None:
@@ -135,7 +135,7 @@ def test_lease_rejects_a_deadline_not_after_now(store: Coordination) -> None:
         take(store.leases, "a", expires_at_s=T0_S)
     with pytest.raises(ValueError, match="now_s"):
         take(store.leases, "a", now_s=math.nan)
-    assert store.leases.org_in_use(now_s=T0_S) == 0
+    assert store.leases.org_in_use(ORG, now_s=T0_S) == 0
 
 
 def test_lease_not_ready_until_marked_or_rebuilt(fresh: Fresh) -> None:
@@ -153,7 +153,7 @@ def test_lease_not_ready_until_marked_or_rebuilt(fresh: Fresh) -> None:
     store.wipe()
     assert not leases.is_ready()
     assert take(leases, "b") == LeaseResult(False, "not_ready")
-    leases.release("a", campaign_id="c1")  # harmless while not ready
+    leases.release("a", campaign_id="c1", org_id=ORG)  # harmless while not ready
     leases.rebuild([], now_s=T0_S)
     assert leases.is_ready()
     assert take(leases, "b").acquired
@@ -167,15 +167,15 @@ def test_lease_rebuild_after_a_wipe_restores_counts_so_caps_hold(store: Coordina
     store.wipe()  # coordination lost everything; PostgreSQL still knows what is in flight.
 
     campaign_b = uuid.uuid4()  # ids straight from the ORM may be UUIDs
-    in_flight: list[tuple[Any, Any, float]] = [
-        ("a1", "A", FAR_S), ("a2", "A", FAR_S), ("a3", "A", FAR_S),
-        ("b1", campaign_b, FAR_S), ("gone", "A", T0_S - 1)]  # the last one already expired
+    in_flight: list[tuple[Any, Any, Any, float]] = [
+        ("a1", "A", ORG, FAR_S), ("a2", "A", ORG, FAR_S), ("a3", "A", ORG, FAR_S),
+        ("b1", campaign_b, ORG, FAR_S), ("gone", "A", ORG, T0_S - 1)]  # the last one expired
     leases.rebuild(in_flight, now_s=T0_S)
     leases.rebuild(in_flight, now_s=T0_S)  # idempotent
     assert leases.is_ready()
     assert leases.in_use("A", now_s=T0_S) == 3
     assert leases.in_use(str(campaign_b), now_s=T0_S) == 1
-    assert leases.org_in_use(now_s=T0_S) == 4
+    assert leases.org_in_use(ORG, now_s=T0_S) == 4
     assert "gone" not in leases.holders("A", now_s=T0_S)
     assert take(leases, "a4", "A", limit=3, org_limit=4).reason == "campaign_full"
     assert take(leases, "c1", "C", limit=3, org_limit=4).reason == "org_full"
@@ -187,35 +187,124 @@ def test_lease_rebuild_takes_postgresqls_picture_exactly(store: Coordination) ->
     leases = store.leases
     assert take(leases, "a", limit=1, expires_at_s=T0_S + 500).acquired
     assert take(leases, "ended", "c2", limit=1).acquired
-    leases.rebuild([("a", "c1", T0_S + 100)], now_s=T0_S)
+    leases.rebuild([("a", "c1", ORG, T0_S + 100)], now_s=T0_S)
     assert leases.holders("c1", now_s=T0_S + 50) == ["a"]
     assert leases.holders("c1", now_s=T0_S + 200) == []
     assert leases.in_use("c2", now_s=T0_S) == 0
-    assert leases.org_in_use(now_s=T0_S) == 1
+    assert leases.org_in_use(ORG, now_s=T0_S) == 1
 
 
 def test_lease_rebuild_refuses_a_deadline_that_is_not_finite(store: Coordination) -> None:
     with pytest.raises(ValueError, match="expires_at_s"):
-        store.leases.rebuild([("a", "c1", math.inf)], now_s=T0_S)
+        store.leases.rebuild([("a", "c1", ORG, math.inf)], now_s=T0_S)
+
+
+# --- organisations: each has its own channels -----------------------------------------------
+
+# Two organisations: X dials campaigns A and B, Y dials C.
+CAMPAIGN_ORG = {"A": "X", "B": "X", "C": "Y"}
+
+
+def take_in(leases: ChannelLeases, call_id: str, campaign_id: str, *, org_limit: int = 1,
+            limit: int = 5) -> LeaseResult:
+    """``take`` in the campaign's own organisation (``CAMPAIGN_ORG``), one channel each."""
+    return take(leases, call_id, campaign_id, org_id=CAMPAIGN_ORG[campaign_id], limit=limit,
+                org_limit=org_limit)
+
+
+def test_lease_a_full_organisation_does_not_block_another(store: Coordination) -> None:
+    leases = store.leases
+    assert take_in(leases, "a", "A").acquired
+    assert take_in(leases, "b", "B") == LeaseResult(False, "org_full")  # X's one channel
+    assert take_in(leases, "c", "C") == LeaseResult(True, None)  # Y has its own
+    assert take_in(leases, "d", "C") == LeaseResult(False, "org_full")
+    assert leases.org_in_use("X", now_s=T0_S) == 1
+    assert leases.org_in_use("Y", now_s=T0_S) == 1
+    assert leases.org_in_use("nobody", now_s=T0_S) == 0
+
+
+def test_lease_release_frees_only_its_own_organisation(store: Coordination) -> None:
+    leases = store.leases
+    assert take_in(leases, "a", "A").acquired
+    assert take_in(leases, "c", "C").acquired
+    leases.release("a", campaign_id="A", org_id="X")
+    leases.release("a", campaign_id="A", org_id="X")  # idempotent
+    assert leases.org_in_use("X", now_s=T0_S) == 0
+    assert leases.org_in_use("Y", now_s=T0_S) == 1
+    assert take_in(leases, "d", "C").reason == "org_full"
+    assert take_in(leases, "b", "B").acquired
+
+
+def test_lease_rebuild_restores_each_organisations_count(store: Coordination) -> None:
+    leases = store.leases
+    for call_id, campaign_id in (("a", "A"), ("b", "B"), ("c", "C")):
+        assert take_in(leases, call_id, campaign_id, org_limit=2).acquired
+    store.wipe()
+    in_flight = [("a", "A", "X", FAR_S), ("b", "B", "X", FAR_S), ("c", "C", "Y", FAR_S),
+                 ("gone", "C", "Y", T0_S - 1)]  # the last one already expired
+    leases.rebuild(in_flight, now_s=T0_S)
+    leases.rebuild(in_flight, now_s=T0_S)  # idempotent
+    assert leases.is_ready()
+    assert leases.org_in_use("X", now_s=T0_S) == 2
+    assert leases.org_in_use("Y", now_s=T0_S) == 1
+    assert take_in(leases, "d", "A", org_limit=2).reason == "org_full"
+    assert take_in(leases, "e", "C", org_limit=2).acquired
+    assert take_in(leases, "f", "C", org_limit=2).reason == "org_full"
+
+    # Every organisation's set is replaced: Y's calls ended, PostgreSQL lists only X's.
+    leases.rebuild([("a", "A", "X", FAR_S)], now_s=T0_S)
+    assert leases.org_in_use("X", now_s=T0_S) == 1
+    assert leases.org_in_use("Y", now_s=T0_S) == 0
+
+
+def test_lease_lost_organisation_set_answers_not_ready_until_rebuilt(
+        store: Coordination) -> None:
+    leases = store.leases
+    assert take_in(leases, "a", "A").acquired
+    assert take_in(leases, "c", "C").acquired
+    store.lose_org_set("X")  # evicted alone: the marker and every other set survive
+    assert not leases.is_ready()
+    # An empty set would let X take a second channel past its cap of one.
+    assert take_in(leases, "b", "B") == LeaseResult(False, "not_ready")
+    assert take_in(leases, "d", "C", org_limit=2) == LeaseResult(False, "not_ready")
+    leases.release("c", campaign_id="C", org_id="Y")  # harmless while not ready
+    leases.rebuild([("a", "A", "X", FAR_S)], now_s=T0_S)  # PostgreSQL: c has ended
+    assert leases.is_ready()
+    assert take_in(leases, "b", "B").reason == "org_full"
+    assert take_in(leases, "d", "C").acquired
+
+
+def test_lease_an_organisation_with_nothing_held_has_no_set_to_lose(store: Coordination) -> None:
+    leases = store.leases
+    assert take_in(leases, "a", "A").acquired
+    leases.release("a", campaign_id="A", org_id="X")
+    store.lose_org_set("X")
+    store.lose_org_set("Y")  # never dialed
+    assert leases.is_ready()
+    assert take_in(leases, "b", "B").acquired
 
 
 lease_ops = strat.lists(
     strat.tuples(strat.sampled_from(["acquire", "acquire", "release"]),
                  strat.integers(min_value=0, max_value=7),  # call
-                 strat.sampled_from(["A", "B"]),  # campaign
+                 strat.sampled_from(sorted(CAMPAIGN_ORG)),  # campaign
                  strat.sampled_from([0.0, 1.0, 5.0, 30.0]),  # time step
                  strat.sampled_from([10.0, 50.0, 200.0])),  # lease length
     min_size=1, max_size=40)
+limit = strat.integers(min_value=0, max_value=4)
 
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=lease_ops, campaign_limit=strat.integers(min_value=0, max_value=4),
-       org_limit=strat.integers(min_value=0, max_value=5))
-def test_leases_never_exceed_the_smaller_of_the_campaign_and_org_limits(
-        fresh: Fresh, ops: list[tuple[str, int, str, float, float]], campaign_limit: int,
-        org_limit: int) -> None:
-    """For any sequence of acquires and releases, as time moves on."""
+@given(ops=lease_ops,
+       campaign_limits=strat.fixed_dictionaries({c: limit for c in CAMPAIGN_ORG}),
+       org_limits=strat.fixed_dictionaries({"X": limit, "Y": limit}))
+def test_leases_never_exceed_a_limit_and_only_their_own_limits_refuse(
+        fresh: Fresh, ops: list[tuple[str, int, str, float, float]],
+        campaign_limits: dict[str, int], org_limits: dict[str, int]) -> None:
+    """For any sequence of acquires and releases over two organisations and three
+    campaigns, as time moves on: no campaign or organisation is ever over its limit,
+    and an acquire is refused exactly when its own campaign or organisation is full."""
     store = fresh()
     leases = store.leases
     leases.mark_ready()
@@ -225,18 +314,29 @@ def test_leases_never_exceed_the_smaller_of_the_campaign_and_org_limits(
         now_s += step_s
         call_id = f"call-{number}"
         campaign_id = campaign_of.setdefault(call_id, campaign_id)
+        org_id = CAMPAIGN_ORG[campaign_id]
         if op == "release":
-            leases.release(call_id, campaign_id=campaign_id)
+            leases.release(call_id, campaign_id=campaign_id, org_id=org_id)
         else:
-            result = leases.acquire(call_id, campaign_id=campaign_id,
-                                    campaign_limit=campaign_limit, org_limit=org_limit,
+            holds = call_id in leases.holders(campaign_id, now_s=now_s)
+            campaign_full = leases.in_use(campaign_id, now_s=now_s) >= campaign_limits[campaign_id]
+            org_full = leases.org_in_use(org_id, now_s=now_s) >= org_limits[org_id]
+            result = leases.acquire(call_id, campaign_id=campaign_id, org_id=org_id,
+                                    campaign_limit=campaign_limits[campaign_id],
+                                    org_limit=org_limits[org_id],
                                     now_s=now_s, expires_at_s=now_s + length_s)
-            assert result.acquired or result.reason in ("campaign_full", "org_full")
-        for campaign in ("A", "B"):
-            assert leases.in_use(campaign, now_s=now_s) <= min(campaign_limit, org_limit)
-        assert leases.org_in_use(now_s=now_s) <= org_limit
-        assert leases.org_in_use(now_s=now_s) == sum(
-            leases.in_use(campaign, now_s=now_s) for campaign in ("A", "B"))
+            if holds or not (campaign_full or org_full):
+                assert result == LeaseResult(True, None)
+            else:
+                assert result == LeaseResult(
+                    False, "campaign_full" if campaign_full else "org_full")
+        for campaign, org in CAMPAIGN_ORG.items():
+            assert leases.in_use(campaign, now_s=now_s) <= min(campaign_limits[campaign],
+                                                               org_limits[org])
+        for org, org_limit in org_limits.items():
+            assert leases.org_in_use(org, now_s=now_s) <= org_limit
+            assert leases.org_in_use(org, now_s=now_s) == sum(
+                leases.in_use(c, now_s=now_s) for c, o in CAMPAIGN_ORG.items() if o == org)
 
 
 # --- pacing limiter -------------------------------------------------------------------------
@@ -445,10 +545,12 @@ def test_breaker_window_must_be_positive(store: Coordination) -> None:
 # --- the same answers, operation by operation -----------------------------------------------
 
 operations = strat.lists(strat.one_of(
-    strat.tuples(strat.just("acquire"), strat.integers(0, 6), strat.sampled_from(["A", "B"]),
+    strat.tuples(strat.just("acquire"), strat.integers(0, 6),
+                 strat.sampled_from(sorted(CAMPAIGN_ORG)),
                  strat.sampled_from([0.0, 0.5, 20.0, 70.0]), strat.sampled_from([5.0, 60.0]),
                  strat.integers(0, 3), strat.integers(0, 4)),
-    strat.tuples(strat.just("release"), strat.integers(0, 6), strat.sampled_from(["A", "B"])),
+    strat.tuples(strat.just("release"), strat.integers(0, 6),
+                 strat.sampled_from(sorted(CAMPAIGN_ORG))),
     strat.tuples(strat.just("place"), strat.integers(0, 9), strat.sampled_from(["A", "B"]),
                  strat.sampled_from([0.0, 0.3, 10.0, 45.0, 700.0]),
                  strat.sampled_from([None, 0, 1, 3]), strat.sampled_from([0.0, 0.7, 15.0]),
@@ -457,6 +559,7 @@ operations = strat.lists(strat.one_of(
                  strat.booleans(), strat.integers(1, 4)),
     strat.tuples(strat.just("rebuild"), strat.sampled_from([0.0, 30.0])),
     strat.tuples(strat.just("wipe")),
+    strat.tuples(strat.just("lose_org"), strat.sampled_from(["X", "Y"])),
 ), min_size=1, max_size=50)
 
 
@@ -486,11 +589,13 @@ def _apply(store: Coordination, op: tuple[Any, ...], now_s: float) -> Any:
     if kind == "acquire":
         _, number, campaign_id, _, length_s, campaign_limit, org_limit = op
         return store.leases.acquire(f"call-{number}{campaign_id}", campaign_id=campaign_id,
+                                    org_id=CAMPAIGN_ORG[campaign_id],
                                     campaign_limit=campaign_limit, org_limit=org_limit,
                                     now_s=now_s, expires_at_s=now_s + length_s)
     if kind == "release":
         _, number, campaign_id = op
-        return store.leases.release(f"call-{number}{campaign_id}", campaign_id=campaign_id)
+        return store.leases.release(f"call-{number}{campaign_id}", campaign_id=campaign_id,
+                                    org_id=CAMPAIGN_ORG[campaign_id])
     if kind == "place":
         _, number, campaign_id, _, cpm, spacing_s, daily, day_key = op
         return place(store.limiter, f"p-{number}", now_s, cpm=cpm, spacing_s=spacing_s,
@@ -500,20 +605,24 @@ def _apply(store: Coordination, op: tuple[Any, ...], now_s: float) -> Any:
         return store.breaker.record(campaign_id, f"r-{number}", failed=failed, window=window)
     if kind == "rebuild":
         # What PostgreSQL would say: the calls still holding a channel, and the placements.
-        held = [(call, campaign, now_s + 100.0) for campaign in ("A", "B")
+        held = [(call, campaign, org, now_s + 100.0) for campaign, org in CAMPAIGN_ORG.items()
                 for call in store.leases.holders(campaign, now_s=now_s - op[1])]
         store.leases.rebuild(held, now_s=now_s)
         for campaign in ("A", "B"):
             store.limiter.rebuild(campaign, [("p-0", now_s - 10.0), ("p-1", now_s - 900.0)],
                                   day_key=DAY, today_count=1, now_s=now_s)
         return None
+    if kind == "lose_org":
+        store.lose_org_set(op[1])
+        return None
     store.wipe()
     return None
 
 
 def _observe(store: Coordination, now_s: float) -> Any:
-    return (store.leases.is_ready(), store.leases.org_in_use(now_s=now_s),
-            [store.leases.holders(c, now_s=now_s) for c in ("A", "B")],
+    return (store.leases.is_ready(),
+            [store.leases.org_in_use(org, now_s=now_s) for org in ("X", "Y")],
+            [store.leases.holders(c, now_s=now_s) for c in sorted(CAMPAIGN_ORG)],
             [store.limiter.usage(c, now_s=now_s, day_key=d) for c in ("A", "B")
              for d in (DAY, "2026-03-03")],
             [store.breaker.snapshot(c, window=w) for c in ("A", "B") for w in (1, 4)])

@@ -116,3 +116,64 @@ def _downgrade(url: str, revision: str) -> None:
             command.downgrade(config, revision)
     finally:
         engine.dispose()
+
+
+def test_0005_moves_every_existing_row_into_the_organisation_default(migrations_url):
+    upgrade(migrations_url, "0004")
+    engine = sa.create_engine(migrations_url)
+    try:
+        with engine.begin() as conn:
+            audience_id = str(uuid.uuid4())
+            conn.execute(sa.text("INSERT INTO audiences (id, name, created_at) "
+                                 "VALUES (:id, 'a', :now)"), {"id": audience_id, "now": NOW})
+            conn.execute(sa.text("INSERT INTO contacts (audience_id, phone, attributes, "
+                                 "secondary_phones) VALUES (:a, '+12125550100', '{}', '[]')"),
+                         {"a": audience_id})
+            conn.execute(sa.text("INSERT INTO phone_numbers (id, number, provider, is_active, "
+                                 "created_at) VALUES (:id, '+12125550199', 'simulated', true, "
+                                 ":now)"), {"id": str(uuid.uuid4()), "now": NOW})
+            conn.execute(sa.text("INSERT INTO dnc (phone, added_at) VALUES "
+                                 "('+12125550111', :now)"), {"now": NOW})
+            conn.execute(sa.text("INSERT INTO rejected_requests (at, task, errors, payload) "
+                                 "VALUES (:now, 'dialer.enqueue_campaign', '[]', '{}')"),
+                         {"now": NOW})
+            spec = parse_campaign_spec(campaign_spec(audience_id), now=NOW)
+            campaign_id = str(uuid.uuid4())
+            conn.execute(sa.text("""
+                INSERT INTO campaigns (id, name, agent_id, audience_id, phone_number_ids, spec,
+                    status, timezone, priority, breaker_open, caller_id_cursor, created_at,
+                    updated_at, external_id)
+                VALUES (:id, 'old', 'agent-1', :audience_id, '[]', CAST(:spec AS jsonb),
+                    'paused', 'America/New_York', 0, false, 0, :now, :now, 'crm-1')
+            """), {"id": campaign_id, "audience_id": audience_id,
+                   "spec": json.dumps(spec.model_dump(mode="json")), "now": NOW})
+        upgrade(migrations_url)
+        with engine.connect() as conn:
+            (default_id, cap), = conn.execute(sa.text(
+                "SELECT id, channel_cap FROM organisations WHERE name = 'default'")).all()
+            assert cap is None  # follows DIALER_ORG_CHANNEL_CAP, as before
+            for table in ("phone_numbers", "audiences", "dnc", "campaigns",
+                          "rejected_requests"):
+                owners = conn.execute(sa.text(f"SELECT DISTINCT org_id FROM {table}")).all()
+                assert owners == [(default_id,)], table
+        # Uniqueness is per organisation now: another may use the same external id.
+        with engine.begin() as conn:
+            other = str(uuid.uuid4())
+            conn.execute(sa.text("INSERT INTO organisations (id, name, webhook_secret, "
+                                 "created_at) VALUES (:id, 'acme', 's', :now)"),
+                         {"id": other, "now": NOW})
+            conn.execute(sa.text("INSERT INTO dnc (org_id, phone, added_at) VALUES "
+                                 "(:org, '+12125550111', :now)"), {"org": other, "now": NOW})
+            conn.execute(sa.text("DELETE FROM organisations WHERE id = :id"), {"id": other})
+        # Upgrading again changes nothing (dialer db upgrade is idempotent).
+        upgrade(migrations_url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM organisations")).scalar() == 1
+        engine.dispose()
+        _downgrade(migrations_url, "0004")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM campaigns WHERE "
+                                        "external_id = 'crm-1'")).scalar() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM dnc")).scalar() == 1
+    finally:
+        engine.dispose()

@@ -22,7 +22,7 @@ import redis
 
 from dialer.coordination import LeaseResult, redis_keys
 from dialer.coordination.redis_leases import LeaseSemaphore
-from tests.support.leases import FAR_S, T0_S
+from tests.support.leases import FAR_S, ORG, T0_S
 from tests.support.leases import take as support_take
 
 pytestmark = pytest.mark.integration
@@ -47,18 +47,30 @@ def test_a_lost_campaign_set_answers_not_ready_until_rebuilt(
     assert not leases.is_ready()
     assert take(leases, "b2", "B") == NOT_READY  # nothing goes through until rebuilt
 
-    leases.rebuild([("a1", "A", FAR_S), ("a2", "A", FAR_S), ("b1", "B", FAR_S)], now_s=T0_S)
+    leases.rebuild([("a1", "A", ORG, FAR_S), ("a2", "A", ORG, FAR_S), ("b1", "B", ORG, FAR_S)],
+                   now_s=T0_S)
     assert leases.is_ready()
     assert leases.in_use("A", now_s=T0_S) == 2
-    assert leases.org_in_use(now_s=T0_S) == 3
+    assert leases.org_in_use(ORG, now_s=T0_S) == 3
     assert take(leases, "a3").reason == "campaign_full"
     assert take(leases, "b2", "B").acquired
 
 
 def test_a_lost_organisation_set_answers_not_ready(leases: LeaseSemaphore, r: redis.Redis) -> None:
     assert take(leases, "a1", org_limit=1).acquired
-    r.delete(redis_keys.org_leases())
+    r.delete(redis_keys.org_leases(ORG))
     assert take(leases, "b1", "B", org_limit=1) == NOT_READY
+    assert not leases.is_ready()
+
+
+def test_an_older_copy_of_an_organisation_set_answers_not_ready(
+        leases: LeaseSemaphore, r: redis.Redis) -> None:
+    # Its campaigns' sets are current: only the organisation's own version tells.
+    assert take(leases, "a1", org_limit=2).acquired
+    old_copy = r.dump(redis_keys.org_leases(ORG))
+    assert take(leases, "b1", "B", org_limit=2).acquired
+    r.restore(redis_keys.org_leases(ORG), 0, old_copy, replace=True)  # b1 missing from it
+    assert take(leases, "c1", "C", org_limit=2) == NOT_READY
     assert not leases.is_ready()
 
 
@@ -67,15 +79,15 @@ def test_an_older_copy_of_a_lease_set_answers_not_ready_and_rebuild_is_exact(
     assert take(leases, "a1").acquired
     old_copy = r.dump(redis_keys.campaign_leases("A"))
     assert take(leases, "a2").acquired
-    leases.release("a1", campaign_id="A")
+    leases.release("a1", campaign_id="A", org_id=ORG)
     # The set comes back as it was: a1 (ended since) counted, a2 (in flight) missing.
     r.restore(redis_keys.campaign_leases("A"), 0, old_copy, replace=True)
 
     assert take(leases, "a3") == NOT_READY
     assert not leases.is_ready()
-    leases.rebuild([("a2", "A", FAR_S)], now_s=T0_S)  # PostgreSQL: only a2 is in flight
+    leases.rebuild([("a2", "A", ORG, FAR_S)], now_s=T0_S)  # PostgreSQL: only a2 is in flight
     assert leases.holders("A", now_s=T0_S) == ["a2"]
-    assert leases.org_in_use(now_s=T0_S) == 1
+    assert leases.org_in_use(ORG, now_s=T0_S) == 1
     assert take(leases, "a3").acquired
     assert take(leases, "a4").reason == "campaign_full"
 
@@ -94,7 +106,7 @@ def test_a_set_from_an_earlier_generation_answers_not_ready(
         leases: LeaseSemaphore, r: redis.Redis) -> None:
     assert take(leases, "a1").acquired
     earlier = r.dump(redis_keys.campaign_leases("A"))
-    leases.rebuild([("a1", "A", FAR_S)], now_s=T0_S)  # a new generation
+    leases.rebuild([("a1", "A", ORG, FAR_S)], now_s=T0_S)  # a new generation
     r.restore(redis_keys.campaign_leases("A"), 0, earlier, replace=True)
     assert take(leases, "a2") == NOT_READY
 
@@ -104,8 +116,8 @@ def test_a_release_keeps_the_set_and_marker_in_step(leases: LeaseSemaphore) -> N
     for i in range(5):
         assert take(leases, f"a{i}", limit=1).acquired
         assert take(leases, f"a{i}", limit=1).acquired  # a re-acquire
-        leases.release(f"a{i}", campaign_id="A")
-        leases.release(f"a{i}", campaign_id="A")
+        leases.release(f"a{i}", campaign_id="A", org_id=ORG)
+        leases.release(f"a{i}", campaign_id="A", org_id=ORG)
         assert leases.is_ready()
     assert leases.in_use("A", now_s=T0_S) == 0
     assert leases.holders("A", now_s=T0_S) == []
@@ -113,15 +125,16 @@ def test_a_release_keeps_the_set_and_marker_in_step(leases: LeaseSemaphore) -> N
 
 def test_a_campaign_with_no_lease_left_leaves_nothing_behind(
         leases: LeaseSemaphore, r: redis.Redis) -> None:
-    # Thousands of campaigns over the months must not grow the marker that
-    # every tick and sweep checks, nor leave a set per campaign ever dialed.
+    # Thousands of campaigns (and organisations) over the months must not grow the
+    # marker that every tick and sweep checks, nor leave a set per campaign ever dialed.
     for campaign in ("A", "B", "C"):
-        assert take(leases, f"{campaign}1", campaign).acquired
+        assert support_take(leases, f"{campaign}1", campaign, org_id=f"org-{campaign}").acquired
     for campaign in ("A", "B", "C"):
-        leases.release(f"{campaign}1", campaign_id=campaign)
+        leases.release(f"{campaign}1", campaign_id=campaign, org_id=f"org-{campaign}")
     assert not r.exists(*(redis_keys.campaign_leases(c) for c in ("A", "B", "C")))
+    assert not r.exists(*(redis_keys.org_leases(f"org-{c}") for c in ("A", "B", "C")))
     fields = {f.decode() for f in r.hkeys(redis_keys.leases_ready())}
-    assert not [f for f in fields if "campaign" in f], fields
+    assert not [f for f in fields if f.startswith("v:")], fields
     assert leases.is_ready()
     # And the campaign dials again as if new.
     assert take(leases, "A2", "A").acquired and leases.in_use("A", now_s=T0_S) == 1
@@ -168,7 +181,7 @@ def test_the_same_keys_on_another_server_answer_not_ready(
     failed_over = LeaseSemaphore(second_server)
     assert take(failed_over, "a2") == NOT_READY
     assert not failed_over.is_ready()
-    failed_over.rebuild([("a1", "A", FAR_S)], now_s=T0_S)
+    failed_over.rebuild([("a1", "A", ORG, FAR_S)], now_s=T0_S)
     assert take(failed_over, "a2").acquired
     assert take(failed_over, "a3").reason == "campaign_full"
 
@@ -191,6 +204,7 @@ def test_the_tick_rebuilds_a_lost_set_from_the_calls_in_flight(
             campaign_id = client.create_campaign(
                 campaign_spec(audience.id, pacing={"channels": 2})).id
             client.start(campaign_id)
+            org_id = client.org.id
         tick(rt)
         calls = list(rt.dispatcher.dials)  # type: ignore[attr-defined]
         assert len(calls) == 2 and [dial(rt, c) for c in calls] == ["placed", "placed"]
@@ -202,7 +216,7 @@ def test_the_tick_rebuilds_a_lost_set_from_the_calls_in_flight(
         assert ensure_leases_ready(rt, rt.clock.now())
         assert rt.leases.is_ready()
         assert sorted(rt.leases.holders(campaign_id, now_s=now_s)) == sorted(calls)
-        assert rt.leases.org_in_use(now_s=now_s) == 2
+        assert rt.leases.org_in_use(org_id, now_s=now_s) == 2
     finally:
         rt.close()
 
@@ -214,6 +228,31 @@ def test_the_marker_of_an_earlier_release_is_rebuilt_not_an_error(r: redis.Redis
     semaphore = LeaseSemaphore(r)
     assert not semaphore.is_ready()
     assert take(semaphore, "a1") == NOT_READY
-    semaphore.rebuild([("a1", "A", FAR_S)], now_s=T0_S)
+    semaphore.rebuild([("a1", "A", ORG, FAR_S)], now_s=T0_S)
     assert semaphore.is_ready()
     assert semaphore.holders("A", now_s=T0_S) == ["a1"]
+
+
+def test_the_previous_releases_single_organisation_set_is_rebuilt_and_removed(
+        r: redis.Redis) -> None:
+    """Upgrading from one organisation-wide set: its marker vouched for no
+    per-organisation set, so it must not pass for a ready store of empty ones."""
+    earlier = LeaseSemaphore(r)
+    earlier.mark_ready()
+    assert take(earlier, "a1", limit=5, org_limit=1).acquired
+    # What the previous release left: a consistent store whose marker names its one
+    # organisation set (and not this organisation's, which reads as never written).
+    legacy_org, legacy_ready, _ = redis_keys.legacy_lease_keys()
+    r.rename(redis_keys.org_leases(ORG), legacy_org)
+    r.rename(redis_keys.leases_ready(), legacy_ready)
+    version = r.hget(legacy_ready, f"v:{redis_keys.org_leases(ORG)}")
+    r.hdel(legacy_ready, f"v:{redis_keys.org_leases(ORG)}")
+    r.hset(legacy_ready, f"v:{legacy_org}", version)
+    semaphore = LeaseSemaphore(r)
+    assert not semaphore.is_ready()
+    # Trusted, it would let a second call through an organisation of one channel.
+    assert take(semaphore, "a2", limit=5, org_limit=1) == NOT_READY
+    semaphore.rebuild([("a1", "A", ORG, FAR_S)], now_s=T0_S)
+    assert semaphore.is_ready()
+    assert semaphore.org_in_use(ORG, now_s=T0_S) == 1
+    assert not r.exists(*redis_keys.legacy_lease_keys())

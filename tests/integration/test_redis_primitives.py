@@ -26,7 +26,7 @@ from dialer.coordination.redis_breaker import BreakerCounter
 from dialer.coordination.redis_leases import LeaseSemaphore
 from dialer.coordination.redis_pacing import GC_TTL_REAL_S, PlacementLimiter
 from tests.support.coordination import DAY, max_in_any_window, place
-from tests.support.leases import FAR_S, REDIS_URL, T0_S, take
+from tests.support.leases import FAR_S, ORG, REDIS_URL, T0_S, take
 
 pytestmark = pytest.mark.integration
 
@@ -56,18 +56,21 @@ def test_lease_expired_entries_are_pruned(leases: LeaseSemaphore, r: redis.Redis
     assert take(leases, "b", limit=1, org_limit=1, now_s=T0_S + 99.5).reason == "campaign_full"
     # At its deadline the lease no longer counts (a killed worker's channel comes back).
     assert leases.in_use("c1", now_s=T0_S + 100) == 0
-    assert leases.org_in_use(now_s=T0_S + 100) == 0
+    assert leases.org_in_use(ORG, now_s=T0_S + 100) == 0
     assert take(leases, "b", limit=1, org_limit=1, now_s=T0_S + 100).acquired
     assert r.zscore(redis_keys.campaign_leases("c1"), "dead") is None
-    assert r.zscore(redis_keys.org_leases(), "dead") is None
+    assert r.zscore(redis_keys.org_leases(ORG), "dead") is None
     assert leases.holders("c1", now_s=T0_S + 100) == ["b"]
 
 
 def test_lease_rebuild_of_many_calls_in_chunks(r: redis.Redis) -> None:
     semaphore = LeaseSemaphore(r)
-    semaphore.rebuild(((f"call-{i}", f"camp-{i % 7}", FAR_S) for i in range(2500)), now_s=T0_S)
+    semaphore.rebuild(((f"call-{i}", f"camp-{i % 7}", f"org-{i % 7 % 3}", FAR_S)
+                       for i in range(2500)), now_s=T0_S)
     assert semaphore.is_ready()
-    assert semaphore.org_in_use(now_s=T0_S) == 2500
+    assert sum(semaphore.org_in_use(f"org-{i}", now_s=T0_S) for i in range(3)) == 2500
+    assert semaphore.org_in_use("org-0", now_s=T0_S) == sum(
+        semaphore.in_use(f"camp-{i}", now_s=T0_S) for i in (0, 3, 6))
     assert sum(semaphore.in_use(f"camp-{i}", now_s=T0_S) for i in range(7)) == 2500
 
 
@@ -86,8 +89,11 @@ def test_lease_works_with_a_decoding_client() -> None:
 
 
 def hammer_leases(campaign_of: Callable[[int], str], *, limit: int, org_limit: int,
-                  threads: int = 8, iterations: int = 250) -> tuple[dict[str, int], int]:
-    """Threads acquire, hold briefly and release; return the max simultaneous holders seen.
+                  org_of: Callable[[str], str] = lambda campaign_id: ORG,
+                  threads: int = 8, iterations: int = 250) -> tuple[dict[str, int],
+                                                                   dict[str, int]]:
+    """Threads acquire, hold briefly and release; return the max simultaneous holders
+    seen per campaign and per organisation.
 
     The shared counters are updated from inside the held section, under a
     Python lock, so they measure what the semaphore actually let through.
@@ -95,19 +101,21 @@ def hammer_leases(campaign_of: Callable[[int], str], *, limit: int, org_limit: i
     lock = threading.Lock()
     current: dict[str, int] = {}
     peak: dict[str, int] = {}
-    org = {"current": 0, "peak": 0}
+    org_current: dict[str, int] = {}
+    org_peak: dict[str, int] = {}
 
     def worker(index: int) -> int:
         client = new_client()
         semaphore = LeaseSemaphore(client)
         campaign_id = campaign_of(index)
+        org_id = org_of(campaign_id)
         rng = random.Random(index)
         acquired = 0
         try:
             for i in range(iterations):
                 call_id = f"t{index}-{i}"
                 now_s = T0_S + i  # a moving clock, with leases far from expiring
-                result = semaphore.acquire(call_id, campaign_id=campaign_id,
+                result = semaphore.acquire(call_id, campaign_id=campaign_id, org_id=org_id,
                                            campaign_limit=limit, org_limit=org_limit,
                                            now_s=now_s, expires_at_s=FAR_S)
                 if not result.acquired:
@@ -117,40 +125,53 @@ def hammer_leases(campaign_of: Callable[[int], str], *, limit: int, org_limit: i
                 with lock:
                     current[campaign_id] = current.get(campaign_id, 0) + 1
                     peak[campaign_id] = max(peak.get(campaign_id, 0), current[campaign_id])
-                    org["current"] += 1
-                    org["peak"] = max(org["peak"], org["current"])
+                    org_current[org_id] = org_current.get(org_id, 0) + 1
+                    org_peak[org_id] = max(org_peak.get(org_id, 0), org_current[org_id])
                 # Hold the channel across a few Redis round trips so holders overlap.
                 for _ in range(rng.randint(0, 3)):
                     semaphore.in_use(campaign_id, now_s=now_s)
                 with lock:
                     current[campaign_id] -= 1
-                    org["current"] -= 1
-                semaphore.release(call_id, campaign_id=campaign_id)
+                    org_current[org_id] -= 1
+                semaphore.release(call_id, campaign_id=campaign_id, org_id=org_id)
         finally:
             client.close()
         return acquired
 
     acquired_per_thread = run_threads(threads, worker)
     assert all(count > 0 for count in acquired_per_thread)
-    return peak, org["peak"]
+    return peak, org_peak
 
 
 def test_lease_concurrent_holders_never_exceed_the_campaign_limit(leases: LeaseSemaphore) -> None:
     peak, org_peak = hammer_leases(lambda i: "solo", limit=3, org_limit=5)
     assert peak["solo"] <= 3
-    assert org_peak <= 3
+    assert org_peak[ORG] <= 3
     assert peak["solo"] == 3  # the contention was real: the cap was reached
     assert leases.in_use("solo", now_s=T0_S) == 0
-    assert leases.org_in_use(now_s=T0_S) == 0
+    assert leases.org_in_use(ORG, now_s=T0_S) == 0
 
 
 def test_lease_concurrent_holders_never_exceed_the_org_cap(leases: LeaseSemaphore) -> None:
     peak, org_peak = hammer_leases(lambda i: "A" if i % 2 else "B", limit=3, org_limit=5)
     assert peak["A"] <= 3
     assert peak["B"] <= 3
-    assert org_peak <= 5
-    assert org_peak == 5  # both campaigns at 3 would be 6: the org cap did the work
-    assert leases.org_in_use(now_s=T0_S) == 0
+    assert org_peak[ORG] <= 5
+    assert org_peak[ORG] == 5  # both campaigns at 3 would be 6: the org cap did the work
+    assert leases.org_in_use(ORG, now_s=T0_S) == 0
+
+
+def test_lease_concurrent_organisations_each_reach_their_own_cap(
+        leases: LeaseSemaphore) -> None:
+    # Four campaigns, two per organisation, each organisation capped at 4 of their 6.
+    org_of = {"X1": "X", "X2": "X", "Y1": "Y", "Y2": "Y"}.__getitem__
+    peak, org_peak = hammer_leases(lambda i: ["X1", "X2", "Y1", "Y2"][i % 4], limit=3,
+                                   org_limit=4, org_of=org_of, threads=12)
+    assert all(count <= 3 for count in peak.values())
+    assert org_peak["X"] <= 4 and org_peak["Y"] <= 4
+    # Each reached its own cap: neither organisation's load kept the other below it.
+    assert org_peak == {"X": 4, "Y": 4}
+    assert leases.org_in_use("X", now_s=T0_S) == leases.org_in_use("Y", now_s=T0_S) == 0
 
 
 # --- placement limiter ----------------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_a_silent_redis_fails_the_call_instead_of_hanging(silent_server: int,
         error = outcome_within(BOUND_S, rt.redis.ping)
         assert isinstance(error, redis.TimeoutError)
         error = outcome_within(BOUND_S, lambda: rt.leases.acquire(
-            "call", campaign_id="c", campaign_limit=1, org_limit=1, now_s=1.0,
+            "call", campaign_id="c", org_id="o", campaign_limit=1, org_limit=1, now_s=1.0,
             expires_at_s=2.0))
         assert isinstance(error, redis.TimeoutError)
     finally:

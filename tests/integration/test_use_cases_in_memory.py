@@ -103,6 +103,12 @@ class World:
                           time_origin=f"{OPEN_WINDOW.isoformat()}@{time.time()}") as client:
             return launch(client, ny_contacts([["answered"]] * contacts), **spec)
 
+    def org_id(self) -> str:
+        """The organisation ``launch`` creates campaigns in (the client's default one)."""
+        with DialerClient(database_url=self.database_url, redis_url=NO_REDIS,
+                          time_origin=f"{OPEN_WINDOW.isoformat()}@{time.time()}") as client:
+            return client.org.id
+
     def now_s(self) -> float:
         return self.clock.now().timestamp()
 
@@ -143,8 +149,9 @@ def test_a_full_channel_set_returns_the_call_to_the_tick(world: World) -> None:
     tick(world.rt)
     [call_id] = world.dispatcher.dialed()
     # Another call holds the campaign's one channel (as far as coordination knows).
-    assert world.rt.leases.acquire("elsewhere", campaign_id=campaign_id, campaign_limit=1,
-                                   org_limit=100, now_s=world.now_s(),
+    org_id = world.org_id()
+    assert world.rt.leases.acquire("elsewhere", campaign_id=campaign_id, org_id=org_id,
+                                   campaign_limit=1, org_limit=100, now_s=world.now_s(),
                                    expires_at_s=world.now_s() + 600).acquired
 
     assert dial(world.rt, call_id) == "returned:campaign_full"
@@ -152,7 +159,7 @@ def test_a_full_channel_set_returns_the_call_to_the_tick(world: World) -> None:
     assert world.query("SELECT id FROM calls") == []  # put back: the attempt is not counted
     assert world.rt.leases.holders(campaign_id, now_s=world.now_s()) == ["elsewhere"]
 
-    world.rt.leases.release("elsewhere", campaign_id=campaign_id)
+    world.rt.leases.release("elsewhere", campaign_id=campaign_id, org_id=org_id)
     tick(world.rt)
     [_, again] = world.dispatcher.dialed()
     assert dial(world.rt, again) == "placed"

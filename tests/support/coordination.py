@@ -2,8 +2,9 @@
 (tests/contract/test_coordination.py) and the Redis-only ones
 (tests/integration/test_redis_primitives.py).
 
-``Coordination`` holds the three pieces and a ``wipe`` that loses everything
-at once, as a FLUSHDB of the coordination db does.
+``Coordination`` holds the three pieces, a ``wipe`` that loses everything
+at once, as a FLUSHDB of the coordination db does, and ``lose_org_set``, which
+loses one organisation's lease set alone, as an eviction of its key does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from dataclasses import dataclass
 
 import redis
 
-from dialer.coordination import BreakerWindow, ChannelLeases, PacingDecision, PacingLimiter
+from dialer.coordination import (
+    BreakerWindow,
+    ChannelLeases,
+    PacingDecision,
+    PacingLimiter,
+    redis_keys,
+)
 from dialer.coordination.memory import (
     MemoryBreakerWindow,
     MemoryChannelLeases,
@@ -32,6 +39,7 @@ class Coordination:
     limiter: PacingLimiter
     breaker: BreakerWindow
     wipe: Callable[[], None]
+    lose_org_set: Callable[[str], None]
 
 
 def in_memory() -> Coordination:
@@ -42,14 +50,18 @@ def in_memory() -> Coordination:
         limiter.forget()
         breaker.forget()
 
-    return Coordination(leases, limiter, breaker, wipe)
+    return Coordination(leases, limiter, breaker, wipe, leases.forget_org)
 
 
 def on_redis(client: redis.Redis) -> Coordination:
     """The Redis implementations on ``client``'s db, emptied first."""
     client.flushdb()
+
+    def lose_org_set(org_id: str) -> None:
+        client.delete(redis_keys.org_leases(org_id))
+
     return Coordination(LeaseSemaphore(client), PlacementLimiter(client), BreakerCounter(client),
-                        client.flushdb)
+                        client.flushdb, lose_org_set)
 
 
 def place(limiter: PacingLimiter, call_id: str, now_s: float, *, cpm: int | None = None,

@@ -36,8 +36,13 @@ def ready_leases(client: redis.Redis) -> LeaseSemaphore:
     return semaphore
 
 
-def take(leases: ChannelLeases, call_id: str, campaign_id: str = "c1", *, limit: int = 3,
-         org_limit: int = 100, now_s: float = T0_S, expires_at_s: float = FAR_S) -> LeaseResult:
+ORG = "o1"  # the organisation of every campaign a test does not place elsewhere
+
+
+def take(leases: ChannelLeases, call_id: str, campaign_id: str = "c1", *, org_id: str = ORG,
+         limit: int = 3, org_limit: int = 100, now_s: float = T0_S,
+         expires_at_s: float = FAR_S) -> LeaseResult:
     """Acquire one lease for ``call_id`` at ``now_s``, held until ``expires_at_s``."""
-    return leases.acquire(call_id, campaign_id=campaign_id, campaign_limit=limit,
-                          org_limit=org_limit, now_s=now_s, expires_at_s=expires_at_s)
+    return leases.acquire(call_id, campaign_id=campaign_id, org_id=org_id,
+                          campaign_limit=limit, org_limit=org_limit, now_s=now_s,
+                          expires_at_s=expires_at_s)

@@ -83,12 +83,12 @@ class Stack:
         self._clients: list[DialerClient] = []
         self._log_files: list = []
 
-    def client(self) -> DialerClient:
+    def client(self, org: str = "default") -> DialerClient:
         client = DialerClient(
             database_url=self.env["DIALER_DATABASE_URL"], redis_url=self.env["DIALER_REDIS_URL"],
             broker_url=self.env["DIALER_BROKER_URL"],
             time_scale=float(self.env["DIALER_TIME_SCALE"]),
-            time_origin=self.env["DIALER_TIME_ORIGIN"])
+            time_origin=self.env["DIALER_TIME_ORIGIN"], org=org)
         self._clients.append(client)
         return client
 

@@ -23,7 +23,7 @@ AUDIENCE_NAME_MAX_CHARS = 200
 
 
 def create_audience(
-    session: Session, *, name: str, contacts: Iterable[Any], now: datetime,
+    session: Session, *, org_id: str, name: str, contacts: Iterable[Any], now: datetime,
     default_region: str | None,
 ) -> AudienceView:
     if not isinstance(name, str) or not name.strip():
@@ -35,7 +35,7 @@ def create_audience(
     if isinstance(contacts, str | bytes | dict) or not isinstance(contacts, Iterable):
         raise ValidationError([("contacts", "must be a list of contact objects")])
     audience_id = str(uuid.uuid4())
-    audiences.insert(session, audience_id=audience_id, name=name, now=now)
+    audiences.insert(session, audience_id=audience_id, org_id=org_id, name=name, now=now)
     good: list[dict[str, Any]] = []
     rejected: list[RejectedContact] = []
     seen: set[str] = set()

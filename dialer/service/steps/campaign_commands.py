@@ -27,6 +27,7 @@ from dialer.statuses import ParticipantStatus as P
 from dialer.store import campaign_members as members
 from dialer.store import campaigns, requests
 from dialer.store.events import record_event
+from dialer.views import OrgRef
 from models.tables import Campaign
 
 # `delete` is beyond the first contract (docs/remote-control.md; refused while running).
@@ -43,10 +44,12 @@ class AlreadyApplied(DialerError):
                          f"not applied again")
 
 
-def run_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any],
-                *, source: str, command_id: str | None = None) -> Campaign | None:
-    """Carry out ``command`` in one transaction; with ``command_id``, at most once per id
-    (AlreadyApplied)."""
+def run_command(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
+                args: dict[str, Any], *, source: str,
+                command_id: str | None = None) -> Campaign | None:
+    """Carry out ``command`` on one of ``org``'s campaigns in one transaction; with
+    ``command_id``, at most once per id (AlreadyApplied). Another organisation's
+    campaign is NotFound, exactly like an unknown id."""
     now = rt.clock.now()
     handlers: dict[str, Callable[[Session], Campaign | None]] = {
         "start": lambda s: start(s, campaign_id, now=now, source=source),
@@ -55,7 +58,7 @@ def run_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any
         "stop": lambda s: stop(s, campaign_id, now=now, source=source),
         "allocate_channels": lambda s: allocate_channels(
             s, campaign_id, args.get("channels", args.get("n")), now=now, source=source,
-            org_cap=rt.settings.org_channel_cap),
+            org_cap=org.channel_cap),
         "reset_breaker": lambda s: _reset_breaker(rt, s, campaign_id, now=now, source=source),
         "delete": lambda s: delete_campaign(s, campaign_id, now=now, source=source),
     }
@@ -67,6 +70,7 @@ def run_command(rt: Runtime, campaign_id: str, command: str, args: dict[str, Any
         # Before the claim, which would try to store it (its column holds a uuid).
         raise NotFound(f"campaign {campaign_id} not found")
     with rt.transaction() as session:
+        load_campaign(session, campaign_id, org_id=org.id)  # NotFound unless org's own
         if command_id is not None:
             _claim(session, command_id, campaign_id, command, now)
         return handler(session)

@@ -19,14 +19,15 @@ from models.tables import Campaign
 
 
 def create_campaign(
-    session: Session, raw_spec: CampaignSpec | dict[str, Any], *, now: datetime, source: str,
+    session: Session, raw_spec: CampaignSpec | dict[str, Any], *, org_id: str, now: datetime,
+    source: str,
 ) -> Campaign:
-    spec = _checked_spec(session, raw_spec, now=now)
+    spec = _checked_spec(session, raw_spec, org_id=org_id, now=now)
     audience_id = spec.audience_id
     assert audience_id is not None  # checked: required
     status = st.CampaignStatus.SCHEDULED if spec.scheduled_at else st.CampaignStatus.DRAFT
     campaign = campaigns.insert(
-        session, id=str(uuid.uuid4()), name=spec.name, description=spec.description,
+        session, id=str(uuid.uuid4()), org_id=org_id, name=spec.name, description=spec.description,
         agent_id=spec.agent_id, audience_id=spec.audience_id,
         phone_number_ids=list(spec.phone_number_ids), spec=spec.model_dump(mode="json"),
         status=status, pause_reason=None, scheduled_at=spec.scheduled_at,
@@ -43,7 +44,7 @@ def create_campaign(
 
 
 def _checked_spec(session: Session, raw_spec: CampaignSpec | dict[str, Any], *,
-                  now: datetime) -> CampaignSpec:
+                  org_id: str, now: datetime) -> CampaignSpec:
     """The parsed spec, or one ValidationError naming every bad field: shape and
     references are checked together (README: "all at once"), not the shape first and
     the ids on a second try."""
@@ -63,13 +64,13 @@ def _checked_spec(session: Session, raw_spec: CampaignSpec | dict[str, Any], *,
     if audience_id is None:
         errors.append(("audience_id", "required"))
     elif "audience_id" not in shape_errors and (
-            not is_uuid(audience_id) or not audiences.exists(session, audience_id)):
+            not is_uuid(audience_id) or not audiences.exists(session, audience_id, org_id=org_id)):
         errors.append(("audience_id", f"no audience {audience_id}"))
     if isinstance(number_ids, list) and "phone_number_ids" not in shape_errors:
         for index, number_id in enumerate(number_ids):
             if f"phone_number_ids[{index}]" in shape_errors:
                 continue
-            if not is_uuid(number_id) or numbers.get(session, number_id) is None:
+            if not is_uuid(number_id) or numbers.get(session, number_id, org_id=org_id) is None:
                 errors.append((f"phone_number_ids[{index}]", f"no phone number {number_id}"))
     if errors:
         raise ValidationError(errors)

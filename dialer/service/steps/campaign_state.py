@@ -26,8 +26,13 @@ from dialer.store.events import record_event
 from models.tables import Campaign
 
 
-def load_campaign(session: Session, campaign_id: str, *, lock: bool = False) -> Campaign:
-    campaign = campaigns.get(session, campaign_id, lock=lock) if is_uuid(campaign_id) else None
+def load_campaign(session: Session, campaign_id: str, *, lock: bool = False,
+                  org_id: str | None = None) -> Campaign:
+    """The campaign, not deleted; NotFound otherwise. Whatever acts for an organisation
+    passes ``org_id``: another organisation's campaign is then NotFound too. Only the
+    engine's own passes (tick, dial, results, sweep) leave it out."""
+    campaign = (campaigns.get(session, campaign_id, lock=lock, org_id=org_id)
+                if is_uuid(campaign_id) else None)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
     return campaign

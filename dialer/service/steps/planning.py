@@ -80,13 +80,13 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
         locked = store.lock_for_dispatch(session, campaign_id, wait=wait_for_lock)
         if locked is None:
             return []
-        campaign, digest, execution_number = locked
+        campaign, digest, execution_number, org_cap = locked
         spec = cached_spec(session, campaign_id, digest).spec
         # Rolled back with the rest if anything below raises: only a dispatch that
         # goes through ends a run of failures.
         reset_failures(campaign)
         budget = dispatch_budget(pacing=spec.pacing, usage=read_usage(session, campaign, spec, now),
-                                 org_cap=rt.settings.org_channel_cap)
+                                 org_cap=rt.org_cap(org_cap))
         if budget <= 0:
             return []
         horizon_s = plan_horizon_s(rt)
@@ -138,7 +138,8 @@ def pick_participants(
     if not rows:
         return []
     rules = CallingRules.of(spec)
-    facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], now=now, caps=caps)
+    facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], org_id=campaign.org_id,
+                      now=now, caps=caps)
     chosen: list[tuple[Participant, datetime]] = []
     for participant, _tz in rows:
         if len(chosen) >= wanted:
@@ -163,7 +164,7 @@ def pick_participants(
 
 
 def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> Usage:
-    in_flight, org_in_flight = calls.in_flight_counts(session, campaign.id)
+    in_flight, org_in_flight = calls.in_flight_counts(session, campaign.id, campaign.org_id)
     placed_today = 0
     if spec.pacing.daily_limit is not None:
         local_midnight = now.astimezone(spec.zone).replace(hour=0, minute=0, second=0,

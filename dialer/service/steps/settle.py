@@ -82,7 +82,7 @@ def end_call(rt: Runtime, session: Session, call_id: str, *, outcome: str,
 def after_commit(rt: Runtime, ended: Ended, *, now: datetime) -> str:
     """Free the channel, feed the breaker, refill the freed channel; ``recorded``."""
     campaign_id, call_id, outcome = ended.campaign_id, ended.call_id, ended.outcome
-    rt.leases.release(call_id, campaign_id=campaign_id)
+    rt.leases.release(call_id, campaign_id=campaign_id, org_id=ended.entry.org_id)
     breaker_spec = ended.entry.spec.safety.circuit_breaker
     if breaker_spec.enabled:
         window = rt.breaker.record(campaign_id, call_id, failed=counts_as_failure(outcome),
@@ -106,10 +106,11 @@ def release_if_ended(rt: Runtime, session: Session, call_id: str) -> None:
     """A result for a call that is no longer holding a channel: a replay, or a result
     retried after its commit (a soft time limit, Redis away at the release). The
     channel may still be held: release it again (a no-op when it is not)."""
-    campaign_id = calls.ended_in(session, call_id)
+    owner = calls.ended_in(session, call_id)
     session.commit()
-    if campaign_id is not None:
-        rt.leases.release(call_id, campaign_id=campaign_id)
+    if owner is not None:
+        campaign_id, org_id = owner
+        rt.leases.release(call_id, campaign_id=campaign_id, org_id=org_id)
 
 
 def _was_busy(in_flight_before: int, channels: int) -> bool:

@@ -1,0 +1,82 @@
+"""Organisations and their API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models.tables import ApiKey, Call, Campaign, Organisation
+
+
+def by_name(session: Session, name: str) -> Organisation | None:
+    return session.scalar(select(Organisation).where(Organisation.name == name))
+
+
+def by_id(session: Session, org_id: str) -> Organisation | None:
+    return session.get(Organisation, org_id)
+
+
+def all_orgs(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.created_at,
+                                                              Organisation.name)))
+
+
+def insert(session: Session, **columns: Any) -> Organisation:
+    row = Organisation(**columns)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def channel_cap(session: Session, org_id: str) -> int | None:
+    """The stored cap (None: it follows DIALER_ORG_CHANNEL_CAP)."""
+    cap: int | None = session.scalar(select(Organisation.channel_cap)
+                                     .where(Organisation.id == org_id))
+    return cap
+
+
+def of_call(session: Session, call_id: str) -> Organisation | None:
+    return session.scalar(select(Organisation)
+                          .join(Campaign, Campaign.org_id == Organisation.id)
+                          .join(Call, Call.campaign_id == Campaign.id)
+                          .where(Call.id == call_id))
+
+
+def insert_key(session: Session, **columns: Any) -> ApiKey:
+    row = ApiKey(**columns)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def key_by_prefix(session: Session, prefix: str) -> tuple[ApiKey, Organisation] | None:
+    row = session.execute(select(ApiKey, Organisation)
+                          .join(Organisation, Organisation.id == ApiKey.org_id)
+                          .where(ApiKey.prefix == prefix)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def key_by_id(session: Session, key_id: str) -> ApiKey | None:
+    return session.get(ApiKey, key_id)
+
+
+def touch_key(session: Session, key_id: str, *, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+def keys(session: Session, *, org_id: str | None) -> list[tuple[ApiKey, str]]:
+    """Keys with their organisation's name, oldest first (of one organisation when given)."""
+    query = (select(ApiKey, Organisation.name)
+             .join(Organisation, Organisation.id == ApiKey.org_id)
+             .order_by(ApiKey.created_at, ApiKey.id))
+    if org_id is not None:
+        query = query.where(ApiKey.org_id == org_id)
+    return [(k, n) for k, n in session.execute(query)]
+
+
+def count_keys(session: Session, org_id: str) -> int:
+    return session.scalar(select(func.count()).where(ApiKey.org_id == org_id,
+                                                     ApiKey.revoked_at.is_(None))) or 0
