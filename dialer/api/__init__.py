@@ -1,7 +1,7 @@
 """TEMPORARY scaffolding of the atoms branch (the api branch owns this module): the
-smallest app that serves /atoms/v1, so its tests run before the merge. Replace with the
-api helper's ``dialer.api`` and keep its one line: ``app.include_router(atoms.router,
-prefix="/atoms/v1")``."""
+smallest app that serves /atoms/v1, so its tests run before the merge. At the merge take
+the api branch's ``dialer.api`` whole: its app mounts ``dialer.api.atoms.router`` at
+/atoms/v1 itself."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from dialer.api.atoms import router as atoms
+from dialer.api import atoms
 
 
 @asynccontextmanager

@@ -71,8 +71,36 @@ def as_atoms_response(exc: Exception) -> JSONResponse:
         return failure(413, [str(exc)])
     if isinstance(exc, HTTPException | StarletteHTTPException):
         return failure(exc.status_code, [str(exc.detail)], headers=exc.headers)
+    carried = _carried(exc)
+    if carried is not None:
+        return failure(*carried)
     log.exception("unexpected error on the Atoms surface (%s)", type(exc).__name__)
     return failure(500, ["Internal server error"])
+
+
+def _carried(exc: Exception) -> tuple[int, list[str], Mapping[str, str] | None] | None:
+    """An error that carries its own status and ``(field, message)`` pairs, such as the
+    API's ``ApiError`` (its 401 from the auth dependency)."""
+    status, errors = getattr(exc, "status", None), getattr(exc, "errors", None)
+    if not isinstance(status, int) or not isinstance(errors, list) or not 400 <= status < 600:
+        return None
+    return status, as_messages(errors), getattr(exc, "headers", None)
+
+
+def as_messages(errors: list[Any]) -> list[str]:
+    """``(field, message)`` pairs as Atoms' strings, fields by their Atoms names."""
+    out = []
+    for item in errors:
+        field, message = item if isinstance(item, tuple | list) and len(item) == 2 else ("", item)
+        out.append(_field(atoms_path(field) if field else "", str(message)))
+    return out or ["error"]
+
+
+def atoms_envelope(request: Request, status: int, errors: list[tuple[str | None, str]]
+                   ) -> JSONResponse:
+    """For the app's own error handlers (an oversized body refused before any route):
+    what they answer under /atoms/v1, in Atoms' envelope."""
+    return failure(status, as_messages(errors))
 
 
 class AtomsRoute(APIRoute):

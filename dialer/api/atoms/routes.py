@@ -30,7 +30,7 @@ Client = Annotated[DialerClient, Depends(org_client)]
 
 # Atoms' limits (its OpenAPI document); the settings carry them once the API's own
 # settings are merged (DIALER_API_MAX_CSV_BYTES, DIALER_API_MAX_AUDIENCE_MEMBERS).
-DEFAULT_MAX_CSV_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_CSV_BYTES = 5_000_000
 DEFAULT_MAX_AUDIENCE_MEMBERS = 10_000
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 1_000_000  # with the largest page size, an offset PostgreSQL still reads
