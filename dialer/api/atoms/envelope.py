@@ -14,6 +14,7 @@ were transient), an oversized CSV or audience 413.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
@@ -74,7 +75,10 @@ def as_atoms_response(exc: Exception) -> JSONResponse:
     carried = _carried(exc)
     if carried is not None:
         return failure(*carried)
-    log.exception("unexpected error on the Atoms surface (%s)", type(exc).__name__)
+    # The class and the frames only: a driver error's message can quote the row it failed
+    # on, phone number and all. Nothing of it goes to the client.
+    log.error("unexpected %s on the Atoms surface\n%s", type(exc).__name__,
+              "".join(traceback.format_tb(exc.__traceback__)))
     return failure(500, ["Internal server error"])
 
 
