@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from smallestai import SmallestAI, SmallestAIEnvironment
+from smallestai.core.api_error import ApiError
 
 from dialer.client import DialerClient
 from tests.support.atoms_server import Tenant, api_server, make_tenant
@@ -301,3 +303,33 @@ def test_phone_numbers_and_dnc_are_the_organisations_own(base, acme, globex):
     found = ok(api.get("/dnc", params={"search": "5550311"}))["entries"]
     assert [e["phoneNumber"] for e in found] == ["+12125550311"]
     failed(api.get("/dnc", params={"page": "first"}), 400)
+
+
+def test_the_sdk_calls_for_members_dnc_and_lists_work_unchanged(base, acme):
+    """The SDK methods the end-to-end scenario does not use, against the same server."""
+    acme.client.add_dnc(["+12125550177", "+12125550178"])
+    root = base.removesuffix("/atoms/v1")
+    with httpx.Client(timeout=30) as transport:
+        atoms = SmallestAI(api_key=acme.key, httpx_client=transport,
+                           environment=SmallestAIEnvironment(
+                               atoms=base, waves=root, waves_ws=root, payment=root)).atoms
+        aid = upload(http(base, acme))["_id"]
+        added = atoms.audience.add_audience_members(aid, members=[
+            {"phoneNumber": "+12125550160", "firstName": "Gus"}]).data
+        assert (added[0].data.added, added[0].data.skipped) == (1, 0)
+        found = atoms.audience.search_audience_members(aid, query="gus").data
+        assert [m.data["phoneNumber"] for m in found.members] == ["+12125550160"]
+        assert found.search_info.total_results == 1
+        gone = atoms.audience.delete_audience_members(aid, member_ids=[found.members[0].id])
+        assert gone.data.deleted_count == 1
+        assert [a.member_count for a in atoms.audience.list().data] == [3]
+        assert atoms.audience.get(aid).data.name == "leads"
+        dnc = atoms.dnc.list(page="1", offset="1", sort_field="phoneNumber",
+                             sort_order="asc").data
+        assert [e.phone_number for e in dnc.entries] == ["+12125550177"]
+        assert (dnc.pagination.total, dnc.pagination.has_more) == (2, True)
+        assert atoms.campaigns.list(status="running").data.campaigns == []
+        assert atoms.audience.delete_audience(aid).data == []
+        with pytest.raises(ApiError) as missing:
+            atoms.audience.get(aid)
+        assert missing.value.status_code == 404
