@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from dialer.api.atoms.mapping import CampaignFacts
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
+from dialer.service.steps.campaign_views import campaign_view
 from dialer.statuses import ParticipantStatus
+from dialer.views import CampaignView
 from models.tables import Audience, Call, Campaign, Contact, DncEntry, Event, Participant
 
 
@@ -40,6 +42,28 @@ class MemberRow:
 
 
 # -- campaigns --------------------------------------------------------------------
+
+
+def campaign_page(session: Session, org_id: str, *, status: str | None, search: str | None,
+                  sort_by: str, descending: bool, skip: int, take: int
+                  ) -> tuple[list[CampaignView], int, int]:
+    """One page of the organisation's live campaigns, the filtered total and the total
+    of all: paged in SQL, so a page costs the same however many campaigns there are."""
+    live = [Campaign.org_id == org_id, Campaign.deleted_at.is_(None)]
+    where = list(live)
+    if status is not None:
+        where.append(Campaign.status == status)
+    if search:
+        where.append(Campaign.name.ilike(_like(search)))
+    column = getattr(Campaign, sort_by)
+    rows = session.scalars(select(Campaign).where(*where).order_by(
+        column.desc() if descending else column.asc(), Campaign.id).offset(skip).limit(take))
+    views = [campaign_view(session, c) for c in rows]
+    total = int(session.scalar(select(func.count()).select_from(Campaign).where(*where)) or 0)
+    everything = int(session.scalar(select(func.count()).select_from(Campaign).where(*live))
+                     or 0)
+    return views, total, everything
+
 
 
 def campaign_facts(session: Session, org_id: str, ids: list[str]) -> dict[str, CampaignFacts]:

@@ -82,22 +82,19 @@ def list_campaigns(
                           Query(alias="sortField")] = "createdAt",
     sort_order: Annotated[s.SortOrder, Query(alias="sortOrder")] = "desc",
 ) -> Any:
+    _searchable({"search": search})
     ours = mapping.our_status(status)
-    column = "created_at" if sort_field == "createdAt" else "updated_at"
-    everything = client.list(sort=column)  # newest first: the order Atoms defaults to
-    found = [] if ours == mapping.NEVER_SHOWN else [
-        c for c in everything if (ours is None or c.status == ours)
-        and (not search or search.lower() in c.name.lower())]
-    if sort_order == "asc":
-        found.reverse()
     skip, take = mapping.page_bounds(page=page, offset=offset)
-    shown = found[skip:skip + take]
+    shown, total, everything = _read(
+        client, queries.campaign_page, status=ours, search=search,
+        sort_by="created_at" if sort_field == "createdAt" else "updated_at",
+        descending=sort_order == "desc", skip=skip, take=take)
     facts = _read(client, queries.campaign_facts, [c.id for c in shown])
     return {"data": {
         "campaigns": [mapping.campaign_out(c, facts[c.id], org_id=client.org.id)
                       for c in shown],
-        "pagination": mapping.pagination(len(found), page=page, offset=offset),
-        "total_campaign_count": len(everything)}}
+        "pagination": mapping.pagination(total, page=page, offset=offset),
+        "total_campaign_count": everything}}
 
 
 @router.post("/campaign", status_code=201, response_model=s.Envelope[s.CampaignCreated],
