@@ -1,17 +1,15 @@
 """The ASGI app: one shared Runtime for the process, the error vocabulary, the body
-cap, ``/healthz``, the native ``/v1`` surface and (when present) ``/atoms/v1``."""
+cap, ``/healthz``, the native ``/v1`` surface and the Atoms-compatible ``/atoms/v1``."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from dialer.api import errors, openapi
+from dialer.api import atoms, errors, openapi
 from dialer.api.health import router as health_router
 from dialer.api.limits import BodySizeLimit
 from dialer.api.runtime import build_api_runtime
@@ -44,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(errors.LastResort)
     app.include_router(health_router)
     app.include_router(v1_router)
-    _mount_atoms(app)
+    app.include_router(atoms.router, prefix=atoms.PREFIX)
     openapi.install(app)
     return app
 
@@ -53,11 +51,3 @@ def _settings(app: FastAPI) -> Settings:
     settings: Settings = app.state.settings
     return settings
 
-
-def _mount_atoms(app: FastAPI) -> None:
-    """The Atoms-compatible surface, when its package is there (it registers its own
-    error envelope for ``/atoms/`` with ``dialer.api.errors.register_envelope``)."""
-    if importlib.util.find_spec("dialer.api.atoms") is None:
-        return
-    atoms = importlib.import_module("dialer.api.atoms")
-    app.include_router(atoms.router, prefix="/atoms/v1")
