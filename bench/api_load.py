@@ -1,7 +1,7 @@
 """API load: read endpoints under concurrent clients while a campaign dials.
 
     .venv/bin/python bench/api_load.py [--clients 8] [--rounds 4] [--phase-s 20]
-        [--contacts 3000] [--channels 20] [--call-s 4] [--api-nice 0] [--quick]
+        [--contacts 3000] [--channels 20] [--call-s 4] [--api-nice 0] [--py-spy FILE] [--quick]
 
 A real stack (one Celery worker ``-c 2`` and beat, the simulated provider at
 time scale 10) and a real uvicorn serving ``dialer.api:app`` on 127.0.0.1. One
@@ -15,6 +15,8 @@ alternating phases: baseline (no API traffic) and loaded (``--clients``
 concurrent clients, each sending its next request as soon as the last one is
 answered, over the mix of read endpoints below, authenticated with an API key).
 Phases run in the order B L L B B L ... so that a linear drift cancels.
+``--api-nice 19`` runs the API and the load generator at the lowest priority,
+as a deployment that shares the workers' cores would (bench/RESULTS.md).
 
 Prints, per endpoint and overall, requests/s, p50 and p99 latency and the
 count of answers that were not 2xx (must be 0), the CPU each process group
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import sys
@@ -122,9 +125,15 @@ class Meter:
 
 
 def renice(pid: int, niceness: int) -> None:
-    """Every thread of ``pid`` (on Linux a niceness is per thread; new ones inherit it)."""
+    """Every thread of ``pid`` (on Linux a niceness is per thread; new ones inherit it),
+    and its session's autogroup: with ``sched_autogroup_enabled`` the scheduler first
+    shares the cores between sessions, so a thread's niceness alone changes nothing
+    against the workers (each stack process runs in a session of its own)."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if autogroup.exists():
+        autogroup.write_text(str(niceness))
 
 
 def endpoint_costs(server: ApiServer, key: str, campaign_id: str, repeat: int
@@ -234,6 +243,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.phase_s = 2, 10.0
+    if args.api_nice:
+        # A session of its own, so that renicing the load generator's autogroup below
+        # touches nothing else.
+        with contextlib.suppress(OSError):
+            os.setsid()
     total_s = WARMUP_S + 2 * args.rounds * (args.phase_s + SETTLE_S + 1)
     # Every phase must dial at full speed: more contacts than the channels can call.
     contacts = max(args.contacts, math.ceil(args.channels / args.call_s * total_s * 1.25))
