@@ -4,8 +4,9 @@ Every error answer is ``{"errors": [{"field": "dotted.path" | null, "message": "
 ``dialer.errors.ValidationError`` and FastAPI's own request validation → 422 naming
 every offending field (malformed JSON → 400), ``NotFound`` → 404 (a foreign id answers
 exactly as an unknown one), ``InvalidTransition`` → 409, an oversized body → 413, a
-missing or wrong key → 401, anything else → 500 with no detail (logged, without the
-request's body, so no phone number reaches a log line).
+missing or wrong key → 401, PostgreSQL or Redis briefly away → 503 with ``Retry-After``
+(the same request works once it is back), anything else → 500 with no detail (logged,
+without the request's body, so no phone number reaches a log line).
 
 Another surface mounted on the same app (the Atoms-compatible ``/atoms/v1``) wants its
 own envelope: it registers a formatter for its path prefix with ``register_envelope``,
@@ -27,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dialer.errors import InvalidTransition, NotFound, ValidationError
+from dialer.service.transient import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ Envelope = Callable[[Request, int, list[FieldError]], JSONResponse]
 _ENVELOPES: dict[str, Envelope] = {}
 
 INTERNAL_ERROR = "internal error"
+UNAVAILABLE = "a service the dialer needs is briefly unavailable; retry"
+RETRY_AFTER_S = 2
 
 
 class ErrorItem(BaseModel):
@@ -137,6 +141,14 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
                           dict(exc.headers) if exc.headers else None)
 
 
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The class only: a driver's message can carry a host, a user or a row.
+    log.warning("%s %s: %s (answered 503)", request.method, request.url.path,
+                type(exc).__name__)
+    return error_response(request, 503, [(None, UNAVAILABLE)],
+                          {"Retry-After": str(RETRY_AFTER_S)})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(ValidationError, _validation)
@@ -144,6 +156,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidTransition, _invalid_transition)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for transient in TRANSIENT_ERRORS:
+        app.add_exception_handler(transient, _unavailable)
 
 
 class LastResort:

@@ -25,7 +25,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dialer.api.atoms.mapping import atoms_path
+from dialer.api.errors import RETRY_AFTER_S, UNAVAILABLE
 from dialer.errors import InvalidTransition, NotFound, ValidationError
+from dialer.service.transient import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def as_atoms_response(exc: Exception) -> JSONResponse:
     carried = _carried(exc)
     if carried is not None:
         return failure(*carried)
+    if isinstance(exc, TRANSIENT_ERRORS):
+        log.warning("%s on the Atoms surface (answered 503)", type(exc).__name__)
+        return failure(503, [UNAVAILABLE], headers={"Retry-After": str(RETRY_AFTER_S)})
     # The class and the frames only: a driver error's message can quote the row it failed
     # on, phone number and all. Nothing of it goes to the client.
     log.error("unexpected %s on the Atoms surface\n%s", type(exc).__name__,
