@@ -43,6 +43,17 @@ TRANSIENT_ERRORS: Final[tuple[type[Exception], ...]] = (
 )
 
 
+# SQLSTATEs of a transaction PostgreSQL aborted to break a conflict with another one
+# (deadlock_detected, serialization_failure): run again from the start, it goes through.
+_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def is_lost_conflict(error: BaseException) -> bool:
+    """A transaction aborted by PostgreSQL to let a concurrent one finish."""
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "sqlstate", None) in _CONFLICTS
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` is a service briefly away, so that trying again later may work."""
     return isinstance(error, TRANSIENT_ERRORS)

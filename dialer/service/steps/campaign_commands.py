@@ -3,10 +3,12 @@ remote control; each is carried out at most once per command id when one is give
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dialer import lifecycle
@@ -23,12 +25,18 @@ from dialer.service.steps.campaign_state import (
     transition,
     withdraw,
 )
+from dialer.service.transient import is_lost_conflict
 from dialer.statuses import ParticipantStatus as P
 from dialer.store import campaign_members as members
 from dialer.store import campaigns, requests
 from dialer.store.events import record_event
 from dialer.views import OrgRef
 from models.tables import Campaign
+
+log = logging.getLogger(__name__)
+
+# Tries of a command whose transaction PostgreSQL aborted to break a deadlock.
+CONFLICT_ATTEMPTS = 3
 
 # `delete` is beyond the first contract (docs/remote-control.md; refused while running).
 COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete")
@@ -69,11 +77,22 @@ def run_command(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
     if not is_uuid(campaign_id):
         # Before the claim, which would try to store it (its column holds a uuid).
         raise NotFound(f"campaign {campaign_id} not found")
-    with rt.transaction() as session:
-        load_campaign(session, campaign_id, org_id=org.id)  # NotFound unless org's own
-        if command_id is not None:
-            _claim(session, command_id, campaign_id, command, now)
-        return handler(session)
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            with rt.transaction() as session:
+                load_campaign(session, campaign_id, org_id=org.id)  # NotFound unless its own
+                if command_id is not None:
+                    _claim(session, command_id, campaign_id, command, now)
+                return handler(session)
+        except OperationalError as exc:
+            # A stop deletes the queued calls a dial may be claiming: PostgreSQL breaks
+            # such a deadlock by aborting one side. The command is one transaction, all
+            # rolled back: running it again is safe, and it goes through.
+            if not is_lost_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                raise
+            log.info("command %s of campaign %s lost a lock conflict; running it again",
+                     command, campaign_id)
+    raise AssertionError("unreachable")
 
 
 def _claim(session: Session, command_id: str, campaign_id: str, command: str,
