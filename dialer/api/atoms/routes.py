@@ -1,31 +1,30 @@
 """The Atoms-compatible routes, mounted under /atoms/v1 (docs/atoms.md).
 
-Thin: parse (schemas.py), call the client (or a read of queries.py), shape the
-answer (mapping.py). Errors leave in Atoms' envelope (envelope.AtomsRoute).
+Thin: parse (schemas.py), call the client, shape the answer (mapping.py).
+Errors leave in Atoms' envelope (envelope.AtomsRoute).
 """
 
 from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 
-from dialer.api.atoms import mapping, queries, uploads
+from dialer.api.atoms import mapping, uploads
 from dialer.api.atoms import schemas as s
 from dialer.api.atoms.envelope import AtomsRoute, PayloadTooLarge
 from dialer.api.auth import org_client
 from dialer.client import DialerClient
 from dialer.errors import NotFound, ValidationError
 from dialer.statuses import CampaignStatus
+from dialer.views import AudienceMember, AudienceSummary
 
-R = TypeVar("R")
 Client = Annotated[DialerClient, Depends(org_client)]
 
 MAX_PAGE_SIZE = 1000
@@ -39,16 +38,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "Unknown id, or another organisation's"))}
 
 router = APIRouter(route_class=AtomsRoute, responses=_ERRORS)
-
-
-def _read(client: DialerClient, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    with client.runtime.unit_of_work() as session:
-        return fn(session, client.org.id, *args, **kwargs)
-
-
-def _write(client: DialerClient, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    with client.runtime.transaction() as session:
-        return fn(session, client.org.id, *args, **kwargs)
 
 
 def _searchable(terms: dict[str, str | None]) -> None:
@@ -75,31 +64,22 @@ def list_campaigns(
     sort_order: Annotated[s.SortOrder, Query(alias="sortOrder")] = "desc",
 ) -> Any:
     _searchable({"search": search})
-    ours = mapping.our_status(status)
-    skip, take = mapping.page_bounds(page=page, offset=offset)
-    shown, total, everything = _read(
-        client, queries.campaign_page, status=ours, search=search,
-        sort_by="created_at" if sort_field == "createdAt" else "updated_at",
-        descending=sort_order == "desc", skip=skip, take=take)
-    facts = _read(client, queries.campaign_facts, [c.id for c in shown])
+    field = "created_at" if sort_field == "createdAt" else "updated_at"
+    shown = client.campaign_page(page=page, limit=offset, status=mapping.our_status(status),
+                                 search=search, sort=_sort(field, sort_order))
+    facts = client.campaign_facts([c.id for c in shown.campaigns])
     return {"data": {
         "campaigns": [mapping.campaign_out(c, facts[c.id], org_id=client.org.id)
-                      for c in shown],
-        "pagination": mapping.pagination(total, page=page, offset=offset),
-        "total_campaign_count": everything}}
+                      for c in shown.campaigns],
+        "pagination": mapping.pagination(shown.matching, page=page, offset=offset),
+        "total_campaign_count": shown.total}}
 
 
 @router.post("/campaign", status_code=201, response_model=s.Envelope[s.CampaignCreated],
              tags=["Campaigns"], summary="Create a campaign")
 def create_campaign(client: Client, body: s.CampaignCreate) -> Any:
-    try:
-        view = client.create_campaign(mapping.spec_from_create(body))
-    except IntegrityError:
-        # The one unique value a create body sets. (The service should say so itself:
-        # docs/atoms.md, "Service methods".)
-        raise ValidationError([("external_id", "another campaign of this organisation "
-                                               "has this externalId")]) from None
-    facts = _read(client, queries.campaign_facts, [view.id])[view.id]
+    view = client.create_campaign(mapping.spec_from_create(body))
+    facts = client.campaign_facts([view.id])[view.id]
     return {"data": mapping.campaign_created(view, facts, org_id=client.org.id)}
 
 
@@ -108,7 +88,7 @@ def create_campaign(client: Client, body: s.CampaignCreate) -> Any:
 def get_campaign(client: Client, id: str) -> Any:
     detail = client.get(id)
     events = client.events(id)
-    facts = _read(client, queries.campaign_facts, [id])[id]
+    facts = client.campaign_facts([id])[id]
     return {"data": {
         "campaign": mapping.campaign_out(detail.campaign, facts, org_id=client.org.id),
         "events": [mapping.event_out(e, n) for n, e in enumerate(events, start=1)],
@@ -150,19 +130,18 @@ def stop_campaign(client: Client, id: str) -> Any:
 # -- audiences ----------------------------------------------------------------------
 
 
-def _audience_out(row: queries.AudienceRow, org_id: str) -> dict[str, Any]:
+def _audience_out(row: AudienceSummary, org_id: str) -> dict[str, Any]:
     return {"_id": row.id, "name": row.name, "organization": org_id,
             "created_at": row.created_at, "updated_at": row.created_at,
-            "member_count": row.members}
+            "member_count": row.count}
 
 
 @router.get("/audience", response_model=s.Envelope[list[s.AudienceListItem]],
             tags=["Audience"], summary="Get all audiences")
 def list_audiences(client: Client) -> Any:
-    used = _read(client, queries.audience_campaigns)
+    used = client.audience_campaigns()
     return {"data": [{
-        **_audience_out(queries.AudienceRow(a.id, a.name, a.created_at, a.count),
-                        client.org.id),
+        **_audience_out(a, client.org.id),
         "has_campaigns": bool(used.get(a.id)),
         "campaigns": [{"_id": c.id, "name": c.name, "status": mapping.atoms_status(c.status),
                        "created_at": c.created_at} for c in used.get(a.id, [])],
@@ -195,7 +174,7 @@ def create_audience(
         raise PayloadTooLarge(f"Audience cannot exceed {max_members} members")
     with _temporary_csv(csv_text) as path:
         created = client.create_audience_from_csv(name, path)
-    row = _read(client, queries.audience, created.id)
+    row = client.audience(created.id)
     return {"data": {
         **_audience_out(row, client.org.id), "description": description,
         "identifier_column_name": identifier_column_name,
@@ -205,17 +184,17 @@ def create_audience(
 @router.get("/audience/{id}", response_model=s.Envelope[s.AudienceOut], tags=["Audience"],
             summary="Get audience by ID")
 def get_audience(client: Client, id: str) -> Any:
-    return {"data": _audience_out(_read(client, queries.audience, id), client.org.id)}
+    return {"data": _audience_out(client.audience(id), client.org.id)}
 
 
 @router.delete("/audience/{id}", response_model=s.Envelope[list[Any]], tags=["Audience"],
                summary="Delete an audience no campaign uses")
 def delete_audience(client: Client, id: str) -> Any:
-    _write(client, queries.delete_audience, id)
+    client.delete_audience(id)
     return {"data": []}
 
 
-def _members(rows: list[queries.MemberRow]) -> list[dict[str, Any]]:
+def _members(rows: list[AudienceMember]) -> list[dict[str, Any]]:
     return [{"_id": str(m.id), "data": mapping.member_data(m.phone, m.name, m.timezone,
                                                            m.attributes)} for m in rows]
 
@@ -225,10 +204,9 @@ def _members(rows: list[queries.MemberRow]) -> list[dict[str, Any]]:
 def get_members(client: Client, id: str, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
                 offset: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
                                              description="Members per page")] = 5) -> Any:
-    skip, take = mapping.page_bounds(page=page, offset=offset)
-    rows, total = _read(client, queries.members_page, id, skip=skip, take=take)
-    paging = mapping.pagination(total, page=page, offset=offset)
-    return {"data": {"members": _members(rows), "total_count": total,
+    shown = client.audience_members(id, page=page, limit=offset)
+    paging = mapping.pagination(shown.total, page=page, offset=offset)
+    return {"data": {"members": _members(shown.members), "total_count": shown.total,
                      "total_pages": paging["total_pages"], "has_more": paging["has_more"]}}
 
 
@@ -238,7 +216,7 @@ def get_members(client: Client, id: str, page: Annotated[int, Query(ge=1, le=MAX
                               "description": "The audience would exceed its limit"}})
 def add_members(client: Client, id: str, body: s.MembersAdd) -> Any:
     csv_text = uploads.members_csv(body.members)
-    held = _read(client, queries.member_count, id)
+    held = client.audience(id).count
     limit = client.settings.api_max_audience_members
     if held + len(body.members) > limit:
         raise PayloadTooLarge(
@@ -257,8 +235,7 @@ def add_members(client: Client, id: str, body: s.MembersAdd) -> Any:
 @router.delete("/audience/{id}/members", response_model=s.Envelope[s.DeletedCount],
                tags=["Audience"], summary="Delete members of an audience no campaign uses")
 def delete_members(client: Client, id: str, body: Annotated[s.MembersDelete, Body()]) -> Any:
-    return {"data": {"deleted_count": _write(client, queries.delete_members, id,
-                                             body.member_ids)}}
+    return {"data": {"deleted_count": client.remove_audience_members(id, body.member_ids)}}
 
 
 @router.get("/audience/{id}/members/search", response_model=s.Envelope[s.SearchResult],
@@ -279,7 +256,7 @@ def search_members(client: Client, request: Request, id: str,
                                          "searches, not both")])
     _searchable({"query": query, **fields, **{f"{k} (its name)": k for k in fields}})
     limit = client.settings.api_max_audience_members
-    rows = _read(client, queries.search_members, id, query=query, fields=fields, limit=limit)
+    rows = client.search_audience_members(id, query=query, fields=fields, limit=limit)
     return {"data": {"members": _members(rows), "search_info": {
         "search_type": "general" if query is not None else "multiple",
         "search_term": query if query is not None else " ".join(fields.values()),
@@ -313,13 +290,13 @@ def list_dnc(
     _searchable({"search": search})
     number = max(1, int(page))
     size = min(DNC_MAX_PAGE_SIZE, max(1, int(offset)))
-    skip, take = mapping.page_bounds(page=number, offset=size)
-    rows, total = _read(client, queries.dnc_page, search=search, sort_field=sort_field,
-                        descending=sort_order == "desc", skip=skip, take=take)
+    field = "added_at" if sort_field == "createdAt" else "phone"
+    shown = client.dnc_entries(page=number, limit=size, search=search,
+                               sort=_sort(field, sort_order))
     return {"data": {"entries": [{
         "id": r.phone, "org_id": client.org.id, "phone_number": r.phone,
-        "created_at": r.added_at, "updated_at": r.added_at} for r in rows],
-        "pagination": mapping.pagination(total, page=number, offset=size)}}
+        "created_at": r.added_at, "updated_at": r.added_at} for r in shown.entries],
+        "pagination": mapping.pagination(shown.total, page=number, offset=size)}}
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
@@ -327,6 +304,11 @@ def list_dnc(
 def unknown(path: str) -> JSONResponse:
     """Anything else under /atoms/v1 is not part of this surface: Atoms' 404 envelope."""
     raise NotFound(f"no route /{path} on this Atoms-compatible surface")
+
+
+def _sort(field: str, order: str) -> str:
+    """The client's sort: a field, largest first, ``-`` before it for ascending."""
+    return field if order == "desc" else f"-{field}"
 
 
 @contextmanager
