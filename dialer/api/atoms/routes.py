@@ -53,7 +53,8 @@ def _searchable(terms: dict[str, str | None]) -> None:
 
 
 @router.get("/campaign", response_model=s.Envelope[s.CampaignList], tags=["Campaigns"],
-            summary="Retrieve all campaigns")
+            summary="Retrieve all campaigns",
+            responses=s.example(200, s.Envelope[s.CampaignList], s.CAMPAIGN_LIST_EXAMPLE))
 def list_campaigns(
     client: Client, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     offset: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
@@ -76,7 +77,9 @@ def list_campaigns(
 
 
 @router.post("/campaign", status_code=201, response_model=s.Envelope[s.CampaignCreated],
-             tags=["Campaigns"], summary="Create a campaign")
+             tags=["Campaigns"], summary="Create a campaign",
+             responses=s.example(201, s.Envelope[s.CampaignCreated],
+                                 s.CAMPAIGN_CREATED_EXAMPLE))
 def create_campaign(client: Client, body: s.CampaignCreate) -> Any:
     view = client.create_campaign(mapping.spec_from_create(body))
     facts = client.campaign_facts([view.id])[view.id]
@@ -84,7 +87,9 @@ def create_campaign(client: Client, body: s.CampaignCreate) -> Any:
 
 
 @router.get("/campaign/{id}", response_model=s.Envelope[s.CampaignDetailOut],
-            tags=["Campaigns"], summary="Get a campaign with its events and metrics")
+            tags=["Campaigns"], summary="Get a campaign with its events and metrics",
+            responses=s.example(200, s.Envelope[s.CampaignDetailOut],
+                                s.CAMPAIGN_DETAIL_EXAMPLE))
 def get_campaign(client: Client, id: str) -> Any:
     detail = client.get(id)
     events = client.events(id)
@@ -96,14 +101,16 @@ def get_campaign(client: Client, id: str) -> Any:
 
 
 @router.delete("/campaign/{id}", response_model=s.StatusOnly, tags=["Campaigns"],
-               summary="Delete a campaign (pause or stop it first)")
+               summary="Delete a campaign (pause or stop it first)",
+               responses=s.example(200, s.StatusOnly, s.STATUS_ONLY_EXAMPLE))
 def delete_campaign(client: Client, id: str) -> Any:
     client.delete(id)
     return {}
 
 
 @router.post("/campaign/{id}/start", status_code=202, response_model=s.Envelope[s.StartedOut],
-             tags=["Campaigns"], summary="Start or resume a campaign")
+             tags=["Campaigns"], summary="Start or resume a campaign",
+             responses=s.example(202, s.Envelope[s.StartedOut], s.STARTED_EXAMPLE))
 def start_campaign(client: Client, id: str) -> Any:
     if client.get(id).campaign.status == CampaignStatus.PAUSED:
         client.resume(id)
@@ -114,14 +121,16 @@ def start_campaign(client: Client, id: str) -> Any:
 
 
 @router.post("/campaign/{id}/pause", response_model=s.StatusOnly, tags=["Campaigns"],
-             summary="Pause a campaign")
+             summary="Pause a campaign",
+             responses=s.example(200, s.StatusOnly, s.STATUS_ONLY_EXAMPLE))
 def pause_campaign(client: Client, id: str) -> Any:
     client.pause(id)
     return {}
 
 
 @router.post("/campaign/{id}/stop", response_model=s.StatusOnly, tags=["Campaigns"],
-             summary="Stop a campaign for good (its waiting contacts are cancelled)")
+             summary="Stop a campaign for good (its waiting contacts are cancelled)",
+             responses=s.example(200, s.StatusOnly, s.STATUS_ONLY_EXAMPLE))
 def stop_campaign(client: Client, id: str) -> Any:
     client.stop(id)
     return {}
@@ -137,7 +146,9 @@ def _audience_out(row: AudienceSummary, org_id: str) -> dict[str, Any]:
 
 
 @router.get("/audience", response_model=s.Envelope[list[s.AudienceListItem]],
-            tags=["Audience"], summary="Get all audiences")
+            tags=["Audience"], summary="Get all audiences",
+            responses=s.example(200, s.Envelope[list[s.AudienceListItem]],
+                                s.AUDIENCE_LIST_EXAMPLE))
 def list_audiences(client: Client) -> Any:
     used = client.audience_campaigns()
     return {"data": [{
@@ -150,8 +161,12 @@ def list_audiences(client: Client) -> Any:
 
 @router.post("/audience", response_model=s.Envelope[s.AudienceCreated], tags=["Audience"],
              summary="Create an audience from a CSV upload",
-             responses={413: {"model": s.ErrorEnvelope,
-                              "description": "CSV or audience over the limits"}})
+             responses={**s.example(200, s.Envelope[s.AudienceCreated],
+                                    s.AUDIENCE_CREATED_EXAMPLE),
+                        413: {"model": s.ErrorEnvelope,
+                              "description": "CSV or audience over the limits"}},
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+                 "example": s.AUDIENCE_UPLOAD_EXAMPLE}}}})
 def create_audience(
     client: Client, file: Annotated[UploadFile, File(description="CSV, at most 5 MB")],
     name: Annotated[str, Form(min_length=1, max_length=200)],
@@ -182,13 +197,15 @@ def create_audience(
 
 
 @router.get("/audience/{id}", response_model=s.Envelope[s.AudienceOut], tags=["Audience"],
-            summary="Get audience by ID")
+            summary="Get audience by ID",
+            responses=s.example(200, s.Envelope[s.AudienceOut], s.AUDIENCE_EXAMPLE))
 def get_audience(client: Client, id: str) -> Any:
     return {"data": _audience_out(client.audience(id), client.org.id)}
 
 
 @router.delete("/audience/{id}", response_model=s.Envelope[list[Any]], tags=["Audience"],
-               summary="Delete an audience no campaign uses")
+               summary="Delete an audience no campaign uses",
+               responses=s.example(200, s.Envelope[list[Any]], s.AUDIENCE_DELETED_EXAMPLE))
 def delete_audience(client: Client, id: str) -> Any:
     client.delete_audience(id)
     return {"data": []}
@@ -200,7 +217,8 @@ def _members(rows: list[AudienceMember]) -> list[dict[str, Any]]:
 
 
 @router.get("/audience/{id}/members", response_model=s.Envelope[s.MembersPage],
-            tags=["Audience"], summary="Get audience members, a page at a time")
+            tags=["Audience"], summary="Get audience members, a page at a time",
+            responses=s.example(200, s.Envelope[s.MembersPage], s.MEMBERS_PAGE_EXAMPLE))
 def get_members(client: Client, id: str, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
                 offset: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
                                              description="Members per page")] = 5) -> Any:
@@ -212,7 +230,9 @@ def get_members(client: Client, id: str, page: Annotated[int, Query(ge=1, le=MAX
 
 @router.post("/audience/{id}/members", response_model=s.Envelope[list[s.MembersAdded]],
              tags=["Audience"], summary="Add members to an audience",
-             responses={413: {"model": s.ErrorEnvelope,
+             responses={**s.example(200, s.Envelope[list[s.MembersAdded]],
+                                    s.MEMBERS_ADDED_EXAMPLE),
+                        413: {"model": s.ErrorEnvelope,
                               "description": "The audience would exceed its limit"}})
 def add_members(client: Client, id: str, body: s.MembersAdd) -> Any:
     csv_text = uploads.members_csv(body.members)
@@ -233,13 +253,15 @@ def add_members(client: Client, id: str, body: s.MembersAdd) -> Any:
 
 
 @router.delete("/audience/{id}/members", response_model=s.Envelope[s.DeletedCount],
-               tags=["Audience"], summary="Delete members of an audience no campaign uses")
+               tags=["Audience"], summary="Delete members of an audience no campaign uses",
+               responses=s.example(200, s.Envelope[s.DeletedCount], s.MEMBERS_DELETED_EXAMPLE))
 def delete_members(client: Client, id: str, body: Annotated[s.MembersDelete, Body()]) -> Any:
     return {"data": {"deleted_count": client.remove_audience_members(id, body.member_ids)}}
 
 
 @router.get("/audience/{id}/members/search", response_model=s.Envelope[s.SearchResult],
             tags=["Audience"], summary="Search audience members",
+            responses=s.example(200, s.Envelope[s.SearchResult], s.SEARCH_EXAMPLE),
             description="`query` searches every field; any other parameter names a field "
                         "(`phoneNumber`, `name`, or a CSV column) to search in. One or the "
                         "other, not both.")
@@ -267,13 +289,16 @@ def search_members(client: Client, request: Request, id: str,
 
 
 @router.get("/product/phone-numbers", response_model=s.Envelope[list[s.PhoneNumberOut]],
-            tags=["Phone Numbers"], summary="Get the organisation's caller IDs")
+            tags=["Phone Numbers"], summary="Get the organisation's caller IDs",
+            responses=s.example(200, s.Envelope[list[s.PhoneNumberOut]],
+                                s.PHONE_NUMBERS_EXAMPLE))
 def phone_numbers(client: Client) -> Any:
     return {"data": [mapping.phone_number_out(p) for p in client.phone_numbers()]}
 
 
 @router.get("/dnc", response_model=s.Envelope[s.DncPage], tags=["DNC"],
-            summary="List the organisation's do-not-call entries")
+            summary="List the organisation's do-not-call entries",
+            responses=s.example(200, s.Envelope[s.DncPage], s.DNC_EXAMPLE))
 def list_dnc(
     client: Client,
     agent_id: Annotated[str | None, Query(
