@@ -17,6 +17,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dialer.errors import ValidationError
+from dialer.text import CONTAINS_NUL, nul_fields
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 # The default allowed_days (typed, so the default factory type-checks as list[Weekday]).
@@ -300,6 +301,9 @@ def parse_campaign_spec(data: CampaignSpec | dict[str, Any], *, now: datetime) -
         except pydantic.ValidationError as exc:
             errors.extend(field_errors(exc))
             spec = None
+    # Stored as jsonb and text columns, which hold no NUL (dialer/text.py).
+    errors.extend((field, CONTAINS_NUL) for field in nul_fields(
+        data.model_dump(mode="json") if isinstance(data, CampaignSpec) else data))
     raw_scheduled = spec.scheduled_at if spec else _lenient_datetime(data, "scheduled_at")
     if raw_scheduled is not None and raw_scheduled <= now:
         errors.append(("scheduled_at", "must be in the future"))

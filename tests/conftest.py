@@ -42,8 +42,9 @@ def redis_url() -> str:
     return TEST_REDIS_URL
 
 
-@pytest.fixture
-def clean_state(database_url: str, redis_url: str):
+def empty_state(database_url: str, redis_url: str) -> None:
+    """Empty tables and an empty Redis db, as a test starts from (the fixture below; the
+    schema fuzz module, whose server outlives single tests, calls it itself)."""
     engine = sa.create_engine(database_url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
@@ -53,7 +54,14 @@ def clean_state(database_url: str, redis_url: str):
     engine.dispose()
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def clean_state(database_url: str, redis_url: str):
+    empty_state(database_url, redis_url)
     _empty_the_stack_broker(redis_url)
+    client = redis.Redis.from_url(redis_url)
     yield client
     client.close()
 

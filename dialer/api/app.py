@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from dialer.api import atoms, errors, openapi
+from dialer.api.access_log import redact_access_log
 from dialer.api.health import router as health_router
 from dialer.api.limits import BodySizeLimit
 from dialer.api.runtime import build_api_runtime
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()
         app.state.settings = settings or load_settings()
         app.state.runtime = build_api_runtime(app.state.settings)
         try:

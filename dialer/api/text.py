@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 from dialer.errors import ValidationError
+from dialer.text import CONTAINS_NUL, nul_fields
 
-CONTAINS_NUL = "contains a NUL character"
+__all__ = ["CONTAINS_NUL", "Text", "nul_fields", "refuse_nul"]
 
 
 def _no_nul(value: str) -> str:
@@ -21,25 +22,6 @@ def _no_nul(value: str) -> str:
 
 # A body field's string type: refused with the field's name when it holds a NUL.
 Text = Annotated[str, AfterValidator(_no_nul)]
-
-
-def nul_fields(value: Any, path: str = "") -> list[str]:
-    """Dotted paths of every string (or object key) in a JSON value holding a NUL."""
-    found: list[str] = []
-    if isinstance(value, str):
-        if "\x00" in value:
-            found.append(path or "body")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            field = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                found.append(field)
-            else:
-                found += nul_fields(item, field)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += nul_fields(item, f"{path}[{index}]")
-    return found
 
 
 def refuse_nul(value: Any) -> Any:

@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
-from dialer.service.steps.audience_intake import CONTAINS_NUL
 from dialer.spec import is_iana_zone
 from dialer.store import audiences, contact_import
 from dialer.store.audiences import NAME_MAX_CHARS
 from dialer.store.contact_import import Row
+from dialer.text import CONTAINS_NUL
 from dialer.views import ImportReport, RejectedRow
 
 CHUNK_ROWS = 20_000

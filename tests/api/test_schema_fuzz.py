@@ -13,9 +13,7 @@ about two seconds) and validates each against the documented event schema.
 from __future__ import annotations
 
 import pytest
-import redis
 import schemathesis
-import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     not_a_server_error,
@@ -25,7 +23,7 @@ from schemathesis.checks import (
 
 from dialer.api import create_app
 from tests.api.conftest import Api
-from tests.conftest import TABLES
+from tests.conftest import empty_state
 from tests.support.api_server import ApiServer
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts
 from tests.support.stack import Stack
@@ -58,19 +56,6 @@ def live(database_url: str, redis_url: str):
     finally:
         server.stop()
         stack.stop()
-
-
-def empty_state(database_url: str, redis_url: str) -> None:
-    engine = sa.create_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        # As tests/conftest.py's clean_state: organisations but `default`, every key.
-        conn.execute(sa.text("DELETE FROM organisations WHERE name <> 'default'"))
-        conn.execute(sa.text("TRUNCATE api_keys"))
-    engine.dispose()
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    client.close()
 
 
 # The document as the app publishes it (tests/api/test_openapi.py checks the server

@@ -44,6 +44,8 @@ def test_dialer_api_serve_serves_the_documents_and_stops_on_sigterm(make_stack, 
             audience = c.post("/v1/audiences", json={
                 "name": "people", "contacts": ny_contacts([["answered"]])}).json()
             campaign = c.post("/v1/campaigns", json=campaign_spec(audience["id"])).json()
+            # A query string holding a phone number: the access log leaves it out.
+            assert c.get("/atoms/v1/dnc", params={"search": "+12125550177"}).status_code == 200
         received: list[str] = []
         opened = threading.Event()
 
@@ -71,8 +73,11 @@ def test_dialer_api_serve_serves_the_documents_and_stops_on_sigterm(make_stack, 
         assert not listener.is_alive() and received[0] == "lifecycle"
         # The stream was ended, not cut: its last event says why.
         assert received[-1] == "end"
-        assert "ASGI callable returned without completing response" not in (
-            tmp_path / "serve.log").read_text()
+        served = (tmp_path / "serve.log").read_text()
+        assert "ASGI callable returned without completing response" not in served
+        # The access log was on (INFO) and shows the request, without the number.
+        assert '"GET /atoms/v1/dnc?… HTTP/1.1" 200' in served
+        assert "5550177" not in served
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -11,7 +11,7 @@ from dialer.errors import NotFound, ValidationError
 from dialer.service import orgs
 from tests.support.recording import max_overlap, read_ledger
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, launch, ny_contacts, status_of
-from tests.support.stack import wait_for
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -87,13 +87,18 @@ def test_an_unknown_organisation_is_not_found(database_url, redis_url, clean_sta
         client.list()
 
 
-def test_one_organisations_dnc_does_not_block_another(make_stack, clean_state):
+def stack_of_two_orgs(make_stack) -> tuple[Stack, DialerClient, DialerClient]:
+    """A running stack and the clients of `default` and of `acme`."""
     stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=60)
     stack.start_worker(concurrency=2)
     stack.start_beat()
     default = stack.client()
     orgs.create_org(default.runtime, "acme")
-    acme = stack.client(org="acme")
+    return stack, default, stack.client(org="acme")
+
+
+def test_one_organisations_dnc_does_not_block_another(make_stack, clean_state):
+    _, default, acme = stack_of_two_orgs(make_stack)
     contacts = ny_contacts([["answered"]] * 2)
     default.add_dnc([contacts[0]["phone"]])
 
@@ -135,12 +140,7 @@ def test_one_organisation_cannot_exhaust_anothers_channels(make_stack, clean_sta
 
 
 def test_remote_tasks_act_for_the_organisation_they_name(make_stack, clean_state):
-    stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=60)
-    stack.start_worker(concurrency=2)
-    stack.start_beat()
-    default = stack.client()
-    orgs.create_org(default.runtime, "acme")
-    acme = stack.client(org="acme")
+    stack, default, acme = stack_of_two_orgs(make_stack)
     remote = Celery(broker=stack.env["DIALER_BROKER_URL"], set_as_current=False)
     spec = campaign_spec(None, external_id="crm-1")
     spec.pop("audience_id")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dialer.errors import ValidationError
 from dialer.spec import PRESETS, CampaignSpec, parse_campaign_spec
@@ -93,3 +95,15 @@ def test_spec_object_round_trips_through_json():
     spec = CampaignSpec(name="x", timezone="America/New_York")
     again = parse_campaign_spec(spec.model_dump(mode="json"), now=NOW)
     assert again == spec
+
+
+@settings(deadline=None)  # the first call loads the holiday calendars
+@given(st.sampled_from(["name", "agent_id", "description", "external_id"]),
+       st.text(max_size=5), st.text(max_size=5))
+def test_a_nul_anywhere_in_a_spec_is_a_field_error(field, before, after):
+    # PostgreSQL's text and jsonb hold no NUL: the insert would fail after other writes.
+    spec = {"name": "March renewals", field: f"{before}\x00{after}"[:40],
+            "schedule": {"holiday_country": "U\x00"}}
+    with pytest.raises(ValidationError) as exc:
+        parse_campaign_spec(spec, now=NOW)
+    assert {field, "schedule.holiday_country"} <= set(exc.value.fields)

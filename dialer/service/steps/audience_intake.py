@@ -15,10 +15,10 @@ from dialer.phones import normalize_e164
 from dialer.spec import is_iana_zone
 from dialer.store import audiences
 from dialer.store.audiences import NAME_MAX_CHARS
+from dialer.text import CONTAINS_NUL
 from dialer.views import AudienceView, RejectedContact
 
 CONTACT_FIELDS = {"phone", "name", "timezone", "attributes", "secondary_phones"}
-CONTAINS_NUL = "contains a NUL character"  # stored in neither text nor jsonb
 AUDIENCE_NAME_MAX_CHARS = 200
 
 
@@ -30,6 +30,8 @@ def create_audience(
         raise ValidationError([("name", "must be a non-empty string")])
     if len(name) > AUDIENCE_NAME_MAX_CHARS:
         raise ValidationError([("name", f"at most {AUDIENCE_NAME_MAX_CHARS} characters")])
+    if "\x00" in name:
+        raise ValidationError([("name", CONTAINS_NUL)])
     if contacts is None:
         contacts = []
     if isinstance(contacts, str | bytes | dict) or not isinstance(contacts, Iterable):
