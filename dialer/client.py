@@ -15,8 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from dialer.errors import ValidationError
+from dialer.service import (
+    activity,
+    commands,
+    csv_import,
+    forecasting,
+    health,
+    orgs,
+    pages,
+    readiness,
+    reads,
+    results,
+)
+from dialer.service import audiences as audience_service
 from dialer.service import campaigns as campaign_service
-from dialer.service import commands, csv_import, forecasting, orgs, readiness, reads, results
 from dialer.service import contacts as contact_service
 from dialer.service.runtime import Runtime, build_runtime
 from dialer.service.steps.audience_intake import create_audience
@@ -24,13 +36,22 @@ from dialer.settings import load_settings
 from dialer.spec import CampaignSpec
 from dialer.statuses import EventSource
 from dialer.views import (
+    ActivityCursor,
+    AudienceMember,
+    AudienceMembersPage,
     AudienceSummary,
     AudienceView,
     CallView,
+    CampaignActivity,
     CampaignDetail,
+    CampaignFacts,
+    CampaignPage,
+    CampaignRef,
     CampaignView,
+    DncPage,
     EventView,
     Forecast,
+    HealthView,
     ImportReport,
     OrgRef,
     ParticipantView,
@@ -162,6 +183,39 @@ class DialerClient:
         with self.runtime.unit_of_work() as s:
             return reads.audiences(s, org_id=self.org.id)
 
+    def audience(self, id: str) -> AudienceSummary:
+        """One audience with its member count."""
+        return audience_service.audience(self.runtime, self.org, str(id))
+
+    def audience_members(self, id: str, page: int = 1, limit: int = 50) -> AudienceMembersPage:
+        """Page ``page`` (from 1) of an audience's members, by contact id, and how many it
+        has."""
+        return audience_service.members(self.runtime, self.org, str(id),
+                                        skip=pages.page_skip(page, limit), take=limit)
+
+    def search_audience_members(self, id: str, query: str | None = None,
+                                fields: dict[str, str] | None = None, limit: int = 1000
+                                ) -> builtins.list[AudienceMember]:
+        """Members whose phone, name, time zone or an attribute value contains ``query``
+        (case-insensitive), and whose every named field (``phone``/``phoneNumber``,
+        ``name``, ``timezone``, else an attribute) contains its term; at most ``limit``."""
+        return audience_service.search_members(self.runtime, self.org, str(id), query=query,
+                                               fields=dict(fields or {}), limit=limit)
+
+    def remove_audience_members(self, id: str, member_ids: builtins.list[str] | builtins.list[int]
+                                ) -> int:
+        """Members (contact ids) removed; ValidationError while a live campaign uses the
+        audience (its participants and calls would go with them)."""
+        return audience_service.remove_members(self.runtime, self.org, str(id), member_ids)
+
+    def delete_audience(self, id: str) -> None:
+        """The audience and its contacts; ValidationError while a live campaign uses it."""
+        audience_service.delete(self.runtime, self.org, str(id))
+
+    def audience_campaigns(self) -> dict[str, builtins.list[CampaignRef]]:
+        """Audience id → the live campaigns using it, oldest first."""
+        return pages.audience_campaigns(self.runtime, self.org)
+
     def resolve_references(self, spec: dict[str, Any], *, audience: str | None = None,
                            caller_ids: list[str] | None = None) -> dict[str, Any]:
         """``spec`` with ``audience_id`` set from an audience's id or exact name and
@@ -207,6 +261,13 @@ class DialerClient:
         with self.runtime.unit_of_work() as s:
             return contact_service.list_dnc(s, org_id=self.org.id)
 
+    def dnc_entries(self, page: int = 1, limit: int = 50, search: str | None = None,
+                    sort: str = "added_at") -> DncPage:
+        """Page ``page`` of the do-not-call entries (``search``: the number contains it),
+        ``sort`` ``added_at`` or ``phone``, largest first, ``-`` before it for ascending."""
+        return pages.dnc_page(self.runtime, self.org, page=page, limit=limit, search=search,
+                              sort=sort)
+
     # -- campaigns ----------------------------------------------------------------
 
     def create_campaign(self, spec: CampaignSpec | dict[str, Any]) -> CampaignView:
@@ -244,6 +305,26 @@ class DialerClient:
     def list(self, status: str | None = None, sort: str = "created_at") -> list[CampaignView]:
         with self.runtime.unit_of_work() as s:
             return reads.list_campaigns(s, org_id=self.org.id, status=status, sort=sort)
+
+    def campaign_page(self, page: int = 1, limit: int = 50, status: str | None = None,
+                      search: str | None = None, sort: str = "created_at") -> CampaignPage:
+        """Page ``page`` of the live campaigns (``search``: the name contains it), sorted by
+        ``created_at`` or ``updated_at`` as ``list`` sorts; ``matching`` counts the
+        filtered campaigns, ``total`` all of them."""
+        return pages.campaign_page(self.runtime, self.org, page=page, limit=limit,
+                                   status=status, search=search, sort=sort)
+
+    def campaign_facts(self, ids: builtins.list[str]) -> dict[str, CampaignFacts]:
+        """Per campaign id: participants, retries placed, contacts canceled by a stop, its
+        last pause and failure, its audience's name (zeros for a foreign or unknown id)."""
+        return pages.campaign_facts(self.runtime, self.org, [str(i) for i in ids])
+
+    def campaign_activity(self, id: str, after: ActivityCursor | None = None,
+                          limit: int = 500) -> CampaignActivity:
+        """What happened in the campaign after ``after``: events, skips, placed and ended
+        calls, at most ``limit`` of each, and its status (None once deleted)."""
+        return activity.campaign_activity(self.runtime, self.org, str(id),
+                                          after=after or ActivityCursor(), limit=limit)
 
     def participants(self, id: str) -> builtins.list[ParticipantView]:
         with self.runtime.unit_of_work() as s:
@@ -283,6 +364,10 @@ class DialerClient:
         return results.record_org_result(
             self.runtime, self.org, str(call_id), outcome=outcome, duration_s=duration_s,
             goal_achieved=goal_achieved, detail=detail)
+
+    def health(self) -> HealthView:
+        """Whether PostgreSQL and Redis answer (never raises for either being down)."""
+        return health.health(self.runtime)
 
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
         return commands.command(self.runtime, self.org, str(id), command, args,

@@ -163,6 +163,127 @@ class AudienceSummary(View):
     created_at: datetime
 
 
+class AudienceMember(View):
+    """A contact of an audience (its id is the contact's)."""
+
+    id: int
+    phone: str
+    name: str | None
+    timezone: str | None
+    attributes: dict[str, Any]
+
+
+class AudienceMembersPage(View):
+    members: list[AudienceMember]
+    total: int
+
+
+class CampaignRef(View):
+    """A campaign named where a whole view would be too much (an audience's campaigns)."""
+
+    id: str
+    name: str
+    status: str
+    created_at: datetime
+
+
+class CampaignFacts(View):
+    """Counts a campaign's summary shows besides its view: participants, calls placed
+    after a first attempt, contacts a stop canceled, its last pause and failure."""
+
+    participants: int = 0
+    retry_attempts: int = 0
+    cancelled: int = 0
+    paused_at: datetime | None = None
+    failed_at: datetime | None = None
+    error: str | None = None
+    audience_name: str | None = None
+
+
+class CampaignPage(View):
+    campaigns: list[CampaignView]
+    matching: int
+    total: int
+
+
+class DncEntryView(View):
+    phone: str
+    added_at: datetime
+
+
+class DncPage(View):
+    entries: list[DncEntryView]
+    total: int
+
+
+class ActivityEvent(View):
+    id: int
+    at: datetime
+    source: str
+    action: str
+    detail: str | None
+
+
+class ActivitySkip(View):
+    id: int
+    at: datetime
+    reason: str
+    detail: str | None
+    contact_id: int
+    phone: str
+
+
+class ActivityPlaced(View):
+    call_id: str
+    contact_id: int
+    phone: str
+    from_number: str | None
+    attempt: int
+    at: datetime
+
+
+class ActivityEnded(View):
+    """An ended call; ``retrying``: its contact is still open (another attempt comes)."""
+
+    call_id: str
+    contact_id: int
+    attempt: int
+    outcome: str
+    duration_s: float | None
+    goal_achieved: bool | None
+    at: datetime
+    retrying: bool
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ActivityCursor:
+    """Where a reader of ``campaign_activity`` is: events and skips after these ids,
+    calls placed / ended at or after these instants (None: from the first)."""
+
+    events_after: int = 0
+    skips_after: int = 0
+    placed_since: datetime | None = None
+    ended_since: datetime | None = None
+
+
+class CampaignActivity(View):
+    """What happened in a campaign after a cursor, each list in position order.
+    ``status`` is read first (rows committed with a terminal status are then among the
+    rows); None once the campaign is deleted."""
+
+    status: str | None
+    events: list[ActivityEvent]
+    skips: list[ActivitySkip]
+    placed: list[ActivityPlaced]
+    ended: list[ActivityEnded]
+
+
+class HealthView(View):
+    postgres: bool
+    redis: bool
+
+
 class RejectedRequestView(View):
     id: int
     at: datetime

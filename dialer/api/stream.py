@@ -26,21 +26,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
-from sqlalchemy.orm import Session
 from sse_starlette import ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from dialer.api import stream_events as events
-from dialer.api import stream_reads as reads
 from dialer.client import DialerClient
 from dialer.errors import NotFound
-from dialer.service.runtime import Runtime
 from dialer.statuses import CAMPAIGN_TERMINAL
+from dialer.views import ActivityCursor, CampaignActivity
 
 # How far behind its position a read reaches for rows that committed late: real
 # seconds (scaled to the simulated clock) for calls, ids for events and skips.
 OVERLAP_REAL_S = 5.0
 OVERLAP_IDS = 10_000
+# Rows of each kind one read brings (beyond those of the overlap already sent).
+BATCH = 500
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Row = dict[str, Any]
@@ -48,23 +48,20 @@ Row = dict[str, Any]
 
 @dataclass
 class Feed:
-    """New rows of one table, in position order, each sent once."""
+    """New rows of one kind, in position order, each sent once."""
 
-    read: Callable[[Session, Any, int], list[Row]]  # (session, start, limit) -> rows
     position_of: Callable[[Row], Any]
     key_of: Callable[[Row], Any]
     overlap: Any
     position: Any = None
     seen: dict[Any, Any] = field(default_factory=dict)
 
-    def _start(self) -> Any:
+    def start(self) -> Any:
+        """Where the next read begins: the overlap behind the position."""
         return None if self.position is None else self.position - self.overlap
 
-    def poll(self, session: Session) -> list[Row]:
+    def take(self, rows: list[Row]) -> list[Row]:
         """Rows not sent yet, in position order; ``advance`` past each as it is sent."""
-        # Reading len(seen) more than a batch: the rows already sent in the overlap
-        # can never crowd out the new ones.
-        rows = self.read(session, self._start(), reads.BATCH + len(self.seen))
         new = [row for row in rows if self.key_of(row) not in self.seen]
         for row in new:
             self.seen[self.key_of(row)] = self.position_of(row)
@@ -73,15 +70,14 @@ class Feed:
     def advance(self, row: Row) -> None:
         if self.position is None or self.position_of(row) > self.position:
             self.position = self.position_of(row)
-            floor = self._start()
+            floor = self.start()
             self.seen = {k: p for k, p in self.seen.items() if p >= floor}
 
-    def resume(self, session: Session, position: Any) -> None:
-        """Everything up to ``position`` was delivered before the reconnect."""
-        self.position = position
-        rows = self.read(session, self._start(), reads.BATCH * 20)
+    def delivered(self, rows: list[Row]) -> None:
+        """After a reconnect: ``rows`` (read from ``start()``) up to the position were
+        delivered before it."""
         self.seen = {self.key_of(r): self.position_of(r) for r in rows
-                     if self.position_of(r) <= position}
+                     if self.position_of(r) <= self.position}
 
 
 def _micros(at: datetime | None) -> str:
@@ -92,35 +88,55 @@ def _instant(text: str) -> datetime | None:
     return None if text == "-" else EPOCH + timedelta(microseconds=int(text))
 
 
+def _rows(views: list[Any]) -> list[Row]:
+    return [view.model_dump() for view in views]
+
+
 class CampaignFeeds:
-    def __init__(self, campaign_id: str, *, time_scale: float) -> None:
+    def __init__(self, *, time_scale: float) -> None:
         overlap_t = timedelta(seconds=OVERLAP_REAL_S * time_scale)
-        self.events = Feed(lambda s, start, n: reads.events_after(s, campaign_id, start or 0, n),
-                           lambda r: r["id"], lambda r: r["id"], OVERLAP_IDS, position=0)
-        self.skips = Feed(lambda s, start, n: reads.skips_after(s, campaign_id, start or 0, n),
-                          lambda r: r["id"], lambda r: r["id"], OVERLAP_IDS, position=0)
-        self.placed = Feed(lambda s, start, n: reads.calls_placed_since(s, campaign_id, start, n),
-                           lambda r: r["at"], lambda r: r["call_id"], overlap_t)
-        self.ended = Feed(lambda s, start, n: reads.calls_ended_since(s, campaign_id, start, n),
-                          lambda r: r["at"], lambda r: r["call_id"], overlap_t)
+        self.events = Feed(lambda r: r["id"], lambda r: r["id"], OVERLAP_IDS, position=0)
+        self.skips = Feed(lambda r: r["id"], lambda r: r["id"], OVERLAP_IDS, position=0)
+        self.placed = Feed(lambda r: r["at"], lambda r: r["call_id"], overlap_t)
+        self.ended = Feed(lambda r: r["at"], lambda r: r["call_id"], overlap_t)
 
     def cursor(self) -> str:
         return (f"e{self.events.position}.s{self.skips.position}"
                 f".p{_micros(self.placed.position)}.o{_micros(self.ended.position)}")
 
-    def resume(self, session: Session, cursor: str | None) -> None:
+    def after(self) -> ActivityCursor:
+        """What to read next: every feed from the overlap behind its position."""
+        return ActivityCursor(events_after=self.events.start() or 0,
+                              skips_after=self.skips.start() or 0,
+                              placed_since=self.placed.start(), ended_since=self.ended.start())
+
+    def limit(self) -> int:
+        # Reading len(seen) more than a batch: the rows already sent in the overlap
+        # can never crowd out the new ones.
+        return BATCH + max(len(feed.seen) for feed in
+                           (self.events, self.skips, self.placed, self.ended))
+
+    def resume(self, cursor: str | None,
+               read: Callable[[ActivityCursor, int], CampaignActivity]) -> None:
+        """Everything up to ``cursor``'s positions was delivered before the reconnect."""
         parsed = parse_cursor(cursor)
         if parsed is None:
             return
         events, skips, placed, ended = parsed
-        self.events.resume(session, events)
-        self.skips.resume(session, skips)
+        self.events.position, self.skips.position = events, skips
         if placed is not None:
-            self.placed.resume(session, placed)
+            self.placed.position = placed
         if ended is not None:
-            self.ended.resume(session, ended)
+            self.ended.position = ended
+        activity = read(self.after(), BATCH * 20)
+        self.events.delivered(_rows(activity.events))
+        self.skips.delivered(_rows(activity.skips))
+        if placed is not None:
+            self.placed.delivered(_rows(activity.placed))
+        if ended is not None:
+            self.ended.delivered(_rows(activity.ended))
 
-    def poll(self, session: Session) -> list[tuple[str, Row, str]]:
+    def poll(self, activity: CampaignActivity) -> list[tuple[str, Row, str]]:
         """New rows as (event name, data, position after it): lifecycle first, then
         calls, then skips. Each event's id is the position just after it, so a client
         that stops mid-batch resumes at the first event it did not get."""
@@ -130,11 +146,11 @@ class CampaignFeeds:
             feed.advance(row)
             out.append((name, row if data is None else data, self.cursor()))
 
-        for row in self.events.poll(session):
+        for row in self.events.take(_rows(activity.events)):
             emit(self.events, "lifecycle", row)
-        for row in self.placed.poll(session):
+        for row in self.placed.take(_rows(activity.placed)):
             emit(self.placed, "placed", row)
-        for row in self.ended.poll(session):
+        for row in self.ended.take(_rows(activity.ended)):
             retrying = row.pop("retrying")
             next_attempt_at = row.pop("next_attempt_at")
             emit(self.ended, "outcome", row)
@@ -143,7 +159,7 @@ class CampaignFeeds:
                     "call_id": row["call_id"], "contact_id": row["contact_id"],
                     "attempt": row["attempt"], "next_attempt_at": next_attempt_at},
                     self.cursor()))
-        for row in self.skips.poll(session):
+        for row in self.skips.take(_rows(activity.skips)):
             emit(self.skips, "skipped", row)
         return out
 
@@ -169,26 +185,28 @@ class StreamOptions:
     until_finished: bool
 
 
-async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *,
+async def campaign_events(client: DialerClient, campaign_id: str, *,
                           last_event_id: str | None, options: StreamOptions,
                           is_disconnected: Callable[[], Any],
                           shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
     """The stream's events until the client leaves, the campaign ends (``until_finished``)
     or the server shuts down (``shutdown`` set: an ``end`` event with reason ``shutdown``
     closes the response properly; the client reconnects elsewhere with Last-Event-ID)."""
-    feeds = CampaignFeeds(campaign_id, time_scale=rt.clock.time_scale)
-    org_id = client.org.id
+    feeds = CampaignFeeds(time_scale=client.runtime.clock.time_scale)
+
+    def read(after: ActivityCursor, limit: int) -> CampaignActivity:
+        try:
+            return client.campaign_activity(campaign_id, after=after, limit=limit)
+        except NotFound:  # gone: the stream ends as for a deleted campaign
+            return CampaignActivity(status=None, events=[], skips=[], placed=[], ended=[])
 
     def resume() -> None:
-        with rt.unit_of_work() as session:
-            feeds.resume(session, last_event_id)
+        feeds.resume(last_event_id, read)
 
     def poll() -> tuple[list[tuple[str, Row, str]], str | None]:
-        with rt.unit_of_work() as session:
-            # The status first: rows committed with a terminal status (the last
-            # result completes the campaign) are then visible to the reads after it.
-            status = reads.campaign_status(session, campaign_id, org_id)
-            return feeds.poll(session), status
+        # One read: the status first, then the rows (dialer.service.activity).
+        activity = read(feeds.after(), feeds.limit())
+        return feeds.poll(activity), activity.status
 
     await run_in_threadpool(resume)
     loop = asyncio.get_running_loop()
@@ -209,7 +227,7 @@ async def campaign_events(rt: Runtime, client: DialerClient, campaign_id: str, *
             yield ServerSentEvent(data=events.data("metrics", {
                 "campaign_id": campaign_id, "status": detail.campaign.status,
                 "pause_reason": detail.campaign.pause_reason,
-                "at": rt.clock.now(), "metrics": detail.metrics}), event="metrics")
+                "at": client.now(), "metrics": detail.metrics}), event="metrics")
         if finished:
             yield ServerSentEvent(data=events.data("end", {"reason": status}), event="end",
                                   id=feeds.cursor())

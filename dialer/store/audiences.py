@@ -6,11 +6,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import exists as sql_exists
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from models.tables import Audience, Contact
+from dialer.store.sql import contains
+from models.tables import Audience, Campaign, Contact
 
 # What the name column holds: checked before the insert, which would fail whole.
 NAME_MAX_CHARS: int = Contact.__table__.c.name.type.length  # type: ignore[attr-defined]
@@ -52,3 +55,65 @@ def insert_contacts(session: Session, contacts: list[dict[str, Any]]) -> None:
 
 def last_contact_id(session: Session, audience_id: str) -> int | None:
     return session.scalar(select(func.max(Contact.id)).where(Contact.audience_id == audience_id))
+
+
+# -- one audience and its members (every read scoped by the organisation first) ------------
+
+
+def find(session: Session, audience_id: str, *, org_id: str) -> Audience | None:
+    """The audience when it is this organisation's; None for another's or an unknown id."""
+    return session.scalar(select(Audience).where(
+        Audience.id == audience_id, Audience.org_id == org_id))
+
+
+def member_count(session: Session, audience_id: str) -> int:
+    return int(session.scalar(select(func.count()).where(Contact.audience_id == audience_id))
+               or 0)
+
+
+def members_page(session: Session, audience_id: str, *, skip: int, take: int) -> list[Contact]:
+    return list(session.scalars(select(Contact).where(Contact.audience_id == audience_id)
+                                .order_by(Contact.id).offset(skip).limit(take)))
+
+
+# The member fields a search can name besides the contact's attributes.
+SEARCH_COLUMNS = {"phoneNumber": Contact.phone, "phone": Contact.phone, "name": Contact.name,
+                  "timezone": Contact.timezone}
+
+
+def search_members(session: Session, audience_id: str, *, query: str | None,
+                   fields: dict[str, str], limit: int) -> list[Contact]:
+    """Members whose data contains ``query`` anywhere (case-insensitive), or whose every
+    named field (a column of SEARCH_COLUMNS, else an attribute) contains its term."""
+    statement = select(Contact).where(Contact.audience_id == audience_id)
+    if query is not None:
+        pattern = contains(query)
+        # The attribute values, not their keys: jsonb_each_text lists them.
+        values = func.jsonb_each_text(Contact.attributes).table_valued("key", "value")
+        statement = statement.where(or_(
+            Contact.phone.ilike(pattern), Contact.name.ilike(pattern),
+            Contact.timezone.ilike(pattern),
+            sql_exists().select_from(values).where(values.c.value.ilike(pattern))))
+    for field, term in fields.items():
+        column = SEARCH_COLUMNS.get(field)
+        target = column if column is not None else Contact.attributes[field].astext
+        statement = statement.where(target.ilike(contains(term)))
+    return list(session.scalars(statement.order_by(Contact.id).limit(limit)))
+
+
+def delete_members(session: Session, audience_id: str, member_ids: list[int]) -> int:
+    """Contacts deleted (their participants and calls go with them: the keys cascade)."""
+    return len(session.execute(sql_delete(Contact).where(
+        Contact.audience_id == audience_id, Contact.id.in_(member_ids))
+        .returning(Contact.id)).all())
+
+
+def used_by_live_campaign(session: Session, audience_id: str) -> bool:
+    """A campaign not deleted uses the audience."""
+    return session.scalar(select(Campaign.id).where(
+        Campaign.audience_id == audience_id, Campaign.deleted_at.is_(None)).limit(1)) is not None
+
+
+def delete(session: Session, audience: Audience) -> None:
+    session.delete(audience)
+    session.flush()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from dialer.store.audiences import chunks
+from dialer.store.sql import contains
 from models.tables import DncEntry
 
 # Numbers per statement: far below the 65,535 bind parameters of one statement
@@ -39,3 +40,20 @@ def remove(session: Session, phones: list[str], *, org_id: str) -> int:
 def all_phones(session: Session, *, org_id: str) -> list[str]:
     return list(session.scalars(select(DncEntry.phone).where(DncEntry.org_id == org_id)
                                 .order_by(DncEntry.phone)))
+
+
+PAGE_SORT = {"added_at": DncEntry.added_at, "phone": DncEntry.phone}
+
+
+def page(session: Session, *, org_id: str, search: str | None, sort_by: str,
+         descending: bool, skip: int, take: int) -> tuple[list[DncEntry], int]:
+    """One page of the organisation's entries (``search``: the number contains it) and
+    how many match in all."""
+    where = [DncEntry.org_id == org_id]
+    if search:
+        where.append(DncEntry.phone.ilike(contains(search)))
+    column = PAGE_SORT[sort_by]
+    rows = list(session.scalars(select(DncEntry).where(*where).order_by(
+        column.desc() if descending else column.asc(), DncEntry.phone).offset(skip).limit(take)))
+    total = int(session.scalar(select(func.count()).select_from(DncEntry).where(*where)) or 0)
+    return rows, total

@@ -35,3 +35,10 @@ def rowcount(result: Any) -> int:
 # The digest that keys the per-process spec cache (service/spec_cache.py), read in
 # the statements of the hot paths alongside what they do anyway; ``c`` is campaigns.
 SPEC_DIGEST = "md5(c.spec::text)"
+
+
+def contains(term: str) -> str:
+    """The ILIKE pattern for "contains ``term``", its own ``%``, ``_`` and ``\\`` taken
+    literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -30,6 +30,8 @@ def windows(draw):
 
 
 optional = st.none
+# Any text a spec accepts: NUL is a field error on every path (dialer/text.py).
+texts = st.characters(codec="utf-8", exclude_characters="\x00")
 
 
 @st.composite
@@ -39,13 +41,13 @@ def specs(draw) -> dict:
     raw = {
         "name": draw(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
                              min_size=1, max_size=40).filter(str.strip)),
-        "description": draw(optional() | st.text(max_size=30)),
-        "agent_id": draw(st.text(min_size=1, max_size=20)),
+        "description": draw(optional() | st.text(texts, max_size=30)),
+        "agent_id": draw(st.text(texts, min_size=1, max_size=20)),
         "audience_id": draw(st.uuids().map(str)),
         "phone_number_ids": draw(st.lists(st.uuids().map(str), max_size=3)),
         "timezone": draw(st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"])),
         "priority": draw(st.integers(-1000, 1000)),
-        "external_id": draw(optional() | st.text(min_size=1, max_size=20)),
+        "external_id": draw(optional() | st.text(texts, min_size=1, max_size=20)),
         "schedule": {
             "call_window": draw(windows()),
             "allowed_days": draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, unique=True)),

@@ -1,6 +1,6 @@
 """Atoms shapes <-> ours, as pure functions (docs/atoms.md has the table).
 
-No I/O here: the router reads our views (and the few facts queries.py counts)
+No I/O here: the router reads our views (and a campaign's CampaignFacts)
 and these functions say how Atoms shows them; the create body becomes the
 snake_case dict our CampaignSpec validates.
 """
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import phonenumbers
@@ -18,7 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from dialer.api.atoms.schemas import CampaignCreate, CampaignExtensions
 from dialer.statuses import CampaignStatus
-from dialer.views import CampaignView, EventView, PhoneNumberView
+from dialer.views import CampaignFacts, CampaignView, EventView, PhoneNumberView
 
 # Our campaign status -> the word Atoms shows. Atoms has no "stopped": its console
 # calls a manually stopped campaign "Cancelled", so that is the word used.
@@ -136,21 +134,6 @@ def create_body_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
     body.update(extensions_from_spec(spec).model_dump(mode="json", by_alias=True,
                                                       exclude_none=True))
     return {k: v for k, v in body.items() if v is not None}
-
-
-@dataclass(frozen=True)
-class CampaignFacts:
-    """What Atoms shows of a campaign that our view does not carry (queries.py counts
-    it): participants, retries made, contacts canceled by a stop, and when it paused or
-    failed."""
-
-    participants: int = 0
-    retry_attempts: int = 0
-    cancelled: int = 0
-    paused_at: datetime | None = None
-    failed_at: datetime | None = None
-    error: str | None = None
-    audience_name: str | None = None
 
 
 def campaign_fields(view: CampaignView, facts: CampaignFacts, *, org_id: str) -> dict[str, Any]:

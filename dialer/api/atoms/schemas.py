@@ -310,11 +310,15 @@ class MembersPage(_Out):
 
 
 class MembersAdd(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"members": [
+        {"phoneNumber": "+14155550123", "name": "John Doe", "plan": "gold"},
+        {"phoneNumber": "+14155550124", "name": "Jane Roe"}]}]})
     members: list[dict[str, Any]] = Field(
         examples=[[{"phoneNumber": "+14155550123", "name": "John Doe"}]])
 
 
 class MembersDelete(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"memberIds": ["17", "18"]}]})
     member_ids: list[str] = Field(examples=[["17", "18"]])
 
 
@@ -378,3 +382,95 @@ class DncEntryOut(_Out):
 class DncPage(_Out):
     entries: list[DncEntryOut]
     pagination: Pagination
+
+
+# -- response examples (the OpenAPI document's) --------------------------------------
+# Written by field name and passed through the response models, so an example cannot
+# drift from the shape it illustrates: a field renamed or removed fails at import.
+
+EXAMPLE_ORG_ID = "3f2a9c10-7b4d-4e21-9a8e-5d6c7b8a9f01"
+EXAMPLE_AT = "2026-01-05T14:30:00Z"
+
+_CAMPAIGN = {
+    "id": EXAMPLE_ID, "name": "January Outreach", "description": "Renewal reminders",
+    "organization": EXAMPLE_ORG_ID, "participants_count": 250, "status": "running",
+    "max_retries": 2, "retry_delay": 30, "retry_attempts": 12, "created_at": EXAMPLE_AT,
+    "updated_at": EXAMPLE_AT, "phone_number_ids": [EXAMPLE_NUMBER_ID],
+    "settings": {"timezone": "America/New_York",
+                 "call_window": {"start": "09:00", "end": "18:00"},
+                 "pacing": {"channels": 5, "calls_per_minute": 20}}}
+_CAMPAIGN_OUT = {
+    **_CAMPAIGN, "agent": {"id": "agent-1"},
+    "audience": {"id": EXAMPLE_AUDIENCE_ID, "name": "January renewals"},
+    "executions": [{"execution_number": 1, "status": "running", "started_at": EXAMPLE_AT,
+                    "ended_at": None, "total_members": 250, "processed_members": 112,
+                    "failed_members": 3}]}
+_AUDIENCE = {
+    "id": EXAMPLE_AUDIENCE_ID, "name": "January renewals", "organization": EXAMPLE_ORG_ID,
+    "created_at": EXAMPLE_AT, "updated_at": EXAMPLE_AT, "member_count": 250}
+_MEMBER = {"id": "17", "data": {"phoneNumber": "+14155550123", "name": "John Doe",
+                                "firstName": "John", "plan": "gold"}}
+_PAGINATION = {"total": 12, "page": 1, "offset": 5, "has_more": True, "total_pages": 3}
+
+
+def _shown(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    return model.model_validate(data).model_dump(mode="json", by_alias=True)
+
+
+def example(status: int, model: type[BaseModel], data: dict[str, Any]
+            ) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entry: ``status`` answers ``data`` as ``model`` shows it."""
+    return {status: {"content": {"application/json": {"example": _shown(model, data)}}}}
+
+
+CAMPAIGN_LIST_EXAMPLE = {"data": {
+    "campaigns": [_CAMPAIGN_OUT], "pagination": _PAGINATION, "total_campaign_count": 12}}
+CAMPAIGN_CREATED_EXAMPLE = {"data": {
+    **_CAMPAIGN, "status": "draft", "participants_count": 250, "retry_attempts": 0,
+    "agent_id": "agent-1", "audience_id": EXAMPLE_AUDIENCE_ID}}
+CAMPAIGN_DETAIL_EXAMPLE = {"data": {
+    "campaign": _CAMPAIGN_OUT,
+    "events": [{"id": "1", "trigger_source": "api", "event_action": "created",
+                "created_at": EXAMPLE_AT, "updated_at": EXAMPLE_AT},
+               {"id": "2", "trigger_source": "api", "event_action": "started",
+                "created_at": EXAMPLE_AT, "updated_at": EXAMPLE_AT}],
+    "metrics": {"total_participants": 250, "contacts_called": 112, "contacts_connected": 64,
+                "calls_placed": 124, "in_progress": 5, "channels_in_use": 5,
+                "outcomes": {"answered": 64, "no_answer": 41, "busy": 14, "failed": 3},
+                "by_status": {"pending": 133, "in_progress": 5, "completed": 99,
+                              "retry_scheduled": 13}}}}
+STARTED_EXAMPLE = {"data": {"task_id": "6d1f7c2e-0a4b-4c8d-9e3f-2b1a0c9d8e7f",
+                            "campaign_id": EXAMPLE_ID}}
+STATUS_ONLY_EXAMPLE: dict[str, Any] = {}
+AUDIENCE_LIST_EXAMPLE = {"data": [{
+    **_AUDIENCE, "has_campaigns": True, "campaigns": [
+        {"id": EXAMPLE_ID, "name": "January Outreach", "status": "running",
+         "created_at": EXAMPLE_AT}]}]}
+AUDIENCE_CREATED_EXAMPLE = {"data": {
+    **_AUDIENCE, "description": "Customers renewing in January",
+    "identifier_column_name": "customerId",
+    "rejected": [{"row": 7, "error": "not a valid phone number: '555-01'"}]}}
+AUDIENCE_EXAMPLE = {"data": _AUDIENCE}
+AUDIENCE_DELETED_EXAMPLE: dict[str, Any] = {"data": []}
+MEMBERS_PAGE_EXAMPLE = {"data": {"members": [_MEMBER], "total_count": 250, "total_pages": 50,
+                                 "has_more": True}}
+MEMBERS_ADDED_EXAMPLE = {"data": [{
+    "message": "2 members added successfully",
+    "data": {"added": 2, "skipped": 1,
+             "rejected": [{"row": 3, "error": "not a valid phone number: '12'"}]}}]}
+MEMBERS_DELETED_EXAMPLE = {"data": {"deleted_count": 2}}
+SEARCH_EXAMPLE = {"data": {"members": [_MEMBER], "search_info": {
+    "search_type": "general", "search_term": "john", "search_fields": [],
+    "total_results": 1}}}
+PHONE_NUMBERS_EXAMPLE = {"data": [{
+    "id": EXAMPLE_NUMBER_ID, "is_active": True,
+    "attributes": {"provider": "simulated", "phone_number": "+14155550100",
+                   "country_code": "US"}}]}
+DNC_EXAMPLE = {"data": {"entries": [{
+    "id": "+14155550199", "org_id": EXAMPLE_ORG_ID, "phone_number": "+14155550199",
+    "created_at": EXAMPLE_AT, "updated_at": EXAMPLE_AT}],
+    "pagination": {"total": 1, "page": 1, "offset": 50, "has_more": False, "total_pages": 1}}}
+AUDIENCE_UPLOAD_EXAMPLE = {
+    "file": "customerId,phoneNumber,firstName\nc-1,+14155550123,John\n",
+    "name": "January renewals", "phoneNumberColumnName": "phoneNumber",
+    "identifierColumnName": "customerId", "description": "Customers renewing in January"}

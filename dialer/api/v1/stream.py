@@ -52,7 +52,7 @@ async def stream(
     settings: Settings = request.app.state.settings
     shutdown = anyio.Event()
     events = campaign_events(
-        request.app.state.runtime, client, campaign_id, last_event_id=last_event_id,
+        client, campaign_id, last_event_id=last_event_id,
         options=StreamOptions(poll_s=settings.api_stream_poll_s,
                               metrics_s=settings.api_stream_metrics_s,
                               until_finished=until_finished),

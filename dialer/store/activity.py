@@ -1,15 +1,12 @@
-"""The event stream's incremental reads: rows of one campaign after a position.
+"""A campaign's activity after a position: its events, skips, placed and ended calls.
 
-Named functions taking the use case's Session, like ``dialer/store`` (where they
-belong once the API settles). The stream checks that the campaign is the
-organisation's before it starts (a foreign one is NotFound, 404) and reads its status
-through ``campaign_status`` with the organisation on every poll: the row reads below
-then follow a campaign already known to be the caller's.
+The rows of one campaign already known to be the caller's organisation's
+(``campaign_status`` reads that first, in the same unit of work).
 
 Positions: events and skips by their id, calls by ``placed_at`` / ``ended_at``. Neither
 is commit order (a row with a smaller id or an earlier instant can commit after a
-larger one), so the stream re-reads an overlap behind its position and drops what it
-already sent (``dialer.api.stream``).
+larger one), so a reader re-reads an overlap behind its position and drops what it
+already has (``dialer.api.stream``).
 """
 
 from __future__ import annotations
@@ -73,9 +70,9 @@ def calls_ended_since(session: Session, campaign_id: str, since: datetime | None
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def campaign_status(session: Session, campaign_id: str, org_id: str) -> str | None:
-    """The campaign's status; None once it is deleted, or when it is not ``org_id``'s."""
-    return session.scalar(select(Campaign.status).where(
-        Campaign.id == campaign_id, Campaign.org_id == org_id, Campaign.deleted_at.is_(None)))
-
-
+def campaign_status(session: Session, campaign_id: str, *, org_id: str
+                    ) -> tuple[str, datetime | None] | None:
+    """The campaign's status and when it was deleted; None when it is not ``org_id``'s."""
+    row = session.execute(select(Campaign.status, Campaign.deleted_at).where(
+        Campaign.id == campaign_id, Campaign.org_id == org_id)).one_or_none()
+    return None if row is None else (row[0], row[1])
