@@ -54,8 +54,9 @@ app.add_typer(api_app, name="api")
 
 def take_org_option(args: list[str]) -> tuple[str, list[str]]:
     """``--org NAME`` (or ``--org=NAME``) taken out of a command line; the rest as it was.
-    Not for ``dialer apikey ...`` (its own ``--org``), nor after ``--``."""
-    if "apikey" in args[:1]:
+    Not for ``dialer apikey ...`` (its own ``--org``, the key's organisation, wherever
+    ``apikey`` stands), nor after ``--``."""
+    if "apikey" in args[:args.index("--") if "--" in args else len(args)]:
         return cli_common.DEFAULT_ORG, list(args)
     org, rest, index = cli_common.DEFAULT_ORG, [], 0
     while index < len(args):

@@ -41,8 +41,9 @@ def build(app: FastAPI) -> dict[str, Any]:
     _links(doc)
     doc["components"].setdefault("securitySchemes", {})["DialerSignature"] = {
         "type": "apiKey", "in": "header", "name": SIGNATURE_HEADER,
-        "description": "sha256=<hex HMAC-SHA256 of the raw body with the organisation's "
-                       "webhook secret> (docs/api.md, \"Provider webhooks\")"}
+        "description": "t=<unix seconds>,sha256=<hex HMAC-SHA256 of `<t>.<call_id>.` and "
+                       "the raw body, with the organisation's webhook secret>, good for 5 "
+                       "minutes (docs/api.md, \"Provider webhooks\")"}
     return doc
 
 

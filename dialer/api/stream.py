@@ -183,6 +183,9 @@ class StreamOptions:
     poll_s: float
     metrics_s: float
     until_finished: bool
+    # Asked with every metrics snapshot: a key revoked (or an organisation removed)
+    # while its stream is open ends the stream there, not at the client's leisure.
+    still_authorised: Callable[[], bool] = lambda: True
 
 
 async def campaign_events(client: DialerClient, campaign_id: str, *,
@@ -218,6 +221,10 @@ async def campaign_events(client: DialerClient, campaign_id: str, *,
         finished = status is None or (options.until_finished and status in CAMPAIGN_TERMINAL)
         if finished or loop.time() >= next_metrics:
             next_metrics = loop.time() + options.metrics_s
+            if not await run_in_threadpool(options.still_authorised):
+                yield ServerSentEvent(data=events.data("end", {"reason": "unauthorized"}),
+                                      event="end", id=feeds.cursor())
+                return
             try:
                 detail = await run_in_threadpool(client.get, campaign_id)
             except NotFound:

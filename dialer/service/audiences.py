@@ -8,6 +8,8 @@ cascade), so nothing is deleted from an audience a live campaign uses.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.orm import Session
 
 from dialer.errors import NotFound, ValidationError
@@ -17,6 +19,8 @@ from dialer.store import audiences
 from dialer.views import AudienceMember, AudienceMembersPage, AudienceSummary, OrgRef
 from models.tables import Audience, Contact
 
+# A contact id as text: ASCII digits that fit a bigint.
+_CONTACT_ID = re.compile(r"[0-9]{1,18}")
 
 def audience(rt: Runtime, org: OrgRef, audience_id: str) -> AudienceSummary:
     with rt.unit_of_work() as session:
@@ -45,10 +49,11 @@ def search_members(rt: Runtime, org: OrgRef, audience_id: str, *, query: str | N
 
 def remove_members(rt: Runtime, org: OrgRef, audience_id: str,
                    member_ids: list[str] | list[int]) -> int:
-    """Members removed; ids that are not contact ids are ignored."""
+    """Members removed; ids that are not contact ids are ignored (a contact id is a
+    bigint: ``"²"`` passes ``isdigit`` and twenty digits overflow it)."""
     with rt.transaction() as session:
         row = _find(session, org, audience_id)
-        ids = [int(m) for m in member_ids if str(m).isdigit()]
+        ids = [int(m) for m in member_ids if _CONTACT_ID.fullmatch(str(m))]
         if not ids:
             return 0
         _refuse_if_used(session, row.id)

@@ -31,6 +31,7 @@ KEY_PREFIX = "dk_"
 _PREFIX_LEN = len(KEY_PREFIX) + 8
 _KEY_SHAPE = re.compile(r"^dk_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}$")
 _NAME_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PREFIX_ATTEMPTS = 5
 # last_used_at is written at most this often per key: not one UPDATE per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -55,13 +56,10 @@ def resolve_org(rt: Runtime, name: str) -> OrgRef:
 
 
 def create_org(rt: Runtime, name: str, channel_cap: int | None = None) -> OrganisationView:
-    errors = []
+    errors = _cap_errors(channel_cap)
     if not isinstance(name, str) or not _NAME_SHAPE.match(name):
-        errors.append(("name", "1-64 characters: letters, digits, '.', '_' or '-', "
-                               "starting with a letter or digit"))
-    if channel_cap is not None and (isinstance(channel_cap, bool)
-                                    or not isinstance(channel_cap, int) or channel_cap < 0):
-        errors.append(("channel_cap", "must be an integer >= 0"))
+        errors.insert(0, ("name", "1-64 characters: letters, digits, '.', '_' or '-', "
+                                  "starting with a letter or digit"))
     if errors:
         raise ValidationError(errors)
     try:
@@ -77,9 +75,8 @@ def create_org(rt: Runtime, name: str, channel_cap: int | None = None) -> Organi
 def set_channel_cap(rt: Runtime, name: str, channel_cap: int | None) -> OrganisationView:
     """A new cap (None: follow DIALER_ORG_CHANNEL_CAP); campaigns see it at their next
     dial. Channels already allocated above it are capped at dispatch, not rewritten."""
-    if channel_cap is not None and (isinstance(channel_cap, bool)
-                                    or not isinstance(channel_cap, int) or channel_cap < 0):
-        raise ValidationError([("channel_cap", "must be an integer >= 0")])
+    if errors := _cap_errors(channel_cap):
+        raise ValidationError(errors)
     with rt.transaction() as session:
         row = _named(session, name)
         row.channel_cap = channel_cap
@@ -97,14 +94,21 @@ def create_api_key(rt: Runtime, org_name: str, label: str | None = None
     stored and cannot be shown again."""
     if label is not None and (not isinstance(label, str) or len(label) > 200):
         raise ValidationError([("label", "at most 200 characters")])
-    public = secrets.token_hex(4)
-    key = f"{KEY_PREFIX}{public}_{secrets.token_urlsafe(32)}"
-    with rt.transaction() as session:
-        org = _named(session, org_name)
-        row = store.insert_key(session, id=str(uuid.uuid4()), org_id=org.id,
-                               prefix=key[:_PREFIX_LEN], key_hash=_digest(key), label=label,
-                               created_at=rt.clock.now())
-        return _key_view(row, org.name), key
+    for attempt in range(1, PREFIX_ATTEMPTS + 1):
+        key = f"{KEY_PREFIX}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+        try:
+            with rt.transaction() as session:
+                org = _named(session, org_name)
+                row = store.insert_key(session, id=str(uuid.uuid4()), org_id=org.id,
+                                       prefix=key[:_PREFIX_LEN], key_hash=_digest(key),
+                                       label=label, created_at=rt.clock.now())
+                return _key_view(row, org.name), key
+        except IntegrityError:
+            # The visible prefix is 32 bits and unique: two keys may draw the same one
+            # (about 1% at 10,000 keys). Another draw is as good.
+            if attempt == PREFIX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def list_api_keys(rt: Runtime, org_name: str | None = None) -> list[ApiKeyView]:
@@ -169,6 +173,13 @@ def org_of_call(rt: Runtime, call_id: str) -> OrgRef | None:
     with rt.unit_of_work() as session:
         row = store.of_call(session, str(call_id))
         return None if row is None else org_ref(rt, row)
+
+
+def _cap_errors(channel_cap: object) -> list[tuple[str, str]]:
+    if channel_cap is None or (isinstance(channel_cap, int)
+                               and not isinstance(channel_cap, bool) and channel_cap >= 0):
+        return []
+    return [("channel_cap", "must be an integer >= 0")]
 
 
 def _named(session: Session, name: str | None) -> Organisation:

@@ -22,7 +22,8 @@ def campaign_readiness(rt: Runtime, org: OrgRef, campaign_id: str) -> ReadinessV
     with rt.unit_of_work() as session:
         campaign = load_campaign(session, campaign_id, org_id=org.id)
         spec = campaign_spec(campaign)
-        numbers_active = numbers.count_active(session, spec.phone_number_ids)
+        numbers_active = numbers.count_active(session, spec.phone_number_ids,
+                                              org_id=campaign.org_id)
         waiting, due = reads.waiting_and_due(session, campaign.id, now=now)
         sample = reads.next_open_contacts(session, campaign.id, limit=ZONE_SAMPLE)
     rules = CallingRules.of(spec)

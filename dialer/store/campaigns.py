@@ -66,5 +66,7 @@ def id_for_key(session: Session, *, org_id: str, external_id: str | None = None,
         return session.scalar(select(Campaign.id).where(Campaign.external_id == external_id,
                                                         Campaign.org_id == org_id))
     if request_id:
-        return session.scalar(select(Campaign.id).where(Campaign.request_id == request_id))
+        # Task ids are the sender's to choose: another organisation's is not this one's.
+        return session.scalar(select(Campaign.id).where(Campaign.request_id == request_id,
+                                                        Campaign.org_id == org_id))
     return None

@@ -49,10 +49,13 @@ def lock_for_dispatch(session: Session, campaign_id: str, *,
     return campaign, digest, execution_number, cap
 
 
-def active_numbers(session: Session, phone_number_ids: Iterable[str]) -> dict[str, str]:
-    """Number by id of the active caller IDs among ``phone_number_ids``."""
+def active_numbers(session: Session, phone_number_ids: Iterable[str], *,
+                   org_id: str) -> dict[str, str]:
+    """Number by id of the organisation's active caller IDs among ``phone_number_ids``
+    (the ids were checked at creation; the organisation is checked again all the same)."""
     return {i: n for i, n in session.execute(select(PhoneNumber.id, PhoneNumber.number).where(
-        PhoneNumber.id.in_(list(phone_number_ids)), PhoneNumber.is_active.is_(True))).all()}
+        PhoneNumber.id.in_(list(phone_number_ids)), PhoneNumber.org_id == org_id,
+        PhoneNumber.is_active.is_(True))).all()}
 
 
 def latest_action(session: Session, campaign_id: str) -> str | None:

@@ -35,6 +35,7 @@ def all_numbers(session: Session, *, org_id: str) -> list[PhoneNumber]:
                                 .order_by(PhoneNumber.created_at, PhoneNumber.id)))
 
 
-def count_active(session: Session, number_ids: Iterable[str]) -> int:
+def count_active(session: Session, number_ids: Iterable[str], *, org_id: str) -> int:
     return session.scalar(select(func.count()).where(
-        PhoneNumber.id.in_(list(number_ids)), PhoneNumber.is_active)) or 0
+        PhoneNumber.id.in_(list(number_ids)), PhoneNumber.org_id == org_id,
+        PhoneNumber.is_active)) or 0

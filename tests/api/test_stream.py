@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from dialer.service import orgs
 from tests.support.scenario import campaign_spec, ny_contacts
 from tests.support.sse import Event, read_events
 
@@ -121,3 +122,19 @@ def test_the_stream_of_an_idle_campaign_sends_metrics_and_stops_when_the_client_
         assert seen[1].data["status"] == "draft"
         # The server is still serving after the client went away mid-stream.
         assert client.get(f"/v1/campaigns/{campaign_id}").status_code == 200
+
+
+def test_revoking_the_key_ends_its_open_stream(api):
+    acme = api.new_org("acme")
+    with api.server.client(acme.key) as client:
+        audience = client.post("/v1/audiences", json={
+            "name": "people", "contacts": ny_contacts([["answered"]])}).json()
+        campaign_id = client.post("/v1/campaigns", json=campaign_spec(audience["id"])).json()["id"]
+        with client.stream("GET", f"/v1/campaigns/{campaign_id}/stream") as response:
+            events = read_events(response)
+            assert [next(events).event for _ in range(2)] == ["lifecycle", "metrics"]
+            orgs.revoke_api_key(api.stack.client().runtime, acme.key[:11])
+            # At the next snapshot at the latest, the stream ends and says why.
+            rest = list(itertools.islice(events, 3))
+        assert rest[-1].event == "end" and rest[-1].data == {"reason": "unauthorized"}
+        assert [e.event for e in rest[:-1]] in ([], ["metrics"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 
 import httpx
 import pytest
@@ -16,9 +17,11 @@ from tests.support.stack import wait_for
 pytestmark = pytest.mark.integration
 
 
-def signature(secret: str, body: bytes) -> str:
+def signature(secret: str, call_id: str, body: bytes, *, at: int | None = None) -> str:
     # What a provider computes (docs/api.md): written out here, not imported.
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    at = int(time.time()) if at is None else at
+    message = f"{at}.{call_id}.".encode() + body
+    return f"t={at},sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def placed_silent_calls(api, key: str, n: int) -> tuple[str, list[str]]:
@@ -52,20 +55,29 @@ def test_a_signed_result_is_applied_once_and_ends_the_call(start_api):
     body = json.dumps({"outcome": "answered", "duration_s": 12.5, "goal_achieved": True,
                        "detail": "from the carrier"}).encode()
 
-    bad = post(api, call_id, body, {"X-Dialer-Signature": signature("not the secret", body)})
-    unknown = post(api, "00000000-0000-4000-8000-000000000000", body,
-                   {"X-Dialer-Signature": signature(acme.secret, body)})
+    unknown_id = "00000000-0000-4000-8000-000000000000"
+    bad = post(api, call_id, body,
+               {"X-Dialer-Signature": signature("not the secret", call_id, body)})
+    unknown = post(api, unknown_id, body,
+                   {"X-Dialer-Signature": signature(acme.secret, unknown_id, body)})
     tampered = post(api, call_id, body.replace(b"12.5", b"99.0"),
-                    {"X-Dialer-Signature": signature(acme.secret, body)})
+                    {"X-Dialer-Signature": signature(acme.secret, call_id, body)})
+    # A signature made for one call is no good for another call of the organisation,
+    # nor once it is old.
+    replayed = post(api, other_call, body,
+                    {"X-Dialer-Signature": signature(acme.secret, call_id, body)})
+    stale = post(api, call_id, body, {"X-Dialer-Signature": signature(
+        acme.secret, call_id, body, at=int(time.time()) - 3600)})
     unsigned = post(api, call_id, body, {})
-    for response in (bad, unknown, tampered, unsigned):
+    for response in (bad, unknown, tampered, replayed, stale, unsigned):
         assert response.status_code == 401, response.text
     # An unknown call and a bad signature look alike: nothing says which ids exist.
-    assert bad.json() == unknown.json() == tampered.json()
+    assert bad.json() == unknown.json() == tampered.json() == replayed.json()
 
-    good = post(api, call_id, body, {"X-Dialer-Signature": signature(acme.secret, body)})
+    good = post(api, call_id, body, {"X-Dialer-Signature": signature(acme.secret, call_id, body)})
     assert good.status_code == 200 and good.json() == {"applied": True}
-    again = post(api, call_id, body, {"X-Dialer-Signature": signature(acme.secret, body)})
+    again = post(api, call_id, body,
+                 {"X-Dialer-Signature": signature(acme.secret, call_id, body)})
     assert again.status_code == 200 and again.json() == {"applied": False}
 
     with api.server.client(acme.key) as c:
@@ -97,7 +109,8 @@ def test_another_organisations_key_cannot_report_its_calls(start_api):
     assert foreign.status_code == unknown.status_code == 404
     assert foreign.json() == unknown.json()
     # Nor does globex's secret sign for acme's call.
-    signed = post(api, call_id, body, {"X-Dialer-Signature": signature(globex.secret, body)})
+    signed = post(api, call_id, body,
+                  {"X-Dialer-Signature": signature(globex.secret, call_id, body)})
     assert signed.status_code == 401
-    assert post(api, call_id, body, {"X-Dialer-Signature": signature(acme.secret, body)}
+    assert post(api, call_id, body, {"X-Dialer-Signature": signature(acme.secret, call_id, body)}
                 ).json() == {"applied": True}

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from dialer.client import DialerClient
 from dialer.coordination.redis_leases import LeaseSemaphore
+from dialer.service import orgs
 from tests.support.leases import fresh_redis, ready_leases
 
 
@@ -21,3 +23,16 @@ def r() -> Iterator[redis.Redis]:
 def leases(r: redis.Redis) -> LeaseSemaphore:
     """Channel leases on ``r``, ready to acquire."""
     return ready_leases(r)
+
+
+@pytest.fixture
+def two_orgs(clean_state, database_url, redis_url):
+    """Clients of `default` and of a second organisation, `acme`."""
+    clients = [DialerClient(database_url=database_url, redis_url=redis_url,
+                            broker_url=redis_url)]
+    orgs.create_org(clients[0].runtime, "acme")
+    clients.append(DialerClient(database_url=database_url, redis_url=redis_url,
+                                broker_url=redis_url, org="acme"))
+    yield clients
+    for client in clients:
+        client.close()

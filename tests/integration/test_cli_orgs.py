@@ -68,3 +68,12 @@ def test_every_command_takes_org(cli_environment):
     assert code == 2 and "exists" in err
     code, _, err = run("org", "create", "bad name!")
     assert code == 2 and "name" in err
+
+
+def test_apikey_keeps_its_own_org_wherever_the_root_option_is(cli_environment):
+    cli_environment("2026-03-02T09:00:00-05:00")
+    run("org", "create", "acme")
+    code, out, err = run("--org", "acme", "apikey", "create", "--org", "acme")
+    assert code == 0, err
+    code, out, _ = run("--org", "acme", "apikey", "list", "--org", "default")
+    assert code == 0 and "acme" not in out

@@ -8,28 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.client import DialerClient
 from dialer.errors import NotFound, ValidationError
-from dialer.service import orgs
 from dialer.views import ActivityCursor
 from tests.support.scenario import campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-def two_orgs(clean_state, database_url, redis_url):
-    """Clients of `default` and of a second organisation, `acme`."""
-    clients = [DialerClient(database_url=database_url, redis_url=redis_url,
-                            broker_url=redis_url)]
-    orgs.create_org(clients[0].runtime, "acme")
-    clients.append(DialerClient(database_url=database_url, redis_url=redis_url,
-                                broker_url=redis_url, org="acme"))
-    yield clients
-    for client in clients:
-        client.close()
 
 
 def _same_as_unknown(call, own_id: str) -> None:
@@ -180,3 +165,12 @@ def test_health_answers_for_both_services(two_orgs):
     default, _ = two_orgs
     health = default.health()
     assert (health.postgres, health.redis) == (True, True)
+
+
+def test_member_ids_that_are_no_contact_ids_are_ignored(two_orgs):
+    default, _ = two_orgs
+    audience = default.create_audience("a", ny_contacts([["answered"]]))
+    # "²" is a digit to str.isdigit, and twenty digits overflow a bigint: neither is
+    # a contact id, and neither may reach PostgreSQL.
+    assert default.remove_audience_members(audience.id, ["²", "9" * 20, "x"]) == 0
+    assert default.audience(audience.id).count == 1

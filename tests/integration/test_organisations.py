@@ -16,19 +16,6 @@ from tests.support.stack import Stack, wait_for
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def two_orgs(clean_state, database_url, redis_url):
-    """Clients of `default` and of a second organisation, `acme`."""
-    clients = [DialerClient(database_url=database_url, redis_url=redis_url,
-                            broker_url=redis_url)]
-    orgs.create_org(clients[0].runtime, "acme")
-    clients.append(DialerClient(database_url=database_url, redis_url=redis_url,
-                                broker_url=redis_url, org="acme"))
-    yield clients
-    for client in clients:
-        client.close()
-
-
 def test_another_organisations_ids_are_not_found_and_never_listed(two_orgs):
     default, acme = two_orgs
     number = default.add_phone_number("+12125550100")

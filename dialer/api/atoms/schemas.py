@@ -15,6 +15,8 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from dialer.views import Metrics
+
 T = TypeVar("T")
 
 # How Atoms shows a campaign's status (mapping.ATOMS_STATUS is the translation).
@@ -232,23 +234,11 @@ class EventOut(_Out):
     updated_at: datetime
 
 
-class MetricsOut(BaseModel):
-    """Atoms' metrics are snake_case (its three counts), and so are the rest of ours."""
-
-    total_participants: int
-    contacts_called: int
-    contacts_connected: int
-    calls_placed: int
-    in_progress: int
-    channels_in_use: int
-    outcomes: dict[str, int]
-    by_status: dict[str, int]
-
-
 class CampaignDetailOut(_Out):
     campaign: CampaignOut
     events: list[EventOut]
-    metrics: MetricsOut
+    # Atoms' metrics are snake_case (its three counts), and so are the rest of ours.
+    metrics: Metrics
 
 
 class StartedOut(_Out):

@@ -28,8 +28,9 @@ BODY: dict[str, Any] = {
 @router.post("/{call_id}/result", response_model=Applied, openapi_extra=BODY,
              summary="Report a call's outcome (provider webhook)",
              description="Authenticated by the call's organisation's API key, or by "
-                         f"`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the raw body with "
-                         "the organisation's webhook secret>`. Idempotent: a replay answers "
+                         f"`{SIGNATURE_HEADER}: t=<unix seconds>,sha256=<hex HMAC-SHA256 of "
+                         "`<t>.<call_id>.` followed by the raw body, with the organisation's "
+                         "webhook secret>` (good for 5 minutes). Idempotent: a replay answers "
                          "`applied: false`.",
              responses={200: ex.ok({"applied": True}), **responses(400, 404, 413, 422)})
 async def call_result(call_id: str, request: Request) -> Applied:

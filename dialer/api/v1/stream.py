@@ -13,6 +13,7 @@ from dialer.api.auth import Client
 from dialer.api.errors import responses
 from dialer.api.stream import StreamOptions, campaign_events
 from dialer.api.stream_events import event_schema
+from dialer.service import orgs
 from dialer.settings import Settings
 
 router = APIRouter(tags=["campaigns"])
@@ -51,11 +52,18 @@ async def stream(
     await run_in_threadpool(client.get, campaign_id)
     settings: Settings = request.app.state.settings
     shutdown = anyio.Event()
+    key = request.headers.get("authorization", "").partition(" ")[2]
+
+    def still_authorised() -> bool:
+        org = orgs.authenticate(client.runtime, key)
+        return org is not None and org.id == client.org.id
+
     events = campaign_events(
         client, campaign_id, last_event_id=last_event_id,
         options=StreamOptions(poll_s=settings.api_stream_poll_s,
                               metrics_s=settings.api_stream_metrics_s,
-                              until_finished=until_finished),
+                              until_finished=until_finished,
+                              still_authorised=still_authorised),
         is_disconnected=request.is_disconnected, shutdown=shutdown)
     # On shutdown the generator gets a moment to say so (an `end` event) before it
     # is cancelled, so the response ends properly instead of being cut off.

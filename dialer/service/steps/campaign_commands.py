@@ -4,6 +4,8 @@ remote control; each is carried out at most once per command id when one is give
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -92,6 +94,8 @@ def run_command(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
                 raise
             log.info("command %s of campaign %s lost a lock conflict; running it again",
                      command, campaign_id)
+            # Apart, so that the same two transactions do not meet again at once.
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
 
 

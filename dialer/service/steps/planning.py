@@ -177,7 +177,7 @@ def active_caller_ids(session: Session, campaign: Campaign) -> list[str] | None:
     """Active caller IDs in the campaign's order; None when the campaign names none."""
     if not campaign.phone_number_ids:
         return None
-    numbers = store.active_numbers(session, campaign.phone_number_ids)
+    numbers = store.active_numbers(session, campaign.phone_number_ids, org_id=campaign.org_id)
     return [numbers[i] for i in campaign.phone_number_ids if i in numbers]
 
 
