@@ -115,6 +115,18 @@ if [ "${1:-}" = "--rabbitmq" ] && [ -z "${DIALER_TEST_AMQP_URL:-}" ]; then
   fi
 fi
 if [ "${1:-}" = "--rabbitmq" ]; then
+  # The README's curl walk-through (run by tests/api/test_readme_http.py) uses curl and jq.
+  for tool in curl jq; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      if can_install; then
+        say "installing $tool from the OS packages"
+        apt_install "$tool"
+      else
+        say "$tool is missing: the README's HTTP walk-through needs it (apt-get install $tool)"
+        exit 1
+      fi
+    fi
+  done
   say "PostgreSQL, Redis and RabbitMQ are up"
 else
   say "PostgreSQL and Redis are up"
