@@ -7,6 +7,7 @@ database's ``now()``, so that accelerated runs stay consistent.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -112,6 +114,8 @@ class Contact(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     secondary_phones: Mapped[list[Any]] = mapped_column(default=list)
+    # Taken out of the audience (0006): kept, so its calls and campaign history stay.
+    removed_at: Mapped[datetime | None]
 
 
 class DncEntry(Base):
@@ -160,6 +164,9 @@ class Campaign(Base):
     deleted_at: Mapped[datetime | None]
     # Consecutive failed dispatches (tick, refill, sweep); see service/isolation.py.
     dispatch_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Why and when the campaign failed (0006); NULL unless status is failed.
+    error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None]
 
 
 class Participant(Base):
@@ -190,6 +197,12 @@ class Participant(Base):
     last_attempt_at: Mapped[datetime | None]
     skip_reason: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime | None]
+    # Which of the contact's numbers is dialed (0006): 0 the primary, k the k-th of
+    # secondary_phones; phone_attempts counts this cycle's attempts on that number
+    # (attempts stays the cycle's total); answered_phone is the number that answered.
+    phone_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    phone_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    answered_phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class Call(Base):
@@ -228,6 +241,10 @@ class Call(Base):
     duration_s: Mapped[float | None] = mapped_column(Float)
     goal_achieved: Mapped[bool | None] = mapped_column(Boolean)
     detail: Mapped[str | None] = mapped_column(Text)
+    # Reported by the provider with its result, when it has them (0006).
+    recording_url: Mapped[str | None] = mapped_column(Text)
+    transcript_url: Mapped[str | None] = mapped_column(Text)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
 
 
 class Event(Base):
