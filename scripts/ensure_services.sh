@@ -11,6 +11,9 @@ AMQP_PORT=5672
 # The tests' RabbitMQ vhost (tests/support/broker.py); a DIALER_TEST_AMQP_URL
 # of your own is used as it is.
 AMQP_VHOST=dialer_test
+# The second test pass's vhost (scripts/test.sh runs the chaos tier on RabbitMQ beside
+# the main pass, and the main pass's broker tests empty dialer_test's queues).
+AMQP_VHOST_SECOND=dialer_test_chaos
 
 say() { printf '[services] %s\n' "$*" >&2; }
 
@@ -106,9 +109,11 @@ if [ "${1:-}" = "--rabbitmq" ] && [ -z "${DIALER_TEST_AMQP_URL:-}" ]; then
     exit 1
   fi
   if command -v rabbitmqctl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx "$AMQP_VHOST" \
-      || rabbitmqctl -q add_vhost "$AMQP_VHOST" >/dev/null
-    rabbitmqctl -q set_permissions -p "$AMQP_VHOST" guest ".*" ".*" ".*" >/dev/null
+    for vhost in "$AMQP_VHOST" "$AMQP_VHOST_SECOND"; do
+      rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx "$vhost" \
+        || rabbitmqctl -q add_vhost "$vhost" >/dev/null
+      rabbitmqctl -q set_permissions -p "$vhost" guest ".*" ".*" ".*" >/dev/null
+    done
   else
     say "cannot create the RabbitMQ vhost $AMQP_VHOST here (needs root and rabbitmqctl):"
     say "  rabbitmqctl add_vhost $AMQP_VHOST && rabbitmqctl set_permissions -p $AMQP_VHOST guest '.*' '.*' '.*'"
