@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from celery import Celery
 
 from dialer.client import DialerClient
 from dialer.errors import InvalidTransition, NotFound, ValidationError
@@ -245,8 +246,68 @@ def test_a_running_campaigns_pacing_edit_takes_effect_on_the_next_tick(make_stac
                          pacing={"channels": 1}, call_handling={"max_duration_s": 1800})
     wait_for(lambda: len(read_ledger(clean_state)) >= 1, timeout_s=30, what="the first call")
     assert len(read_ledger(clean_state)) == 1
-    client.update_campaign(campaign_id, {"pacing": {"channels": 3}})
+    # Sent as another service sends it: the task, through the broker, to the worker.
+    remote = Celery(broker=stack.env["DIALER_BROKER_URL"], set_as_current=False)
+    remote.send_task("dialer.campaign_command", kwargs={
+        "campaign_id": campaign_id, "command": "update", "patch": {"pacing": {"channels": 3}}})
     wait_for(lambda: len(read_ledger(clean_state)) >= 3, timeout_s=10,
              what="two more calls on the new channels, while the first one still talks")
     assert client.get(campaign_id).metrics.in_progress == 3
-    assert ("updated", "pacing.channels") in actions(client, campaign_id)
+    assert [(e.action, e.source, e.detail) for e in client.events(campaign_id)
+            if e.action == "updated"] == [("updated", "api", "pacing.channels")]
+
+
+# -- remote control and the command line ---------------------------------------------
+
+def test_the_remote_update_is_refused_with_its_fields_and_applied_once(client):
+    from dialer.service import remote
+
+    campaign_id = client.start(new_campaign(client)).id
+    result = remote.campaign_command(client.runtime, campaign_id, "update",
+                                     {"patch": {"name": "x", "pacing": {"channels": 0}}},
+                                     command_id="task-1")
+    assert result["ok"] is False and result["error"] == "ValidationError"
+    assert client.rejected_requests()[0].errors == [["name", "cannot change while running"]]
+    assert client.get(campaign_id).campaign.channels == 4
+    ok = remote.campaign_command(client.runtime, campaign_id, "update",
+                                 {"patch": {"pacing": {"channels": 0}}}, command_id="task-2")
+    assert ok == {"ok": True, "campaign_id": campaign_id, "status": "running"}
+    again = remote.campaign_command(client.runtime, campaign_id, "update",
+                                    {"patch": {"pacing": {"channels": 6}}}, command_id="task-2")
+    assert again["error"] == "AlreadyApplied"
+    assert client.get(campaign_id).campaign.channels == 0
+
+
+def test_a_remote_start_without_an_agent_creates_nothing_and_names_it(client):
+    from dialer.service import remote
+
+    audience = client.create_audience("people", ny_contacts([["answered"]]))
+    result = remote.enqueue_campaign(client.runtime, campaign_spec(audience.id, agent_id=None),
+                                     contacts=None, start=True, request_id="task-3")
+    assert result["ok"] is False and result["error"] == "InvalidTransition"
+    assert client.rejected_requests()[0].errors[0][0] == "agent_id"
+    assert client.list() == []
+
+
+def test_the_update_command(cli_environment):
+    from tests.support.cli import run
+
+    env = cli_environment(MONDAY_9AM_NY.isoformat())
+    campaign_id = new_campaign(env, agent_id=None)
+    code, out, err = run("campaign", "update", campaign_id, "--set", "pacing.channels=6",
+                         "--set", "schedule.call_window.end=20:00", "--set", "agent_id=a-7",
+                         "--set", "schedule.allowed_days=[mon, sat]", "--unset",
+                         "pacing.daily_limit")
+    assert code == 0, err
+    assert out.strip() == (f"campaign {campaign_id}: updated agent_id, pacing.channels, "
+                           f"schedule.allowed_days, schedule.call_window.end (draft)")
+    spec = env.get(campaign_id).campaign.spec
+    assert spec["schedule"]["allowed_days"] == ["mon", "sat"]
+    assert [e.source for e in env.events(campaign_id) if e.action == "updated"] == ["manual"]
+    env.start(campaign_id)
+    code, _, err = run("campaign", "update", campaign_id, "--set", "name=other",
+                       "--set", "pacing.channels=-1")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "name: cannot change while running" in err and "pacing.channels" in err
+    code, _, err = run("campaign", "update", campaign_id, "--set", "channels")
+    assert code == 2 and "FIELD=VALUE" in err
