@@ -3,13 +3,18 @@ patch merges into a stored spec, and what a change of ``scheduled_at`` does. Pur
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialer import editing
+from dialer import editing, lifecycle
+from dialer.errors import InvalidTransition
+from dialer.readiness import readiness_checks
 from dialer.statuses import CampaignStatus as C
+from tests.unit.test_readiness import READY
 
 STATUSES = [str(s) for s in C]
 TOP_LEVEL = ["name", "description", "agent_id", "audience_id", "phone_number_ids",
@@ -186,3 +191,16 @@ def test_setting_moving_and_clearing_the_schedule():
     assert editing.schedule_move(C.SCHEDULED, at, at) is None
     # Elsewhere scheduled_at is not editable (edit_errors refuses it): no move.
     assert editing.schedule_move(C.RUNNING, at, later) is None
+
+
+# -- the agent: the readiness checklist and the lifecycle say the same -----------------
+
+@given(st.sampled_from([None, "", "agent-1"]), st.sampled_from(["start", "schedule"]))
+def test_readiness_fails_the_agent_check_exactly_when_a_start_is_refused(agent, command):
+    check = {c.name: c for c in readiness_checks(replace(READY, agent_id=agent))}["agent"]
+    if check.ok:
+        lifecycle.check_agent(command, agent)
+    else:
+        with pytest.raises(InvalidTransition) as info:
+            lifecycle.check_agent(command, agent)
+        assert info.value.field == "agent_id" and check.detail in str(info.value)
