@@ -237,11 +237,11 @@ def test_a_scheduled_campaign_without_an_agent_waits_for_one(client, database_ur
 # -- a real worker -------------------------------------------------------------------
 
 def test_a_running_campaigns_pacing_edit_takes_effect_on_the_next_tick(make_stack, clean_state):
-    stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=60)
+    stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=30)
     stack.start_worker(concurrency=2)
     stack.start_beat()
     client = stack.client()
-    # Calls of 20 real seconds: one channel holds one call that long.
+    # Calls of 40 real seconds: one channel holds one call that long.
     campaign_id = launch(client, ny_contacts([["answered"]] * 6, talk_s=1200),
                          pacing={"channels": 1}, call_handling={"max_duration_s": 1800})
     wait_for(lambda: len(read_ledger(clean_state)) >= 1, timeout_s=30, what="the first call")
