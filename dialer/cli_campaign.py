@@ -194,6 +194,66 @@ def channels_command(campaign_id: str,
     console.print(f"campaign {campaign.id}: {campaign.channels} channels{capped}")
 
 
+@campaign_app.command("update")
+def update_command(
+    campaign_id: str,
+    assignments: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="FIELD=VALUE",
+        help="A spec field by dotted path and its new value, read as YAML "
+             "(pacing.channels=5, schedule.allowed_days=[mon,tue]); repeat for several.")
+    ] = None,
+    cleared: Annotated[list[str] | None, typer.Option(
+        "--unset", metavar="FIELD", help="Set an optional field to null; repeatable.")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", "-f", help="A patch (a partial spec), YAML or JSON; --set and --unset "
+                             "apply on top of it.")] = None,
+) -> None:
+    """Change a campaign's spec; what may change depends on its status (docs/contract.md,
+    "Editing a campaign"). Every refused or invalid field is named at once."""
+    from dialer.editing import changed_fields
+
+    patch: dict[str, Any] = read_spec_file(file) if file is not None else {}
+    for assignment in assignments or []:
+        field, sep, value = assignment.partition("=")
+        if not sep or not field.strip():
+            fail(f"--set {assignment!r}: expected FIELD=VALUE, e.g. pacing.channels=5")
+        _put(patch, field.strip(), _yaml_value(assignment, value))
+    for field in cleared or []:
+        _put(patch, field.strip(), None)
+    if not patch:
+        fail("nothing to change: give --set FIELD=VALUE, --unset FIELD or --file PATCH")
+    with dialer_client() as client:
+        campaign_id = resolve(client, "campaign", campaign_id)
+        before = client.get(campaign_id).campaign
+        after = client.update_campaign(campaign_id, patch)
+    changed = changed_fields(before.spec, after.spec)
+    if after.status != before.status:
+        changed.append(f"status {before.status} -> {after.status}")
+    console.print(f"campaign {after.id}: " + (
+        f"updated {escape(', '.join(changed))}" if changed else "nothing changed")
+        + f" ({after.status})")
+
+
+def _yaml_value(assignment: str, text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_spec_yaml_loader()) if text.strip() else ""
+    except yaml.YAMLError as exc:
+        fail(f"--set {assignment!r}: invalid value: {getattr(exc, 'problem', exc)}")
+
+
+def _put(patch: dict[str, Any], field: str, value: Any) -> None:
+    """``value`` at the dotted ``field`` of ``patch``, creating the objects on the way."""
+    *parents, leaf = field.split(".")
+    node = patch
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[leaf] = value
+
+
 @campaign_app.command("delete")
 def delete_command(campaign_id: str,
                    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:

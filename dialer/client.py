@@ -369,6 +369,17 @@ class DialerClient:
         """Whether PostgreSQL and Redis answer (never raises for either being down)."""
         return health.health(self.runtime)
 
+    # --- edit ---
+
+    def update_campaign(self, id: str, patch: dict[str, Any]) -> CampaignView:
+        """Merge ``patch`` (a partial spec: objects merge, other values replace, null
+        clears) into the campaign's spec; what may change in which status is
+        ``dialer/editing.py``'s table. The merged spec is validated like a creation
+        (ValidationError naming every field at once, refusals included); the event
+        ``updated`` lists the changed fields. ``scheduled_at`` schedules a draft, moves a
+        scheduled campaign's start, or (null) takes it back to draft."""
+        return self._command(id, "update", patch=patch)
+
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
         return commands.command(self.runtime, self.org, str(id), command, args,
                                 source=self._source)

@@ -29,7 +29,12 @@ class NotFound(DialerError, LookupError):
 
 
 class InvalidTransition(DialerError):
-    """A lifecycle change that the campaign's current status forbids."""
+    """A lifecycle change that the campaign's current state forbids. ``field`` names
+    what forbids it: ``status`` unless another field is missing (``agent_id``)."""
+
+    def __init__(self, message: str = "", *, field: str = "status") -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class InfrastructureError(DialerError):

@@ -9,6 +9,8 @@ from dialer.statuses import CampaignStatus as C
 # command -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "schedule": (frozenset({C.DRAFT}), C.SCHEDULED),
+    # update_campaign clearing scheduled_at (dialer/editing.py).
+    "unschedule": (frozenset({C.SCHEDULED}), C.DRAFT),
     "start": (frozenset({C.DRAFT, C.SCHEDULED}), C.RUNNING),
     "pause": (frozenset({C.RUNNING}), C.PAUSED),
     "resume": (frozenset({C.PAUSED}), C.RUNNING),
@@ -31,6 +33,19 @@ def next_status(current: str, command: str) -> str:
     if current not in allowed_from:
         raise InvalidTransition(f"cannot {command} a campaign that is {current}")
     return target
+
+
+# The moves that end in dialing need an agent: the provider receives it with every call.
+NEEDS_AGENT = frozenset({"start", "schedule"})
+NO_AGENT = "no agent_id set: set one with update_campaign first"
+
+
+def check_agent(command: str, agent_id: str | None) -> None:
+    """InvalidTransition naming ``agent_id`` when ``command`` needs an agent and the
+    campaign has none (the readiness checklist's "agent" check says the same)."""
+    if command in NEEDS_AGENT and not agent_id:
+        raise InvalidTransition(f"cannot {command} a campaign without an agent: {NO_AGENT}",
+                                field="agent_id")
 
 
 def allowed_from(command: str) -> frozenset[str]:

@@ -85,3 +85,12 @@ def call_deadline(handling: CallHandling, *, grace_s: float) -> timedelta:
     longest talk + grace; the sweep closes it as failed then. The one definition:
     the tick's queued calls (from their slot) and the dial (from its claim) use it."""
     return timedelta(seconds=handling.ring_timeout_s + handling.max_duration_s + grace_s)
+
+
+def rebase_next_free_slot(next_free_slot: datetime | None, *, before: Pacing,
+                          after: Pacing) -> datetime | None:
+    """The next free slot under edited pacing: the last planned slot (the stored one
+    minus the old gap) plus the new gap, so that a shorter gap is not held to the old."""
+    if next_free_slot is None:
+        return None
+    return next_free_slot + timedelta(seconds=min_gap_s(after) - min_gap_s(before))

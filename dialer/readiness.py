@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from dialer import lifecycle
 from dialer import statuses as st
 
 
@@ -43,8 +44,9 @@ def readiness_checks(facts: ReadinessFacts) -> list[Check]:
     """Every condition the dialer needs before it places a call, in the order to fix them."""
     return [
         _status_check(facts),
+        # The same condition, in the same words, as start and schedule refuse with.
         Check("agent", bool(facts.agent_id),
-              f"agent {facts.agent_id}" if facts.agent_id else "no agent_id set"),
+              f"agent {facts.agent_id}" if facts.agent_id else lifecycle.NO_AGENT),
         _caller_id_check(facts),
         Check("contacts", facts.contacts_waiting > 0,
               f"{facts.contacts_waiting} waiting, {facts.contacts_due} due now"

@@ -287,8 +287,17 @@ def field_errors(exc: pydantic.ValidationError, prefix: str = "") -> list[tuple[
     return out
 
 
-def parse_campaign_spec(data: CampaignSpec | dict[str, Any], *, now: datetime) -> CampaignSpec:
-    """Validate a spec completely; raise one ValidationError naming every bad field."""
+# A campaign without an agent may be created, as a draft; it cannot wait to start.
+AGENT_TO_SCHEDULE = "required to schedule a campaign (scheduled_at is set)"
+
+
+def parse_campaign_spec(data: CampaignSpec | dict[str, Any], *, now: datetime,
+                        check_schedule: bool = True) -> CampaignSpec:
+    """Validate a spec completely; raise one ValidationError naming every bad field.
+
+    ``check_schedule``: ``scheduled_at`` must lie in the future and comes with an
+    ``agent_id``. An edit that leaves ``scheduled_at`` as it was passes False: the
+    instant a running campaign was scheduled for has passed, and stays valid."""
     errors: list[tuple[str, str]] = []
     spec: CampaignSpec | None = None
     if isinstance(data, CampaignSpec):
@@ -305,8 +314,13 @@ def parse_campaign_spec(data: CampaignSpec | dict[str, Any], *, now: datetime) -
     errors.extend((field, CONTAINS_NUL) for field in nul_fields(
         data.model_dump(mode="json") if isinstance(data, CampaignSpec) else data))
     raw_scheduled = spec.scheduled_at if spec else _lenient_datetime(data, "scheduled_at")
-    if raw_scheduled is not None and raw_scheduled <= now:
-        errors.append(("scheduled_at", "must be in the future"))
+    if check_schedule and raw_scheduled is not None:
+        if raw_scheduled <= now:
+            errors.append(("scheduled_at", "must be in the future"))
+        agent = spec.agent_id if spec else (data.get("agent_id") if isinstance(data, dict)
+                                            else None)
+        if agent is None or agent == "":
+            errors.append(("agent_id", AGENT_TO_SCHEDULE))
     if errors:
         raise ValidationError(errors)
     assert spec is not None

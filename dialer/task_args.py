@@ -121,6 +121,7 @@ class CampaignCommandArgs(_Args):
 COMMAND_ARGS: dict[str, tuple[str, ...]] = {
     "start": (), "pause": (), "resume": (), "stop": (),
     "allocate_channels": ("channels", "n"), "reset_breaker": (), "delete": (),
+    "update": ("patch",),
 }
 
 
@@ -285,6 +286,8 @@ def parse_campaign_command(args: Any, kwargs: Any) -> CampaignCommandArgs:
                 errors.append((field_name(key), "unexpected argument"))
         if command == "allocate_channels":
             errors += _channels_errors(command_args)
+        if command == "update":
+            errors += _patch_errors(command_args)
     elif "command" in base:
         errors.append(("command", f"unknown command {field_name(command)!r}; one of "
                                   f"{', '.join(COMMAND_ARGS)}"))
@@ -299,6 +302,15 @@ def _channels_errors(command_args: dict[str, Any]) -> list[tuple[str, str]]:
     if isinstance(channels, bool) or not isinstance(channels, int) \
             or not 0 <= channels <= MAX_CHANNELS:
         return [("channels", f"must be an integer from 0 to {MAX_CHANNELS}")]
+    return []
+
+
+def _patch_errors(command_args: dict[str, Any]) -> list[tuple[str, str]]:
+    # Its fields are the spec's, checked by the update itself (all at once, by path).
+    if "patch" not in command_args:
+        return [("patch", "required")]
+    if not isinstance(command_args["patch"], dict):
+        return [("patch", "must be an object of spec fields")]
     return []
 
 

@@ -126,7 +126,9 @@ def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _invalid_transition(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(request, 409, [("status", str(exc) or "forbidden transition")])
+    # The field that forbids it: the status, or one the move needs (agent_id to start).
+    field = exc.field if isinstance(exc, InvalidTransition) else "status"
+    return error_response(request, 409, [(field, str(exc) or "forbidden transition")])
 
 
 def _api_error(request: Request, exc: Exception) -> JSONResponse:

@@ -39,6 +39,8 @@ CALL = {"call_id": CALL_ID, "contact_id": 1, "phone": "+14155550123",
         "outcome": "answered", "duration_s": 42.5}
 EVENT = {"at": AT, "source": "api", "action": "started", "detail": None}
 SKIP = {"at": AT, "contact_id": 1, "phone": "+14155550123", "reason": "dnc", "detail": None}
+# A running campaign's pacing and end date (what may change in which status: docs/contract.md).
+PATCH = {"pacing": {"channels": 10, "calls_per_minute": 30}, "schedule": {"end_date": "2026-03-31"}}
 FORECAST = {"calls_per_hour": 120.0, "eta": AT}
 READINESS = {"campaign_id": CAMPAIGN_ID, "at": AT, "will_dial": False, "checks": [
     {"name": "status", "ok": False, "detail": "draft: start it first"}]}

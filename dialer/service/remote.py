@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dialer.errors import DialerError, NotFound, ValidationError
+from dialer.errors import DialerError, InvalidTransition, NotFound, ValidationError
 from dialer.service.runtime import Runtime
 from dialer.service.steps import campaign_commands as commands
 from dialer.service.steps.audience_intake import create_audience
@@ -121,7 +121,8 @@ def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] |
         if existing is None:
             raise
         return {"ok": True, "campaign_id": existing, "created": False}
-    except (ValidationError, NotFound) as exc:
+    except (ValidationError, NotFound, InvalidTransition) as exc:
+        # InvalidTransition: start=True for a spec without agent_id (nothing created).
         _reject(rt, "dialer.enqueue_campaign", external_id, _errors(exc),
                 {"spec": summarize(spec), "contacts": len(contacts or []),
                  "start": start}, request_id=request_id, org=owner)
@@ -183,6 +184,8 @@ def _org_or_none(rt: Runtime, name: str) -> OrgRef | None:
 def _errors(exc: Exception) -> list[list[str]]:
     if isinstance(exc, ValidationError):
         return [[field, message] for field, message in exc.errors]
+    if isinstance(exc, InvalidTransition) and exc.field != "status":
+        return [[exc.field, str(exc)]]  # a start without agent_id names it
     return [["request", str(exc)]]
 
 

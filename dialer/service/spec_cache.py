@@ -1,13 +1,14 @@
 """Parsed campaign specs, kept per process and keyed by the spec's own digest.
 
 Validating a spec with pydantic and building its calendar costs more than
-the SQL of a dial. A spec is written once at creation, but nothing here
-relies on that: the hot paths read the spec's digest (``store.sql.SPEC_DIGEST``)
-in the statement they run anyway, and an entry is used only while its digest
-matches, so an edited spec is re-read at once: an allocation of channels
-writes the spec (its one source), changes the digest and is seen by the next
-dial. What else changes at run time — status, the breaker — lives in columns
-that are read on every call, never cached.
+the SQL of a dial. A spec changes after creation (update_campaign, an
+allocation of channels), so nothing here assumes it does not: the hot paths read
+the spec's digest (``store.sql.SPEC_DIGEST``) in the statement they run anyway,
+and an entry is used only while its digest matches, so an edited spec is re-read
+at once: the edit writes the spec (the one source of every setting), changes
+the digest and is seen by the next tick and dial. What else changes at run
+time — status, the breaker — lives in columns that are read on every call,
+never cached.
 """
 
 from __future__ import annotations

@@ -32,10 +32,14 @@ def lock_running(session: Session, campaign_id: str) -> Campaign | None:
 
 
 def lock_due_scheduled(session: Session, *, now: datetime) -> list[str]:
-    """Ids of scheduled campaigns whose time has come, locked; a concurrent tick skips them."""
+    """Ids of scheduled campaigns whose time has come and that have an agent, locked; a
+    concurrent tick skips them."""
     return list(session.scalars(
         select(Campaign.id).where(Campaign.status == CampaignStatus.SCHEDULED,
-                                  Campaign.scheduled_at <= now, Campaign.deleted_at.is_(None))
+                                  Campaign.scheduled_at <= now, Campaign.deleted_at.is_(None),
+                                  # Without an agent it waits (lifecycle.check_agent):
+                                  # readiness says why; setting one lets it start.
+                                  Campaign.agent_id.is_not(None), Campaign.agent_id != "")
         .with_for_update(skip_locked=True)))
 
 

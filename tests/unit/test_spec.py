@@ -78,7 +78,22 @@ def test_error_message_names_the_fields():
 
 def test_scheduled_at_in_future_accepted():
     later = (NOW + timedelta(hours=1)).isoformat()
-    assert parse_campaign_spec({"name": "x", "scheduled_at": later}, now=NOW).scheduled_at
+    assert parse_campaign_spec({"name": "x", "agent_id": "a", "scheduled_at": later},
+                               now=NOW).scheduled_at
+
+
+def test_a_campaign_waiting_to_start_needs_its_agent():
+    later = (NOW + timedelta(hours=1)).isoformat()
+    for agent in ({}, {"agent_id": None}, {"agent_id": ""}):
+        with pytest.raises(ValidationError) as info:
+            parse_campaign_spec({"name": "x", "scheduled_at": later, **agent}, now=NOW)
+        assert info.value.fields == ["agent_id"]
+    # Without a start to wait for, a draft may lack it; an edit that keeps the
+    # instant (check_schedule=False) is not asked again.
+    assert parse_campaign_spec({"name": "x"}, now=NOW).agent_id is None
+    past = (NOW - timedelta(hours=1)).isoformat()
+    assert parse_campaign_spec({"name": "x", "scheduled_at": past}, now=NOW,
+                               check_schedule=False).scheduled_at
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))

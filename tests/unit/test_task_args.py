@@ -246,3 +246,13 @@ def test_nesting_is_measured_exactly(depth: int) -> None:
     # nested(d) has d + 1 levels of lists.
     assert nesting_exceeds(nested(depth), 31) is (depth + 1 > 32)
     assert nesting_exceeds({"a": 1, "b": [nested(depth)]}, 33) is (depth + 3 > 34)
+
+
+def test_update_takes_a_patch_object() -> None:
+    parsed = parse_campaign_command([CALL_ID, "update"], {"patch": {"pacing": {"channels": 2}}})
+    assert parsed.args == {"patch": {"pacing": {"channels": 2}}}
+    for kwargs, message in (({}, "required"), ({"patch": [1]}, "must be an object"),
+                            ({"patch": {}, "channels": 2}, "unexpected argument")):
+        with pytest.raises(ValidationError) as info:
+            parse_campaign_command([CALL_ID, "update"], kwargs)
+        assert any(message in m for _, m in info.value.errors), info.value.errors

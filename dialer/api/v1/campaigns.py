@@ -1,4 +1,4 @@
-"""Campaigns: create, list, get, delete, and the lifecycle commands."""
+"""Campaigns: create, list, get, change, delete, and the lifecycle commands."""
 
 from __future__ import annotations
 
@@ -61,6 +61,33 @@ def get_campaign(campaign_id: str, client: Client) -> CampaignDetail:
 def delete_campaign(campaign_id: str, client: Client) -> Response:
     client.delete(campaign_id)
     return Response(status_code=204)
+
+
+PATCH_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {
+        "type": "object", "additionalProperties": True,
+        "description": "A partial CampaignSpec: objects merge into the stored spec, any other "
+                       "value (lists included) replaces it, null clears an optional field."},
+        "example": ex.PATCH}}}}
+
+
+@router.patch("/{campaign_id}", response_model=CampaignView, openapi_extra=PATCH_BODY,
+              summary="Change a campaign: a partial spec merged into its own",
+              description="What may change depends on the status (docs/contract.md, "
+                          "\"Editing a campaign\"): everything in a draft or scheduled "
+                          "campaign but the agent once set and `external_id`; schedule, "
+                          "pacing, retry, call handling, safety, name and description while "
+                          "paused; pacing and `schedule.end_date` while running (the next "
+                          "tick uses them); nothing once it has ended. The merged spec is "
+                          "validated like a creation: every invalid or unchangeable field is "
+                          "listed at once (422) and nothing is changed. `scheduled_at` "
+                          "schedules a draft, moves the start, or (null) makes it a draft "
+                          "again. The event `updated` lists the changed fields.",
+              responses={200: ex.ok(ex.CAMPAIGN), **responses(400, 404, 413, 422)})
+def update_campaign(campaign_id: str,
+                    patch: Annotated[dict[str, Any], Body(include_in_schema=False)],
+                    client: Client) -> CampaignView:
+    return client.update_campaign(campaign_id, refuse_nul(patch))
 
 
 def _command(name: str, summary: str) -> None:

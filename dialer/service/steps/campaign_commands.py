@@ -19,6 +19,7 @@ from dialer import statuses as st
 from dialer.errors import DialerError, InvalidTransition, NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.service.runtime import Runtime
+from dialer.service.steps.campaign_editing import update_campaign
 from dialer.service.steps.campaign_state import (
     close_execution,
     load_campaign,
@@ -40,8 +41,10 @@ log = logging.getLogger(__name__)
 # Tries of a command whose transaction PostgreSQL aborted to break a deadlock.
 CONFLICT_ATTEMPTS = 3
 
-# `delete` is beyond the first contract (docs/remote-control.md; refused while running).
-COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete")
+# `delete` is beyond the first contract (docs/remote-control.md; refused while running);
+# `update` takes ``patch`` (steps/campaign_editing.py).
+COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete",
+            "update")
 
 
 class AlreadyApplied(DialerError):
@@ -71,6 +74,9 @@ def run_command(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
             org_cap=org.channel_cap),
         "reset_breaker": lambda s: _reset_breaker(rt, s, campaign_id, now=now, source=source),
         "delete": lambda s: delete_campaign(s, campaign_id, now=now, source=source),
+        # Under the same row lock as every command, so no tick or command sees half.
+        "update": lambda s: update_campaign(s, campaign_id, args.get("patch"), now=now,
+                                            source=source),
     }
     handler = handlers.get(command)
     if handler is None:

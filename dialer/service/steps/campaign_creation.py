@@ -17,12 +17,15 @@ from dialer.store.campaign_members import enrol_audience
 from dialer.store.events import record_event
 from models.tables import Campaign
 
+# The spec's fields that name other records of the organisation.
+REFERENCES = frozenset({"audience_id", "phone_number_ids"})
+
 
 def create_campaign(
     session: Session, raw_spec: CampaignSpec | dict[str, Any], *, org_id: str, now: datetime,
     source: str,
 ) -> Campaign:
-    spec = _checked_spec(session, raw_spec, org_id=org_id, now=now)
+    spec = checked_spec(session, raw_spec, org_id=org_id, now=now)
     audience_id = spec.audience_id
     assert audience_id is not None  # checked: required
     status = st.CampaignStatus.SCHEDULED if spec.scheduled_at else st.CampaignStatus.DRAFT
@@ -43,15 +46,19 @@ def create_campaign(
     return campaign
 
 
-def _checked_spec(session: Session, raw_spec: CampaignSpec | dict[str, Any], *,
-                  org_id: str, now: datetime) -> CampaignSpec:
+def checked_spec(session: Session, raw_spec: CampaignSpec | dict[str, Any], *,
+                 org_id: str, now: datetime, check_schedule: bool = True,
+                 references: frozenset[str] = REFERENCES,
+                 more_errors: tuple[tuple[str, str], ...] = ()) -> CampaignSpec:
     """The parsed spec, or one ValidationError naming every bad field: shape and
     references are checked together (README: "all at once"), not the shape first and
-    the ids on a second try."""
-    errors: list[tuple[str, str]] = []
+    the ids on a second try. An edit passes the references it changes (an unchanged
+    one was checked when it was set) and its own refusals (``more_errors``), so that
+    they are named in the same error."""
+    errors: list[tuple[str, str]] = list(more_errors)
     spec: CampaignSpec | None = None
     try:
-        spec = parse_campaign_spec(raw_spec, now=now)
+        spec = parse_campaign_spec(raw_spec, now=now, check_schedule=check_schedule)
     except ValidationError as exc:
         errors.extend(exc.errors)
     shape_errors = {field for field, _ in errors}
@@ -63,10 +70,11 @@ def _checked_spec(session: Session, raw_spec: CampaignSpec | dict[str, Any], *,
         audience_id, number_ids = raw.get("audience_id"), raw.get("phone_number_ids")
     if audience_id is None:
         errors.append(("audience_id", "required"))
-    elif "audience_id" not in shape_errors and (
+    elif "audience_id" in references and "audience_id" not in shape_errors and (
             not is_uuid(audience_id) or not audiences.exists(session, audience_id, org_id=org_id)):
         errors.append(("audience_id", f"no audience {audience_id}"))
-    if isinstance(number_ids, list) and "phone_number_ids" not in shape_errors:
+    if isinstance(number_ids, list) and "phone_number_ids" in references \
+            and "phone_number_ids" not in shape_errors:
         for index, number_id in enumerate(number_ids):
             if f"phone_number_ids[{index}]" in shape_errors:
                 continue

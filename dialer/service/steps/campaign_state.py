@@ -135,7 +135,11 @@ def _rearm(session: Session, campaign: Campaign, spec: CampaignSpec, now: dateti
 
 
 def transition(campaign: Campaign, command: str, now: datetime) -> None:
-    campaign.status = lifecycle.next_status(campaign.status, command)
+    """Move the campaign by ``command``; InvalidTransition when its status forbids it,
+    or (naming ``agent_id``) when the move ends in dialing and it has no agent."""
+    status = lifecycle.next_status(campaign.status, command)
+    lifecycle.check_agent(command, campaign.agent_id)
+    campaign.status = status
     campaign.updated_at = now
 
 
