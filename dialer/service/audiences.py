@@ -19,6 +19,7 @@ from dialer.ids import is_uuid
 from dialer.service.runtime import Runtime
 from dialer.service.steps import leads
 from dialer.store import audiences
+from dialer.text import CONTAINS_NUL
 from dialer.views import (
     AudienceMember,
     AudienceMembersPage,
@@ -41,6 +42,8 @@ def audience(rt: Runtime, org: OrgRef, audience_id: str) -> AudienceSummary:
 def members(rt: Runtime, org: OrgRef, audience_id: str, *, skip: int, take: int,
             search: str | None = None) -> AudienceMembersPage:
     """A page of the members (those whose data contains ``search``), and how many match."""
+    if search is not None and "\x00" in search:  # PostgreSQL text holds no NUL
+        raise ValidationError([("search", CONTAINS_NUL)])
     with rt.unit_of_work() as session:
         row = _find(session, org, audience_id)
         return AudienceMembersPage(

@@ -95,7 +95,8 @@ def test_contacts_added_to_an_audience_join_every_campaign_that_has_not_finished
     stopped = desk.client.create_campaign(campaign_spec(audience_id)).id
     desk.client.stop(stopped)
 
-    added = desk.client.add_contacts(audience_id, more(10, 2) + [
+    added = desk.client.add_contacts(audience_id, [
+        *more(10, 2),
         {"phone": "+12125550000"},            # the audience has it already
         {"phone": "12345"},                   # not a number
         {"phone": "+12125550010"},            # repeated in this request
@@ -178,7 +179,7 @@ def test_removed_contacts_are_hidden_kept_and_their_undialed_participants_cancel
     assert dial(desk.rt, in_flight) == "placed"
     [(dialing_contact,)] = desk.rows("SELECT contact_id FROM calls WHERE id = :id", id=in_flight)
     [(queued_contact,)] = desk.rows("SELECT contact_id FROM calls WHERE id = :id", id=queued)
-    waiting = [i for i in ids if i not in (dialing_contact, queued_contact)][0]
+    waiting = next(i for i in ids if i not in (dialing_contact, queued_contact))
 
     removed = desk.client.remove_audience_members(
         audience_id, [str(queued_contact), dialing_contact, waiting, "x", 999999])
@@ -232,9 +233,9 @@ def test_removed_contacts_are_not_enrolled_by_new_campaigns(desk):
 
 
 def test_members_are_paged_and_searched_in_sql(desk):
-    audience = desk.client.create_audience("page", ny_contacts(
-        [["answered"]] * 7, plan="gold") + [{"phone": "+12125559999", "name": "Zoë",
-                                             "attributes": {"plan": "silver"}}])
+    zoe = {"phone": "+12125559999", "name": "Zoë", "attributes": {"plan": "silver"}}
+    audience = desk.client.create_audience("page", [
+        *ny_contacts([["answered"]] * 7, plan="gold"), zoe])
     page = desk.client.audience_members(audience.id, page=2, limit=3)
     assert page.total == 8 and [m.name for m in page.members] == ["c3", "c4", "c5"]
     found = desk.client.audience_members(audience.id, page=1, limit=2, search="SILVER")
@@ -248,7 +249,7 @@ def test_members_are_paged_and_searched_in_sql(desk):
 
 def test_a_failed_participant_requeued_is_dialed_again_from_attempt_one(desk):
     _, campaign_id = desk.campaign(2, pacing={"channels": 1}, retry={"max_retries": 0})
-    contact_id, other = desk.contact_ids(campaign_id)
+    contact_id, _ = desk.contact_ids(campaign_id)
     tick(desk.rt)
     [call_id] = desk.dials
     assert dial(desk.rt, call_id) == "placed"

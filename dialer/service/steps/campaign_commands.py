@@ -101,11 +101,12 @@ def steer_contacts(rt: Runtime, org: OrgRef, campaign_id: str, verb: str, contac
 
 
 def add_campaign_contacts(rt: Runtime, org: OrgRef, campaign_id: str, contacts: Any, *,
-                          source: str) -> AudienceView:
-    """Contacts added to the campaign's audience (and so to the campaign)."""
+                          source: str, command_id: str | None = None) -> AudienceView:
+    """Contacts added to the campaign's audience (and so to the campaign); with
+    ``command_id``, at most once per id."""
     now = rt.clock.now()
     return in_transaction(rt, org, campaign_id, "add_contacts", lambda s: _with_contacts(
-        rt, s, org, campaign_id, contacts, now=now, source=source)[1])
+        rt, s, org, campaign_id, contacts, now=now, source=source)[1], command_id=command_id)
 
 
 def _steered(session: Session, campaign_id: str, step: Callable[..., int], contact_ids: Any,
