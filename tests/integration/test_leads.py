@@ -366,3 +366,34 @@ def test_a_new_cycle_dials_the_audience_as_it_is_then(desk):
     tick(desk.rt)
     assert desk.client.get(campaign_id).campaign.status == "scheduled"
     assert len(desk.client.participants(campaign_id)) == 5
+
+
+# -- remote control ---------------------------------------------------------------------------
+
+
+def test_remote_commands_steer_leads_once_per_task_id(desk):
+    from dialer.service import remote
+
+    _, campaign_id = desk.campaign(2)
+    ids = desk.contact_ids(campaign_id)
+    answer = remote.campaign_command(desk.rt, campaign_id, "close",
+                                     {"contact_ids": [ids[0]]}, command_id="task-1")
+    assert answer["ok"] is True
+    again = remote.campaign_command(desk.rt, campaign_id, "close",
+                                    {"contact_ids": [ids[0]]}, command_id="task-1")
+    assert again["error"] == "AlreadyApplied"
+    assert remote.campaign_command(desk.rt, campaign_id, "requeue", {"contact_ids": [ids[0]]},
+                                   command_id="task-2")["ok"] is True
+    added = remote.campaign_command(desk.rt, campaign_id, "add_contacts", {
+        "contacts": [*more(40, 1), {"phone": "nope"}]}, command_id="task-3")
+    assert (added["ok"], added["added"], added["rejected"]) == (True, 1, 1)
+    assert len(desk.client.participants(campaign_id)) == 3
+    refused = remote.campaign_command(desk.rt, campaign_id, "requeue",
+                                      {"contact_ids": [424242]}, command_id="task-4")
+    assert refused["error"] == "ValidationError"
+    rejected = desk.client.rejected_requests()
+    assert [r.task for r in rejected] == ["dialer.campaign_command"] * 2
+    assert "+1" not in str([r.model_dump() for r in rejected])
+    sources = {e.source for e in desk.client.events(campaign_id)
+               if e.action in ("closed", "requeued", "contacts_added")}
+    assert sources == {"api"}
