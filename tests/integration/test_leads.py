@@ -397,3 +397,72 @@ def test_remote_commands_steer_leads_once_per_task_id(desk):
     sources = {e.source for e in desk.client.events(campaign_id)
                if e.action in ("closed", "requeued", "contacts_added")}
     assert sources == {"api"}
+
+
+# -- beside the tick ------------------------------------------------------------------------
+
+
+def test_contacts_added_while_the_tick_completes_the_campaign_are_not_stranded(desk):
+    """The tick saw no open participant, then waits for the campaign's lock that an
+    addition holds: once it has it, it asks again and leaves the campaign running."""
+    import threading
+
+    from dialer.service.steps import leads
+    from dialer.store import audiences
+    from tests.support.in_process import waiting_on_locks
+    from tests.support.stack import wait_for
+
+    audience_id, campaign_id = desk.campaign(1)
+    desk.client.close_participants(campaign_id, desk.contact_ids(campaign_id))
+    org_id = desk.client.org.id
+    locked, go = threading.Event(), threading.Event()
+
+    def add_and_hold() -> None:
+        with desk.rt.transaction() as session:
+            audience = audiences.find(session, audience_id, org_id=org_id)
+            assert audience is not None
+            leads.add_contacts(session, audience, more(50, 2), now=desk.rt.clock.now(),
+                               default_region=None, source="api")
+            locked.set()
+            assert go.wait(30), "the test never let the addition commit"
+
+    adder = threading.Thread(target=add_and_hold)
+    adder.start()
+    assert locked.wait(30)
+    reports: list[Any] = []
+    ticker = threading.Thread(target=lambda: reports.append(tick(desk.rt)))
+    ticker.start()
+    # The tick dispatches nothing (the campaign is locked: SKIP LOCKED) and then waits
+    # for the lock to complete the campaign.
+    wait_for(lambda: waiting_on_locks(desk.database_url, "transactionid", "tuple"),
+             timeout_s=10, what="the tick waiting for the campaign's lock")
+    go.set()
+    adder.join(30)
+    ticker.join(30)
+    assert reports and reports[0].completed == []
+    assert desk.client.get(campaign_id).campaign.status == "running"
+    assert len(desk.client.participants(campaign_id)) == 3
+    tick(desk.rt)
+    assert len(desk.dials) == 2
+
+
+def test_two_additions_of_one_phone_at_once_store_it_once(desk):
+    import threading
+
+    audience_id, campaign_id = desk.campaign(1)
+    answers: list[Any] = []
+    barrier = threading.Barrier(2)
+
+    def add() -> None:
+        barrier.wait(10)
+        answers.append(desk.client.add_contacts(audience_id, more(60, 3)))
+
+    threads = [threading.Thread(target=add) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(a.count for a in answers) == [0, 3]
+    assert sorted(len(a.rejected) for a in answers) == [0, 3]
+    assert desk.client.audience(audience_id).count == 4
+    assert len(desk.client.participants(campaign_id)) == 4
