@@ -97,7 +97,7 @@ def _within_limit(body: ContactsIn, settings: Settings) -> None:
                            "dialed again unless added again; participants not yet dialed are "
                            "canceled. `count`: how many were members (other ids are "
                            "ignored).",
-               responses={200: COUNT, **responses(404, 422)})
+               responses={200: COUNT, **responses(400, 404, 413, 422)})
 def remove_members(audience_id: str, body: MemberIdsIn, client: Client) -> CountOut:
     return CountOut(count=client.remove_audience_members(audience_id, body.member_ids))
 
@@ -107,7 +107,7 @@ def remove_members(audience_id: str, body: MemberIdsIn, client: Client) -> Count
              description="They join this campaign, while it runs too, and every other "
                          "campaign of its audience that has not finished. 409 once it is "
                          "completed, stopped or failed.",
-             responses={200: ex.ok(ADDED), **responses(404, 409, 413, 422)})
+             responses={200: ex.ok(ADDED), **responses(400, 404, 409, 413, 422)})
 def add_campaign_contacts(campaign_id: str, body: ContactsIn, request: Request,
                           client: Client) -> AudienceView:
     _within_limit(body, request.app.state.settings)
@@ -121,7 +121,7 @@ def add_campaign_contacts(campaign_id: str, body: ContactsIn, request: Request,
                          "removed contact, or a campaign that is completed, stopped or "
                          "failed; 422 naming `contact_ids` for contacts not in the campaign. "
                          "All or nothing.",
-             responses={200: COUNT, **responses(404, 409, 422)})
+             responses={200: COUNT, **responses(400, 404, 409, 413, 422)})
 def requeue(campaign_id: str, body: ContactIdsIn, client: Client) -> CountOut:
     return CountOut(count=client.requeue_participants(campaign_id, body.contact_ids))
 
@@ -130,6 +130,6 @@ def requeue(campaign_id: str, body: ContactIdsIn, client: Client) -> CountOut:
              summary='"Set to completed": contacts never dialed again in this campaign',
              description="Refused like requeue. A running campaign whose every contact is "
                          "then done completes.",
-             responses={200: COUNT, **responses(404, 409, 422)})
+             responses={200: COUNT, **responses(400, 404, 409, 413, 422)})
 def close(campaign_id: str, body: ContactIdsIn, client: Client) -> CountOut:
     return CountOut(count=client.close_participants(campaign_id, body.contact_ids))
