@@ -7,7 +7,10 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from dialer import cli_common
+from dialer import (
+    cli_common,
+    cli_leads,  # noqa: F401  (registers its commands on the groups above)
+)
 from dialer.cli_api import api_app
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import (

@@ -31,6 +31,7 @@ from dialer.service import audiences as audience_service
 from dialer.service import campaigns as campaign_service
 from dialer.service import contacts as contact_service
 from dialer.service.runtime import Runtime, build_runtime
+from dialer.service.steps import campaign_commands
 from dialer.service.steps.audience_intake import create_audience
 from dialer.settings import load_settings
 from dialer.spec import CampaignSpec
@@ -161,7 +162,8 @@ class DialerClient:
         with rt.transaction() as s:
             return csv_import.import_contacts(
                 s, org_id=self.org.id, audience_id=str(audience_id), csv_path=csv_path,
-                default_region=rt.settings.default_region, on_progress=on_progress)
+                default_region=rt.settings.default_region, now=rt.clock.now(),
+                source=self._source, on_progress=on_progress)
 
     def create_audience_from_csv(self, name: str, csv_path: str | Path,
                                  on_progress: Any = None) -> AudienceView:
@@ -174,7 +176,8 @@ class DialerClient:
                 default_region=rt.settings.default_region)
             report = csv_import.import_contacts(
                 s, org_id=self.org.id, audience_id=audience.id, csv_path=csv_path,
-                default_region=rt.settings.default_region, on_progress=on_progress)
+                default_region=rt.settings.default_region, now=rt.clock.now(),
+                source=self._source, on_progress=on_progress)
         rejected = [RejectedContact(index=r.row, phone=None, error=r.error)
                     for r in report.rejected]
         return AudienceView(id=audience.id, name=name, count=report.imported, rejected=rejected)
@@ -187,11 +190,14 @@ class DialerClient:
         """One audience with its member count."""
         return audience_service.audience(self.runtime, self.org, str(id))
 
-    def audience_members(self, id: str, page: int = 1, limit: int = 50) -> AudienceMembersPage:
+    def audience_members(self, id: str, page: int = 1, limit: int = 50,
+                         search: str | None = None) -> AudienceMembersPage:
         """Page ``page`` (from 1) of an audience's members, by contact id, and how many it
-        has."""
+        has (removed contacts left out); ``search``: only members whose phone, name, time
+        zone or an attribute value contains it (case-insensitive), ``total`` counting them."""
         return audience_service.members(self.runtime, self.org, str(id),
-                                        skip=pages.page_skip(page, limit), take=limit)
+                                        skip=pages.page_skip(page, limit), take=limit,
+                                        search=search)
 
     def search_audience_members(self, id: str, query: str | None = None,
                                 fields: dict[str, str] | None = None, limit: int = 1000
@@ -204,9 +210,12 @@ class DialerClient:
 
     def remove_audience_members(self, id: str, member_ids: builtins.list[str] | builtins.list[int]
                                 ) -> int:
-        """Members (contact ids) removed; ValidationError while a live campaign uses the
-        audience (its participants and calls would go with them)."""
-        return audience_service.remove_members(self.runtime, self.org, str(id), member_ids)
+        """Members (contact ids) removed, also while campaigns use the audience: kept
+        stored with their history, no longer listed, never dialed again unless added
+        again; their participants not yet dialed are canceled (event
+        ``contacts_removed``). Ids that are not current members are ignored."""
+        return audience_service.remove_members(self.runtime, self.org, str(id), member_ids,
+                                               source=self._source)
 
     def delete_audience(self, id: str) -> None:
         """The audience and its contacts; ValidationError while a live campaign uses it."""
@@ -379,6 +388,41 @@ class DialerClient:
         ``updated`` lists the changed fields. ``scheduled_at`` schedules a draft, moves a
         scheduled campaign's start, or (null) takes it back to draft."""
         return self._command(id, "update", patch=patch)
+
+    # --- leads ---
+
+    def add_contacts(self, audience_id: str, contacts: builtins.list[dict[str, Any]]
+                     ) -> AudienceView:
+        """Contacts added to an existing audience, checked like ``create_audience``'s (bad
+        rows and phones it already has are in ``rejected``; ``count``: how many were
+        added). A removed contact added again comes back. They join every campaign using
+        the audience that has not finished, in its current cycle, due at once (event
+        ``contacts_added``)."""
+        return audience_service.add_members(self.runtime, self.org, str(audience_id),
+                                            contacts, source=self._source)
+
+    def add_campaign_contacts(self, campaign_id: str, contacts: builtins.list[dict[str, Any]]
+                              ) -> AudienceView:
+        """``add_contacts`` to the campaign's audience; InvalidTransition once the campaign
+        is completed, stopped or failed."""
+        return campaign_commands.add_campaign_contacts(
+            self.runtime, self.org, str(campaign_id), contacts, source=self._source)
+
+    def requeue_participants(self, id: str, contact_ids: builtins.list[int]) -> int:
+        """"Set to created": the contacts pending again with attempts from zero, due at
+        once (calendar, DNC and caps still apply); how many. InvalidTransition for a
+        contact with a call in flight, a removed contact, or a campaign that is completed,
+        stopped or failed; ValidationError naming ``contact_ids`` for contacts that are not
+        the campaign's. All or nothing."""
+        return campaign_commands.steer_contacts(self.runtime, self.org, str(id), "requeue",
+                                                contact_ids, source=self._source)
+
+    def close_participants(self, id: str, contact_ids: builtins.list[int]) -> int:
+        """"Set to completed": the contacts never dialed again in this campaign (a queued
+        call not yet claimed is withdrawn); how many. Refused like
+        ``requeue_participants``."""
+        return campaign_commands.steer_contacts(self.runtime, self.org, str(id), "close",
+                                                contact_ids, source=self._source)
 
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
         return commands.command(self.runtime, self.org, str(id), command, args,

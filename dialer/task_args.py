@@ -122,6 +122,9 @@ COMMAND_ARGS: dict[str, tuple[str, ...]] = {
     "start": (), "pause": (), "resume": (), "stop": (),
     "allocate_channels": ("channels", "n"), "reset_breaker": (), "delete": (),
     "update": ("patch",),
+    # Leads (docs/contract.md "Leads while campaigns live"): the service checks the ids
+    # and the contacts themselves, naming each bad one.
+    "requeue": ("contact_ids",), "close": ("contact_ids",), "add_contacts": ("contacts",),
 }
 
 
@@ -271,7 +274,8 @@ def _contacts_errors(args: Any, kwargs: Any, limits: RemoteLimits) -> list[tuple
     return []
 
 
-def parse_campaign_command(args: Any, kwargs: Any) -> CampaignCommandArgs:
+def parse_campaign_command(args: Any, kwargs: Any, *, limits: RemoteLimits | None = None
+                           ) -> CampaignCommandArgs:
     values, errors = _bind(("campaign_id", "command"), args, kwargs)
     base: dict[str, Any] = {key: values.pop(key) for key in ("campaign_id", "command", "org")
                             if key in values}
@@ -288,11 +292,27 @@ def parse_campaign_command(args: Any, kwargs: Any) -> CampaignCommandArgs:
             errors += _channels_errors(command_args)
         if command == "update":
             errors += _patch_errors(command_args)
+        errors += _lead_errors(command, command_args, limits)
     elif "command" in base:
         errors.append(("command", f"unknown command {field_name(command)!r}; one of "
                                   f"{', '.join(COMMAND_ARGS)}"))
         base["command"] = ""
     return _validate(CampaignCommandArgs, {**base, "args": command_args}, errors)
+
+
+def _lead_errors(command: str, command_args: dict[str, Any], limits: RemoteLimits | None
+                 ) -> list[tuple[str, str]]:
+    key = {"requeue": "contact_ids", "close": "contact_ids", "add_contacts": "contacts"}.get(
+        command)
+    if key is None:
+        return []
+    value = command_args.get(key)
+    if not isinstance(value, list) or not value:
+        return [(key, "required: a non-empty list")]
+    if key == "contacts" and limits is not None and len(value) > limits.max_contacts:
+        return [(key, f"at most {limits.max_contacts} contacts per request "
+                      f"(DIALER_REMOTE_MAX_CONTACTS), got {len(value)}")]
+    return []
 
 
 def _channels_errors(command_args: dict[str, Any]) -> list[tuple[str, str]]:
@@ -318,6 +338,8 @@ def parse_task_args(task: str, args: Any, kwargs: Any, *, limits: RemoteLimits) 
     """The validated arguments of ``task`` (any of ours); ValidationError otherwise."""
     if task == "dialer.enqueue_campaign":
         return parse_enqueue_campaign(args, kwargs, limits=limits)
+    if task == "dialer.campaign_command":
+        return parse_campaign_command(args, kwargs, limits=limits)
     parser = PARSERS.get(task)
     if parser is None:
         raise ValidationError([("task", f"no argument rules for {task}")])

@@ -81,3 +81,43 @@ class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     postgres: bool
     redis: bool
+
+
+# --- leads ---
+
+# A person's selection of contacts (the service's own bound, steps/leads.py).
+CONTACT_IDS_MAX_ITEMS = 10_000
+
+
+class ContactsIn(Body):
+    contacts: list[dict[str, Any]] = Field(
+        description="`{phone, name?, timezone?, attributes?, secondary_phones?}`, as when an "
+                    "audience is created; at most DIALER_API_MAX_AUDIENCE_MEMBERS (413 above)")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "contacts": [{"phone": "+14155550125", "name": "Grace",
+                      "attributes": {"plan": "silver"}}]}]})
+
+
+class MemberIdsIn(Body):
+    member_ids: list[int] = Field(min_length=1, max_length=CONTACT_IDS_MAX_ITEMS,
+                                  description="contact ids (`members[].id`)")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"member_ids": [1, 2]}]})
+
+
+class ContactIdsIn(Body):
+    contact_ids: list[int] = Field(min_length=1, max_length=CONTACT_IDS_MAX_ITEMS,
+                                   description="the participants' `contact_id`s")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"contact_ids": [1, 2]}]})
+
+
+class CountOut(BaseModel):
+    """How many contacts a change applied to."""
+
+    count: int
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"count": 2}]})

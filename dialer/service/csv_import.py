@@ -23,6 +23,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ from sqlalchemy.orm import Session
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
+from dialer.service.steps import leads
 from dialer.spec import is_iana_zone
 from dialer.store import audiences, contact_import
+from dialer.store import leads as lead_store
 from dialer.store.audiences import NAME_MAX_CHARS
 from dialer.store.contact_import import Row
 from dialer.text import CONTAINS_NUL
@@ -45,9 +48,11 @@ DUPLICATE = "duplicate phone in this audience"
 
 def import_contacts(
     session: Session, *, org_id: str, audience_id: str, csv_path: str | Path,
-    default_region: str | None, on_progress: Any = None,
+    default_region: str | None, now: datetime, source: str, on_progress: Any = None,
 ) -> ImportReport:
-    """Stream a CSV into an audience; bad and duplicate rows are reported.
+    """Stream a CSV into an audience; bad and duplicate rows are reported. A removed
+    contact comes back; new and returning contacts join the audience's campaigns that have
+    not finished (steps/leads.py), as ``add_contacts``'s do.
 
     Rows are numbered as a spreadsheet shows them: the header is row 1.
     """
@@ -89,6 +94,10 @@ def import_contacts(
                 raise _unreadable(path, reader.line_num, exc) from None
             finally:
                 held_before = loader.finish()
+    # Locked only now, for the enrolment: a long import does not hold up their ticks.
+    campaign_ids = lead_store.lock_enrolling_campaigns(session, audience_id)
+    leads.enrol(session, campaign_ids, sorted(loader.readded), now=now, source=source,
+                audience_id=audience_id, after_id=last_old_id or 0)
     duplicates = held_before | contact_import.repeated_rows(session)
     rejected.extend(RejectedRow(row=row_number, error=DUPLICATE) for row_number in duplicates)
     rejected.sort(key=lambda r: r.row)
@@ -238,6 +247,7 @@ class _ChunkLoader:
         self._chunks: queue.Queue[list[Row] | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self.held_before: set[int] = set()
+        self.readded: set[int] = set()
         self._thread = threading.Thread(target=self._run, name="csv-import-loader", daemon=True)
         self._thread.start()
 
@@ -264,5 +274,7 @@ class _ChunkLoader:
             # After an error, chunks are only drained, so that put() never blocks forever.
 
     def _load(self, chunk: list[Row]) -> None:
-        self.held_before.update(contact_import.load_chunk(
-            self._driver, chunk, audience_id=self._audience_id, last_old_id=self._last_old_id))
+        held_before, readded = contact_import.load_chunk(
+            self._driver, chunk, audience_id=self._audience_id, last_old_id=self._last_old_id)
+        self.held_before.update(held_before)
+        self.readded.update(readded)

@@ -62,6 +62,9 @@ def campaign_command(rt: Runtime, campaign_id: str, command: str, args: dict[str
     try:
         if owner is None:
             raise ValidationError([("org", f"no organisation named {org!r}")])
+        if command == "add_contacts":
+            return _add_contacts(rt, owner, campaign_id, args.get("contacts"),
+                                 command_id=command_id)
         campaign = commands.run_command(rt, owner, campaign_id, command, args,
                                         source=EventSource.API, command_id=command_id)
     except commands.AlreadyApplied as exc:
@@ -72,11 +75,25 @@ def campaign_command(rt: Runtime, campaign_id: str, command: str, args: dict[str
                 "campaign_id": campaign_id}
     except DialerError as exc:
         _reject(rt, "dialer.campaign_command", None, _errors(exc),
-                {"campaign_id": campaign_id, "command": command, "args": args},
+                {"campaign_id": campaign_id, "command": command, "args": summarize(args)},
                 request_id=command_id, org=owner)
         return {"ok": False, "error": type(exc).__name__, "detail": str(exc)}
     return {"ok": True, "campaign_id": campaign_id,
             "status": campaign.status if campaign else None}
+
+
+def _add_contacts(rt: Runtime, org: OrgRef, campaign_id: str, contacts: Any, *,
+                  command_id: str | None) -> dict[str, Any]:
+    """Contacts added through the campaign; its bad rows are recorded as a rejected
+    request (listed by ``dialer requests``), the good ones kept."""
+    audience = commands.add_campaign_contacts(rt, org, campaign_id, contacts,
+                                              source=EventSource.API, command_id=command_id)
+    if audience.rejected:
+        with rt.transaction() as session:
+            _record_rejected_contacts(rt, session, org, None, campaign_id, audience,
+                                      request_id=command_id, task="dialer.campaign_command")
+    return {"ok": True, "campaign_id": campaign_id, "added": audience.count,
+            "rejected": len(audience.rejected)}
 
 
 def enqueue_campaign(rt: Runtime, spec: Any, *, contacts: list[dict[str, Any]] | None,
@@ -154,14 +171,14 @@ def _inline_audience(rt: Runtime, session: Session, org: OrgRef, body: dict[str,
 
 def _record_rejected_contacts(rt: Runtime, session: Session, org: OrgRef,
                               external_id: str | None, campaign_id: str,
-                              audience: AudienceView, *, request_id: str | None) -> None:
+                              audience: AudienceView, *, request_id: str | None,
+                              task: str = "dialer.enqueue_campaign") -> None:
     rejected = audience.rejected
     errors = [[f"contacts[{r.index}]", r.error] for r in rejected[:REJECTED_CONTACTS_LISTED]]
     if len(rejected) > REJECTED_CONTACTS_LISTED:
         errors.append(["contacts", f"{len(rejected) - REJECTED_CONTACTS_LISTED} more rejected"])
     requests.add_rejected(
-        session, org_id=org.id, at=rt.clock.now(), task="dialer.enqueue_campaign",
-        external_id=external_id,
+        session, org_id=org.id, at=rt.clock.now(), task=task, external_id=external_id,
         errors=errors, payload={"campaign_id": campaign_id, "contacts_accepted": audience.count,
                                 "contacts_rejected": len(rejected)}, request_id=request_id)
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete as sql_delete
 from sqlalchemy import exists as sql_exists
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -66,13 +65,19 @@ def find(session: Session, audience_id: str, *, org_id: str) -> Audience | None:
         Audience.id == audience_id, Audience.org_id == org_id))
 
 
-def member_count(session: Session, audience_id: str) -> int:
-    return int(session.scalar(select(func.count()).where(Contact.audience_id == audience_id))
-               or 0)
+def _members(audience_id: str) -> Any:
+    """The audience's contacts that were not removed: what every member read shows."""
+    return select(Contact).where(Contact.audience_id == audience_id, Contact.removed_at.is_(None))
 
 
-def members_page(session: Session, audience_id: str, *, skip: int, take: int) -> list[Contact]:
-    return list(session.scalars(select(Contact).where(Contact.audience_id == audience_id)
+def member_count(session: Session, audience_id: str, *, query: str | None = None) -> int:
+    statement = _matching(_members(audience_id), query).subquery()
+    return int(session.scalar(select(func.count()).select_from(statement)) or 0)
+
+
+def members_page(session: Session, audience_id: str, *, skip: int, take: int,
+                 query: str | None = None) -> list[Contact]:
+    return list(session.scalars(_matching(_members(audience_id), query)
                                 .order_by(Contact.id).offset(skip).limit(take)))
 
 
@@ -85,15 +90,7 @@ def search_members(session: Session, audience_id: str, *, query: str | None,
                    fields: dict[str, str], limit: int) -> list[Contact]:
     """Members whose data contains ``query`` anywhere (case-insensitive), or whose every
     named field (a column of SEARCH_COLUMNS, else an attribute) contains its term."""
-    statement = select(Contact).where(Contact.audience_id == audience_id)
-    if query is not None:
-        pattern = contains(query)
-        # The attribute values, not their keys: jsonb_each_text lists them.
-        values = func.jsonb_each_text(Contact.attributes).table_valued("key", "value")
-        statement = statement.where(or_(
-            Contact.phone.ilike(pattern), Contact.name.ilike(pattern),
-            Contact.timezone.ilike(pattern),
-            sql_exists().select_from(values).where(values.c.value.ilike(pattern))))
+    statement = _matching(_members(audience_id), query)
     for field, term in fields.items():
         column = SEARCH_COLUMNS.get(field)
         target = column if column is not None else Contact.attributes[field].astext
@@ -101,11 +98,17 @@ def search_members(session: Session, audience_id: str, *, query: str | None,
     return list(session.scalars(statement.order_by(Contact.id).limit(limit)))
 
 
-def delete_members(session: Session, audience_id: str, member_ids: list[int]) -> int:
-    """Contacts deleted (their participants and calls go with them: the keys cascade)."""
-    return len(session.execute(sql_delete(Contact).where(
-        Contact.audience_id == audience_id, Contact.id.in_(member_ids))
-        .returning(Contact.id)).all())
+def _matching(statement: Any, query: str | None) -> Any:
+    """Members whose phone, name, time zone or an attribute value contains ``query``."""
+    if query is None:
+        return statement
+    pattern = contains(query)
+    # The attribute values, not their keys: jsonb_each_text lists them.
+    values = func.jsonb_each_text(Contact.attributes).table_valued("key", "value")
+    return statement.where(or_(
+        Contact.phone.ilike(pattern), Contact.name.ilike(pattern),
+        Contact.timezone.ilike(pattern),
+        sql_exists().select_from(values).where(values.c.value.ilike(pattern))))
 
 
 def used_by_live_campaign(session: Session, audience_id: str) -> bool:

@@ -16,17 +16,22 @@ from dialer.statuses import (
     Outcome,
     ParticipantStatus,
 )
-from models.tables import Call, Participant
+from dialer.store.leads import CLOSED
+from models.tables import Call, Contact, Participant
 
 
 def enrol_audience(session: Session, campaign_id: str, audience_id: str, *,
-                   now: datetime) -> None:
-    """Snapshot the audience into participants: contacts added later do not join."""
+                   now: datetime, at: datetime | None = None) -> None:
+    """The audience's members (removed contacts left out) that are not yet participants
+    join, pending and due ``at`` (default ``now``): at creation, and at each run of a
+    recurring campaign. Contacts added in between join as they are added
+    (steps/leads.py)."""
     session.execute(text("""
         INSERT INTO participants (campaign_id, contact_id, phone, status, attempts, next_attempt_at)
-        SELECT :campaign_id, id, phone, :pending, 0, :now FROM contacts
-        WHERE audience_id = :audience_id ORDER BY id
-    """), {"campaign_id": campaign_id, "audience_id": audience_id, "now": now,
+        SELECT :campaign_id, id, phone, :pending, 0, :at FROM contacts
+        WHERE audience_id = :audience_id AND removed_at IS NULL ORDER BY id
+        ON CONFLICT ON CONSTRAINT uq_participants_campaign_contact DO NOTHING
+    """), {"campaign_id": campaign_id, "audience_id": audience_id, "at": at or now,
            "pending": ParticipantStatus.PENDING})
 
 
@@ -73,13 +78,21 @@ def participant_counts(session: Session, campaign_id: str) -> dict[str, int]:
         .group_by(Participant.status))}
 
 
-def start_new_cycle(session: Session, campaign_id: str, *, next_attempt_at: datetime,
-                    now: datetime) -> None:
-    """Every participant pending again, attempts at zero, in the next cycle (recurrence)."""
+def start_new_cycle(session: Session, campaign_id: str, audience_id: str | None, *,
+                    next_attempt_at: datetime, now: datetime) -> None:
+    """The audience as it is now, in the next cycle (recurrence): every participant pending
+    again with attempts at zero, except those whose contact was removed (they stay
+    canceled) or that an operator closed (never dialed again in this campaign); members
+    not yet participants join."""
+    still_member = ~select(Contact.id).where(Contact.id == Participant.contact_id,
+                                             Contact.removed_at.is_not(None)).exists()
     session.execute(
-        update(Participant).where(Participant.campaign_id == campaign_id)
+        update(Participant).where(Participant.campaign_id == campaign_id, still_member,
+                                  Participant.skip_reason.is_distinct_from(CLOSED))
         .values(status=ParticipantStatus.PENDING, attempts=0, cycle=Participant.cycle + 1,
                 next_attempt_at=next_attempt_at, skip_reason=None, updated_at=now))
+    if audience_id is not None:
+        enrol_audience(session, campaign_id, audience_id, now=now, at=next_attempt_at)
 
 
 def restore_attempts(session: Session, participant_ids: list[int], *,

@@ -29,11 +29,21 @@ _CREATE_STAGING = """
 # None is written unquoted and empty, which CSV COPY reads as NULL.
 _COPY_CHUNK = ("COPY contact_chunk (row_number, phone, name, timezone, attributes) "
                "FROM STDIN (FORMAT csv)")
-# Rows whose phone the audience already had (ids up to the last one before the import).
+# Rows whose phone the audience already had (ids up to the last one before the import),
+# as a member: a removed contact is added again instead (_READD).
 _HELD_BEFORE = """
     SELECT s.row_number FROM contact_chunk s
     JOIN contacts c ON c.audience_id = %(audience_id)s AND c.phone = s.phone
-    WHERE c.id <= %(last_old_id)s
+    WHERE c.id <= %(last_old_id)s AND c.removed_at IS NULL
+"""
+# A removed contact back in the audience with the data of the file's first row for it.
+_READD = """
+    UPDATE contacts c SET removed_at = NULL, name = s.name, timezone = s.timezone,
+        attributes = s.attributes
+    FROM (SELECT DISTINCT ON (phone) phone, name, timezone, attributes FROM contact_chunk
+          ORDER BY phone, row_number) s
+    WHERE c.audience_id = %(audience_id)s AND c.phone = s.phone AND c.removed_at IS NOT NULL
+    RETURNING c.id
 """
 _INSERT_CHUNK = """
     INSERT INTO contacts (audience_id, phone, name, timezone, attributes, secondary_phones)
@@ -61,10 +71,12 @@ def create_staging(session: Session) -> Any:
 
 
 def load_chunk(driver: Any, chunk: list[Row], *, audience_id: str,
-               last_old_id: int | None) -> list[int]:
-    """Insert one chunk into the audience; the rows whose phone it held before."""
+               last_old_id: int | None) -> tuple[list[int], list[int]]:
+    """Insert one chunk into the audience; the rows whose phone it held before, and the
+    ids of removed contacts the chunk added again."""
     params = {"audience_id": audience_id, "last_old_id": last_old_id}
     held_before: list[int] = []
+    readded: list[int] = []
     with driver.cursor() as cursor:
         text_rows = io.StringIO()
         csv.writer(text_rows).writerows(chunk)
@@ -73,10 +85,12 @@ def load_chunk(driver: Any, chunk: list[Row], *, audience_id: str,
         if last_old_id is not None:
             cursor.execute(_HELD_BEFORE, params)
             held_before = [r[0] for r in cursor.fetchall()]
+            cursor.execute(_READD, params)
+            readded = [r[0] for r in cursor.fetchall()]
         cursor.execute(_INSERT_CHUNK, params)
         cursor.execute(_KEEP_PHONES)
         cursor.execute(_EMPTY_CHUNK)
-    return held_before
+    return held_before, readded
 
 
 def repeated_rows(session: Session) -> set[int]:

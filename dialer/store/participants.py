@@ -32,18 +32,18 @@ def is_due(now: datetime) -> ColumnElement[bool]:
 
 
 def lock_due(session: Session, campaign_id: str, *, due_by_at: datetime,
-             limit: int) -> list[tuple[Participant, str | None]]:
-    """(participant, contact timezone) of the campaign's participants due by
-    ``due_by_at``, soonest first, locked (``SKIP LOCKED``: another tick has them)."""
+             limit: int) -> list[tuple[Participant, str | None, bool]]:
+    """(participant, contact timezone, contact removed) of the campaign's participants due
+    by ``due_by_at``, soonest first, locked (``SKIP LOCKED``: another tick has them)."""
     rows = session.execute(
-        select(Participant, Contact.timezone)
+        select(Participant, Contact.timezone, Contact.removed_at.is_not(None))
         .join(Contact, Contact.id == Participant.contact_id)
         .where(Participant.campaign_id == campaign_id,
                text(due_by("participants")).bindparams(due_by=due_by_at))
         .order_by(Participant.next_attempt_at, Participant.id)
         .limit(limit)
         .with_for_update(of=Participant, skip_locked=True)).all()
-    return [(participant, timezone) for participant, timezone in rows]
+    return [(participant, timezone, removed) for participant, timezone, removed in rows]
 
 
 def _settle_sql(assignments: str) -> TextClause:

@@ -110,10 +110,11 @@ def skips(session: Session, campaign_id: str) -> list[tuple[SkipRecord, int, str
 
 
 def audiences_with_counts(session: Session, *, org_id: str) -> list[tuple[Audience, int]]:
-    """The organisation's audiences, newest first, with their number of contacts."""
+    """The organisation's audiences, newest first, with their number of contacts (removed
+    ones not counted)."""
     counts = (select(Contact.audience_id, func.count().label("n"))
               .join(Audience, Audience.id == Contact.audience_id)
-              .where(Audience.org_id == org_id)
+              .where(Audience.org_id == org_id, Contact.removed_at.is_(None))
               .group_by(Contact.audience_id).subquery())
     return [(audience, int(n)) for audience, n in session.execute(
         select(Audience, func.coalesce(counts.c.n, 0))

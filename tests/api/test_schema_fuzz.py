@@ -52,7 +52,8 @@ def live(database_url: str, redis_url: str):
             campaign = c.post("/v1/campaigns", json=campaign_spec(
                 audience["id"], phone_number_ids=[number["id"]])).json()
         yield {"base_url": server.base_url, "key": org.key,
-               "ids": {"campaign_id": campaign["id"], "call_id": campaign["id"]}}
+               "ids": {"campaign_id": campaign["id"], "call_id": campaign["id"],
+                       "audience_id": audience["id"]}}
     finally:
         server.stop()
         stack.stop()

@@ -26,6 +26,12 @@ NATIVE = {
                    "stream")},
     ("post", "/v1/dnc"), ("delete", "/v1/dnc"), ("get", "/v1/dnc"),
     ("post", "/v1/calls/{call_id}/result"), ("get", "/healthz"),
+    # leads (issue 14)
+    ("get", "/v1/audiences/{audience_id}/members"), ("post", "/v1/audiences/{audience_id}/members"),
+    ("delete", "/v1/audiences/{audience_id}/members"),
+    ("post", "/v1/campaigns/{campaign_id}/contacts"),
+    ("post", "/v1/campaigns/{campaign_id}/participants/requeue"),
+    ("post", "/v1/campaigns/{campaign_id}/participants/close"),
 }
 
 

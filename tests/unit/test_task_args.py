@@ -16,6 +16,7 @@ from dialer.task_args import (
     parse_call_result,
     parse_campaign_command,
     parse_enqueue_campaign,
+    parse_task_args,
 )
 
 LIMITS = RemoteLimits(max_contacts=1000, max_message_bytes=1_000_000)
@@ -256,3 +257,19 @@ def test_update_takes_a_patch_object() -> None:
         with pytest.raises(ValidationError) as info:
             parse_campaign_command([CALL_ID, "update"], kwargs)
         assert any(message in m for _, m in info.value.errors), info.value.errors
+
+
+def test_lead_commands_take_their_lists() -> None:
+    parsed = parse_campaign_command([CALL_ID, "requeue"], {"contact_ids": [1, 2]})
+    assert parsed.args == {"contact_ids": [1, 2]}
+    for command, key in (("requeue", "contact_ids"), ("close", "contact_ids"),
+                         ("add_contacts", "contacts")):
+        for bad in ({}, {key: []}, {key: "1"}):
+            with pytest.raises(ValidationError) as exc:
+                parse_campaign_command([CALL_ID, command], bad)
+            assert key in fields(exc), (command, bad)
+    limits = RemoteLimits(max_contacts=2, max_message_bytes=1_000_000)
+    with pytest.raises(ValidationError) as exc:
+        parse_task_args("dialer.campaign_command", [CALL_ID, "add_contacts"],
+                        {"contacts": [{"phone": "+12125550100"}] * 3}, limits=limits)
+    assert "at most 2" in fields(exc)["contacts"]

@@ -253,7 +253,11 @@ def add_members(client: Client, id: str, body: s.MembersAdd) -> Any:
 
 
 @router.delete("/audience/{id}/members", response_model=s.Envelope[s.DeletedCount],
-               tags=["Audience"], summary="Delete members of an audience no campaign uses",
+               tags=["Audience"],
+               summary="Delete members of an audience (also while its campaigns run)",
+               description="Members are taken out of the audience and of its campaigns that "
+                           "have not finished (not yet dialed: canceled); their call history "
+                           "is kept.",
                responses=s.example(200, s.Envelope[s.DeletedCount], s.MEMBERS_DELETED_EXAMPLE))
 def delete_members(client: Client, id: str, body: Annotated[s.MembersDelete, Body()]) -> Any:
     return {"data": {"deleted_count": client.remove_audience_members(id, body.member_ids)}}

@@ -20,6 +20,7 @@ from dialer.views import AudienceView, RejectedContact
 
 CONTACT_FIELDS = {"phone", "name", "timezone", "attributes", "secondary_phones"}
 AUDIENCE_NAME_MAX_CHARS = 200
+DUPLICATE = "duplicate phone in this audience"
 
 
 def create_audience(
@@ -32,13 +33,22 @@ def create_audience(
         raise ValidationError([("name", f"at most {AUDIENCE_NAME_MAX_CHARS} characters")])
     if "\x00" in name:
         raise ValidationError([("name", CONTAINS_NUL)])
+    good, rejected = parse_contacts(contacts, default_region=default_region)
+    audience_id = str(uuid.uuid4())
+    audiences.insert(session, audience_id=audience_id, org_id=org_id, name=name, now=now)
+    audiences.insert_contacts(session, [{"audience_id": audience_id, **c} for _, c in good])
+    return AudienceView(id=audience_id, name=name, count=len(good), rejected=rejected)
+
+
+def parse_contacts(contacts: Any, *, default_region: str | None
+                   ) -> tuple[list[tuple[int, dict[str, Any]]], list[RejectedContact]]:
+    """(index, normalised contact) of the good rows, and the bad rows reported (a phone
+    repeated in the list: the first row wins). ValidationError when it is no list."""
     if contacts is None:
         contacts = []
     if isinstance(contacts, str | bytes | dict) or not isinstance(contacts, Iterable):
         raise ValidationError([("contacts", "must be a list of contact objects")])
-    audience_id = str(uuid.uuid4())
-    audiences.insert(session, audience_id=audience_id, org_id=org_id, name=name, now=now)
-    good: list[dict[str, Any]] = []
+    good: list[tuple[int, dict[str, Any]]] = []
     rejected: list[RejectedContact] = []
     seen: set[str] = set()
     for index, raw in enumerate(contacts):
@@ -50,12 +60,11 @@ def create_audience(
             continue
         if contact["phone"] in seen:
             rejected.append(RejectedContact(index=index, phone=raw.get("phone"),
-                                            error="duplicate phone in this audience"))
+                                            error=DUPLICATE))
             continue
         seen.add(contact["phone"])
-        good.append({"audience_id": audience_id, **contact})
-    audiences.insert_contacts(session, good)
-    return AudienceView(id=audience_id, name=name, count=len(good), rejected=rejected)
+        good.append((index, contact))
+    return good, rejected
 
 
 def parse_contact(raw: Any, *, default_region: str | None) -> dict[str, Any]:

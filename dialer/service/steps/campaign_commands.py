@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from dialer import statuses as st
 from dialer.errors import DialerError, InvalidTransition, NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.service.runtime import Runtime
+from dialer.service.steps import leads
 from dialer.service.steps.campaign_editing import update_campaign
 from dialer.service.steps.campaign_state import (
     close_execution,
@@ -30,10 +31,10 @@ from dialer.service.steps.campaign_state import (
 )
 from dialer.service.transient import is_lost_conflict
 from dialer.statuses import ParticipantStatus as P
+from dialer.store import audiences, campaigns, requests
 from dialer.store import campaign_members as members
-from dialer.store import campaigns, requests
 from dialer.store.events import record_event
-from dialer.views import OrgRef
+from dialer.views import AudienceView, OrgRef
 from models.tables import Campaign
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,12 @@ log = logging.getLogger(__name__)
 CONFLICT_ATTEMPTS = 3
 
 # `delete` is beyond the first contract (docs/remote-control.md; refused while running);
-# `update` takes ``patch`` (steps/campaign_editing.py).
+# `update` takes ``patch`` (steps/campaign_editing.py); the last three steer leads
+# (steps/leads.py).
 COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete",
-            "update")
+            "update", "requeue", "close", "add_contacts")
+
+T = TypeVar("T")
 
 
 class AlreadyApplied(DialerError):
@@ -77,14 +81,67 @@ def run_command(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
         # Under the same row lock as every command, so no tick or command sees half.
         "update": lambda s: update_campaign(s, campaign_id, args.get("patch"), now=now,
                                             source=source),
+        "requeue": lambda s: _steered(s, campaign_id, leads.requeue, args.get("contact_ids"),
+                                      now=now, source=source),
+        "close": lambda s: _steered(s, campaign_id, leads.close, args.get("contact_ids"),
+                                    now=now, source=source),
+        "add_contacts": lambda s: _with_contacts(rt, s, org, campaign_id,
+                                                 args.get("contacts"), now=now,
+                                                 source=source)[0],
     }
     handler = handlers.get(command)
     if handler is None:
         raise ValidationError([("command", f"unknown command {command!r}; one of "
                                            f"{', '.join(COMMANDS)}")])
+    return in_transaction(rt, org, campaign_id, command, handler, command_id=command_id)
+
+
+def steer_contacts(rt: Runtime, org: OrgRef, campaign_id: str, verb: str, contact_ids: Any,
+                   *, source: str) -> int:
+    """Requeue (``verb`` ``requeue``) or close (``close``) contacts of a campaign; how many."""
+    step = leads.requeue if verb == "requeue" else leads.close
+    now = rt.clock.now()
+    return in_transaction(rt, org, campaign_id, verb, lambda s: step(
+        s, load_campaign(s, campaign_id, lock=True), contact_ids, now=now, source=source))
+
+
+def add_campaign_contacts(rt: Runtime, org: OrgRef, campaign_id: str, contacts: Any, *,
+                          source: str, command_id: str | None = None) -> AudienceView:
+    """Contacts added to the campaign's audience (and so to the campaign); with
+    ``command_id``, at most once per id."""
+    now = rt.clock.now()
+    return in_transaction(rt, org, campaign_id, "add_contacts", lambda s: _with_contacts(
+        rt, s, org, campaign_id, contacts, now=now, source=source)[1], command_id=command_id)
+
+
+def _steered(session: Session, campaign_id: str, step: Callable[..., int], contact_ids: Any,
+             *, now: datetime, source: str) -> Campaign:
+    campaign = load_campaign(session, campaign_id, lock=True)
+    step(session, campaign, contact_ids, now=now, source=source)
+    return campaign
+
+
+def _with_contacts(rt: Runtime, session: Session, org: OrgRef, campaign_id: str,
+                   contacts: Any, *, now: datetime, source: str
+                   ) -> tuple[Campaign, AudienceView]:
+    # Not locked here: add_contacts locks every campaign of the audience in one order.
+    campaign = load_campaign(session, campaign_id)
+    audience = audiences.find(session, leads.campaign_accepts_contacts(campaign),
+                              org_id=org.id)
+    assert audience is not None  # the campaign's own audience, of its organisation
+    view = leads.add_contacts(session, audience, contacts, now=now, source=source,
+                              default_region=rt.settings.default_region)
+    return campaign, view
+
+
+def in_transaction(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
+                   handler: Callable[[Session], T], *, command_id: str | None = None) -> T:
+    """``handler`` in one transaction on one of ``org``'s campaigns, run again when
+    PostgreSQL aborted it to break a deadlock; with ``command_id``, at most once per id."""
     if not is_uuid(campaign_id):
         # Before the claim, which would try to store it (its column holds a uuid).
         raise NotFound(f"campaign {campaign_id} not found")
+    now = rt.clock.now()
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         try:
             with rt.transaction() as session:

@@ -36,7 +36,7 @@ def create_campaign(
         status=status, pause_reason=None, scheduled_at=spec.scheduled_at,
         timezone=spec.timezone, priority=spec.priority, external_id=spec.external_id,
         breaker_open=False, caller_id_cursor=0, created_at=now, updated_at=now)
-    # The audience is snapshotted: contacts added later do not join this campaign.
+    # Contacts added later join too, while the campaign has not finished (steps/leads.py).
     enrol_audience(session, campaign.id, audience_id, now=now)
     record_event(session, campaign.id, at=now, action="created", source=source,
                  detail=f"audience {spec.audience_id}")

@@ -106,7 +106,9 @@ def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bo
     if members.has_open_participant(session, campaign_id):
         return False
     campaign = campaigns.lock_running(session, campaign_id)
-    if campaign is None:
+    # Asked again under the lock: contacts added (or requeued) by a transaction that held
+    # it meanwhile are open participants now (steps/leads.py).
+    if campaign is None or members.has_open_participant(session, campaign_id):
         return False
     transition(campaign, "complete", now)
     close_execution(session, campaign, now, st.CampaignStatus.COMPLETED)
@@ -120,7 +122,8 @@ def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bo
 
 
 def _rearm(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> None:
-    """A recurring campaign waits for its next period and then dials everyone again."""
+    """A recurring campaign waits for its next period and then dials its audience as it is
+    then: everyone again, and contacts added since (removed and closed ones not)."""
     assert spec.schedule.recurrence is not None
     run_started = executions.started_at(
         session, campaign.id, current_execution_number(session, campaign.id))
@@ -128,7 +131,8 @@ def _rearm(session: Session, campaign: Campaign, spec: CampaignSpec, now: dateti
                                  zone=spec.zone)
     transition(campaign, "rearm", now)
     campaign.scheduled_at = next_run
-    members.start_new_cycle(session, campaign.id, next_attempt_at=next_run, now=now)
+    members.start_new_cycle(session, campaign.id, campaign.audience_id,
+                            next_attempt_at=next_run, now=now)
     record_event(session, campaign.id, at=now, action="scheduled", source=st.EventSource.SYSTEM,
                  detail=f"recurrence {spec.schedule.recurrence}: next run at "
                         f"{next_run.isoformat()}")

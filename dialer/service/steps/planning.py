@@ -27,6 +27,7 @@ from dialer.statuses import ParticipantStatus as P
 from dialer.store import calls, participants
 from dialer.store import dispatch as store
 from dialer.store.events import record_event, record_skip
+from dialer.store.leads import REMOVED
 from models.tables import Campaign, Participant
 
 PLAN_AHEAD_TICKS = 2
@@ -141,9 +142,17 @@ def pick_participants(
     facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], org_id=campaign.org_id,
                       now=now, caps=caps)
     chosen: list[tuple[Participant, datetime]] = []
-    for participant, _tz in rows:
+    for participant, _tz, removed in rows:
         if len(chosen) >= wanted:
             break
+        if removed:
+            # Its contact left the audience while a call was in progress, and that call's
+            # result scheduled a retry: it ends here (steps/leads.py).
+            participant.status = P.CANCELED
+            participant.skip_reason = REMOVED
+            participant.next_attempt_at = None
+            participant.updated_at = now
+            continue
         assert participant.next_attempt_at is not None  # "due" compares it
         due_at = max(now, participant.next_attempt_at)
         verdict = check_contact(now=due_at, rules=rules, facts=facts[participant.phone],
