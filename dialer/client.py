@@ -380,7 +380,7 @@ class DialerClient:
                          status: str | None = None, outcome: str | None = None,
                          attempt: int | None = None, since: datetime | str | None = None,
                          until: datetime | str | None = None) -> ParticipantPage:
-        """Page ``page`` (from 1, ``limit`` 1–1000) of the participants matching every
+        """Page ``page`` (from 1, ``limit`` 1 to 1000) of the participants matching every
         filter given, by contact id: ``status``, ``outcome`` (the last), ``attempt`` (this
         cycle's attempts), ``since``/``until`` (the last attempt; until exclusive)."""
         return call_log.participant_page(

@@ -49,11 +49,12 @@ def call_select(campaign_id: str) -> Select[Any]:
 
 def participant_select(campaign_id: str) -> Select[Any]:
     """Every column of a ParticipantView, for the campaign's participants."""
-    return (select(Participant.contact_id, Participant.phone, Participant.status,
-                   Participant.attempts, Participant.next_attempt_at, Participant.last_outcome,
-                   Contact.name, Participant.phone_index, Participant.answered_phone,
-                   Participant.last_attempt_at, Participant.skip_reason, Participant.cycle)
-            .join(Contact, Contact.id == Participant.contact_id)
+    columns: list[Any] = [
+        Participant.contact_id, Participant.phone, Participant.status, Participant.attempts,
+        Participant.next_attempt_at, Participant.last_outcome, Contact.name,
+        Participant.phone_index, Participant.answered_phone, Participant.last_attempt_at,
+        Participant.skip_reason, Participant.cycle]
+    return (select(*columns).join(Contact, Contact.id == Participant.contact_id)
             .where(Participant.campaign_id == campaign_id))
 
 

@@ -168,3 +168,34 @@ def test_an_export_of_20000_calls_streams_in_bounded_memory(two_orgs, database_u
     # its rows). Read all at once (or in chunks of 5,000 rows) it is several times the
     # whole text: 14 MB at 5,000, 33 MB at 30,000, measured.
     assert peak < size / 3, (peak, size)
+
+
+def test_the_command_line_lists_pages_and_exports(cli_environment, database_url, tmp_path):
+    from tests.support.cli import run
+
+    client = cli_environment("2026-03-02T09:00:00-05:00")
+    campaign = _campaign(client, 3)
+    seed_calls(database_url, campaign.id, per_contact=2, t0=T0)
+    phone = client.participants(campaign.id)[0].phone
+
+    code, out, err = run("campaign", "calls", campaign.id[:8], "--attempt", "2", "--json")
+    assert code == 0, err
+    page = json.loads(out)
+    assert page["total"] == 3 and {c["attempt"] for c in page["items"]} == {2}
+    assert phone not in out and page["items"][0]["phone"].endswith("****")
+    code, out, err = run("campaign", "participants", campaign.id, "--status", "failed",
+                         "--limit", "2")
+    assert code == 0 and "page 1, 2 of 3" in out, (out, err)
+    code, out, err = run("campaign", "participants", campaign.id, "--json", "--full")
+    assert code == 0 and json.loads(out)["items"][0]["phone"] == phone, err
+    code, _, err = run("campaign", "calls", campaign.id, "--status", "nope", "--page", "0")
+    assert code == 2 and "status" in err and "page" in err
+
+    target = tmp_path / "calls.csv"
+    code, out, err = run("campaign", "export", campaign.id, "--by", "call", "-o", str(target))
+    assert code == 0, err
+    assert target.read_text().count("\n") == 7 and target.read_bytes().count(b"\r\n") == 7
+    code, out, err = run("campaign", "export", campaign.id, "--format", "json")
+    assert code == 0 and json.loads(out)["total"] == 3, err
+    code, _, err = run("campaign", "export", campaign.id, "--by", "call", "--format", "json")
+    assert code == 2 and "format" in err

@@ -13,7 +13,7 @@ OUTCOMES = ("no_answer", "busy", "voicemail", "failed", "answered")
 def seed_calls(database_url: str, campaign_id: str, *, per_contact: int, t0: datetime,
                to_secondary: dict[int, str] | None = None) -> None:
     """``per_contact`` ended calls for each participant: call ``n`` (attempt n) queued at
-    ``t0`` + (participant id × per_contact + n) seconds, outcome OUTCOMES[n % 5], 30.5 s,
+    ``t0`` + (participant id * per_contact + n) seconds, outcome OUTCOMES[n % 5], 30.5 s,
     goal achieved on even attempts, cost 0.012345, a recording URL. The participant's
     attempts, last outcome and last attempt follow its last call. ``to_secondary``:
     contact id → the number its last call dialed instead of the participant's."""

@@ -18,7 +18,7 @@ TOTAL = "X-Total-Count"
 
 
 PAGING = ("Without query parameters: every row, as before. With any (a filter, `page` or "
-          "`limit`): the matching rows one page at a time (`page` from 1, `limit` 1–1000, "
+          "`limit`): the matching rows one page at a time (`page` from 1, `limit` 1 to 1000, "
           "default 50). `X-Total-Count` counts every matching row either way.")
 
 
@@ -33,7 +33,7 @@ class Filters:
         since: Annotated[datetime | None, Query(description="at or after (ISO-8601)")] = None,
         until: Annotated[datetime | None, Query(description="before (ISO-8601)")] = None,
         page: Annotated[int | None, Query(description="from 1")] = None,
-        limit: Annotated[int | None, Query(description="rows per page, 1–1000")] = None,
+        limit: Annotated[int | None, Query(description="rows per page, 1 to 1000")] = None,
     ) -> None:
         self.filters: dict[str, Any] = {"status": status, "outcome": outcome,
                                         "attempt": attempt, "since": since, "until": until}
