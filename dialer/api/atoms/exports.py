@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from dialer.api.atoms.envelope import AtomsRoute, failure
+from dialer.api.atoms.schemas import ErrorEnvelope
 from dialer.api.auth import org_client
 from dialer.api.v1.exports import CALLS_CSV, CONTACTS_CSV, attachment
 from dialer.client import DialerClient
@@ -25,7 +26,8 @@ from dialer.errors import NotFound
 from dialer.views import CallView, ContactResult
 
 Client = Annotated[DialerClient, Depends(org_client)]
-router = APIRouter(route_class=AtomsRoute)
+router = APIRouter(route_class=AtomsRoute, responses={
+    401: {"model": ErrorEnvelope, "description": "Missing or invalid API key"}})
 
 # Atoms' call statuses (its conversation logs): ours, and an ended call by its outcome.
 CALL_STATUS = {"queued": "in_queue", "dialing": "processing", "placed": "in_progress"}
@@ -83,7 +85,9 @@ def _members_json(head: dict[str, Any], results: Iterator[ContactResult]) -> Ite
             responses={200: {"description": "The export, streamed", "content": {
                 "application/json": {"example": MEMBER_EXAMPLE},
                 "text/csv": {"example": CONTACTS_CSV}}},
-                404: {"description": "Unknown campaign, or another organisation's"}})
+                400: {"model": ErrorEnvelope, "description": "A bad `format`"},
+                404: {"model": ErrorEnvelope,
+                      "description": "Unknown campaign, or another organisation's"}})
 def export_by_audience_member(
     client: Client, id: str,
     format: Annotated[Literal["json", "csv"], Query(description="`json` (default) or "
@@ -104,7 +108,8 @@ def export_by_audience_member(
             tags=["Campaigns"], summary="Export campaign call logs (CSV, one row per call)",
             responses={200: {"description": "The call log, streamed",
                              "content": {"text/csv": {"example": CALLS_CSV}}},
-                       400: {"description": "Unknown campaign, or another organisation's"}})
+                       400: {"model": ErrorEnvelope,
+                             "description": "Unknown campaign, or another organisation's"}})
 def export_logs(client: Client, id: str) -> Response:
     try:
         chunks = client.export_calls(id)
