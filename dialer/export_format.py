@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 CALL_COLUMNS = (
@@ -37,18 +38,28 @@ def safe_cell(value: Any) -> str:
     """One CSV cell's text: empty for null, ISO-8601 for instants, ``true``/``false``
     for booleans, the exact digits of a decimal; text that a spreadsheet would run
     as a formula gets a leading ``'`` unless it is an E.164 phone number."""
+    # Dispatch on the exact type first: an export calls this for every cell (20 per
+    # call), and the common cells are text, null and numbers.
+    kind = type(value)
+    if kind is str:
+        return _safe_text(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return repr(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) else str(value)
-    text = str(value)
-    if text.startswith(FORMULA_STARTS) and E164.fullmatch(text) is None:
+    return _safe_text(str(value))
+
+
+def _safe_text(text: str) -> str:
+    if text[:1] in _FORMULA_FIRST and E164.fullmatch(text) is None:
         return "'" + text
     return text
 

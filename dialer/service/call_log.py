@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from dialer import statuses as st
@@ -123,11 +124,7 @@ def export_calls(rt: Runtime, org: OrgRef, campaign_id: str, *,
 # CALL_COLUMNS as the row names them (store/call_log.py): the CSV is written from the rows,
 # without a view per call, and keeps the stored cost's every digit.
 _CALL_ROW = {"call_id": "id", "phone": "to_number"}
-_CALL_ROW_NAMES = tuple(_CALL_ROW.get(name, name) for name in CALL_COLUMNS)
-
-
-def _call_cells(row: Any) -> list[Any]:
-    return [getattr(row, name) for name in _CALL_ROW_NAMES]
+_call_cells = attrgetter(*(_CALL_ROW.get(name, name) for name in CALL_COLUMNS))
 
 
 def contact_results(rt: Runtime, org: OrgRef, campaign_id: str, *, with_calls: bool = False,
@@ -156,15 +153,17 @@ def export_contacts(rt: Runtime, org: OrgRef, campaign_id: str, *, format: str =
     return _contacts_json(rt, campaign, name, chunk_rows)
 
 
+# CONTACT_COLUMNS as the row names them: written from the rows, the cost's every digit.
+_contact_cells = attrgetter(*("n_calls" if name == "attempts" else name
+                              for name in CONTACT_COLUMNS))
+
+
 def _contacts_csv(rt: Runtime, campaign_id: str, chunk_rows: int) -> Iterator[str]:
     yield csv_text([CONTACT_COLUMNS])
     with rt.unit_of_work() as session:
         for rows in call_log.stream_contact_results(session, campaign_id, with_calls=False,
                                                     chunk_rows=chunk_rows):
-            yield csv_text([row.total_cost if name == "total_cost" else result[name]
-                            for name in CONTACT_COLUMNS]
-                           for row, result in ((r, _contact_result(r, with_calls=False))
-                                               for r in rows))
+            yield csv_text(_contact_cells(row) for row in rows)
 
 
 def _contacts_json(rt: Runtime, campaign_id: str, name: str,
