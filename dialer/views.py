@@ -102,7 +102,8 @@ class CampaignDetail(View):
 
 class ParticipantView(View):
     """A contact inside a campaign. ``phone`` is the number being dialed (the primary, or
-    the ``phone_index``-th secondary); ``attempts`` counts this cycle's calls."""
+    the ``phone_index``-th secondary); ``attempts`` counts this cycle's calls,
+    ``phone_attempts`` those on this number."""
 
     contact_id: int
     phone: str
@@ -112,6 +113,7 @@ class ParticipantView(View):
     last_outcome: str | None
     name: str | None = None
     phone_index: int = 0
+    phone_attempts: int = 0
     answered_phone: str | None = None
     last_attempt_at: datetime | None = None
     skip_reason: str | None = None

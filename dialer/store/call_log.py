@@ -52,8 +52,8 @@ def participant_select(campaign_id: str) -> Select[Any]:
     columns: list[Any] = [
         Participant.contact_id, Participant.phone, Participant.status, Participant.attempts,
         Participant.next_attempt_at, Participant.last_outcome, Contact.name,
-        Participant.phone_index, Participant.answered_phone, Participant.last_attempt_at,
-        Participant.skip_reason, Participant.cycle]
+        Participant.phone_index, Participant.phone_attempts, Participant.answered_phone,
+        Participant.last_attempt_at, Participant.skip_reason, Participant.cycle]
     return (select(*columns).join(Contact, Contact.id == Participant.contact_id)
             .where(Participant.campaign_id == campaign_id))
 

@@ -13,7 +13,8 @@ def participant_view(row: Row[Any]) -> ParticipantView:
     return ParticipantView(
         contact_id=row.contact_id, phone=row.phone, status=row.status, attempts=row.attempts,
         next_attempt_at=row.next_attempt_at, last_outcome=row.last_outcome, name=row.name,
-        phone_index=row.phone_index, answered_phone=row.answered_phone,
+        phone_index=row.phone_index, phone_attempts=row.phone_attempts,
+        answered_phone=row.answered_phone,
         last_attempt_at=row.last_attempt_at, skip_reason=row.skip_reason, cycle=row.cycle)
 
 
