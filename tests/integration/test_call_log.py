@@ -146,6 +146,12 @@ def test_exports_per_contact_and_per_call_are_safe_csv_and_json(two_orgs, databa
     assert [c.attempt for c in results[0].calls] == [1, 2, 3]
     assert results[0].calls[0].call_id == calls[0].call_id
 
+    # A contact never called: no attempts, nothing summed (null, an empty CSV cell).
+    untouched = _campaign(default, 1)
+    alone = json.loads("".join(default.export_contacts(untouched.id)))["contacts"][0]
+    assert (alone["attempts"], alone["total_cost"], alone["goal_achieved"]) == (0, None, None)
+    assert "".join(default.export_calls(untouched.id)).count("\n") == 1  # the header
+
     with pytest.raises(ValidationError) as bad:
         default.export_contacts(campaign.id, format="xlsx")
     assert bad.value.fields == ["format"]
