@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from dialer import (
+    cli_calls,
     cli_common,
     cli_leads,  # noqa: F401  (registers its commands on the groups above)
 )
@@ -46,6 +47,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(phone_app, name="phone")
 app.add_typer(audience_app, name="audience")
 app.add_typer(campaign_app, name="campaign")
+cli_calls.register(campaign_app)
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(rejected_app, name="rejected")
 app.add_typer(metrics_app, name="metrics")

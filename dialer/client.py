@@ -10,6 +10,7 @@ one Runtime between the clients of its requests (``DialerClient.for_org``).
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from dialer.errors import ValidationError
 from dialer.service import (
     activity,
+    call_log,
     commands,
     csv_import,
     forecasting,
@@ -42,6 +44,7 @@ from dialer.views import (
     AudienceMembersPage,
     AudienceSummary,
     AudienceView,
+    CallPage,
     CallView,
     CampaignActivity,
     CampaignDetail,
@@ -49,12 +52,14 @@ from dialer.views import (
     CampaignPage,
     CampaignRef,
     CampaignView,
+    ContactResult,
     DncPage,
     EventView,
     Forecast,
     HealthView,
     ImportReport,
     OrgRef,
+    ParticipantPage,
     ParticipantView,
     PhoneNumberView,
     ReadinessView,
@@ -423,6 +428,45 @@ class DialerClient:
         ``requeue_participants``."""
         return campaign_commands.steer_contacts(self.runtime, self.org, str(id), "close",
                                                 contact_ids, source=self._source)
+
+    # --- calls ---
+
+    def participant_page(self, id: str, page: int = 1, limit: int = 50,
+                         status: str | None = None, outcome: str | None = None,
+                         attempt: int | None = None, since: datetime | str | None = None,
+                         until: datetime | str | None = None) -> ParticipantPage:
+        """Page ``page`` (from 1, ``limit`` 1 to 1000) of the participants matching every
+        filter given, by contact id: ``status``, ``outcome`` (the last), ``attempt`` (this
+        cycle's attempts), ``since``/``until`` (the last attempt; until exclusive)."""
+        return call_log.participant_page(
+            self.runtime, self.org, str(id), page=page, limit=limit, status=status,
+            outcome=outcome, attempt=attempt, since=since, until=until)
+
+    def call_page(self, id: str, page: int = 1, limit: int = 50, status: str | None = None,
+                  outcome: str | None = None, attempt: int | None = None,
+                  since: datetime | str | None = None, until: datetime | str | None = None
+                  ) -> CallPage:
+        """Page ``page`` of the calls matching every filter given, in queue order:
+        ``status`` (the call's), ``outcome``, ``attempt``, ``since``/``until`` (when the
+        call was queued; until exclusive)."""
+        return call_log.call_page(
+            self.runtime, self.org, str(id), page=page, limit=limit, status=status,
+            outcome=outcome, attempt=attempt, since=since, until=until)
+
+    def export_contacts(self, id: str, format: str = "json") -> Iterator[str]:
+        """The per-contact export as text chunks (``json`` or ``csv``), streamed: join
+        them, or write them as they come. NotFound / ValidationError before any chunk."""
+        return call_log.export_contacts(self.runtime, self.org, str(id), format=format)
+
+    def export_calls(self, id: str) -> Iterator[str]:
+        """The call log as CSV text chunks, one row per call, streamed."""
+        return call_log.export_calls(self.runtime, self.org, str(id))
+
+    def contact_results(self, id: str, with_calls: bool = False) -> Iterator[ContactResult]:
+        """Each contact's result in the campaign, by contact id, streamed (what the
+        per-contact export writes); with ``with_calls``, each with its calls."""
+        return call_log.contact_results(self.runtime, self.org, str(id),
+                                        with_calls=with_calls)
 
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
         return commands.command(self.runtime, self.org, str(id), command, args,

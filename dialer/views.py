@@ -101,15 +101,31 @@ class CampaignDetail(View):
 
 
 class ParticipantView(View):
+    """A contact inside a campaign. ``phone`` is the number being dialed (the primary, or
+    the ``phone_index``-th secondary); ``attempts`` counts this cycle's calls,
+    ``phone_attempts`` those on this number."""
+
     contact_id: int
     phone: str
     status: str
     attempts: int
     next_attempt_at: datetime | None
     last_outcome: str | None
+    name: str | None = None
+    phone_index: int = 0
+    phone_attempts: int = 0
+    answered_phone: str | None = None
+    last_attempt_at: datetime | None = None
+    skip_reason: str | None = None
+    cycle: int = 0
 
 
 class CallView(View):
+    """One call attempt. ``phone`` is the number dialed; ``phone_index`` says which of the
+    contact's numbers it is (0 the primary, k the k-th secondary; null when it is no
+    longer among them). ``cost`` is the provider's, as a float (stored exactly: the CSV
+    export writes the stored digits)."""
+
     call_id: str
     contact_id: int
     phone: str
@@ -119,6 +135,17 @@ class CallView(View):
     ended_at: datetime | None
     outcome: str | None
     duration_s: float | None
+    status: str = "queued"
+    goal_achieved: bool | None = None
+    detail: str | None = None
+    provider_call_id: str | None = None
+    phone_index: int | None = None
+    cycle: int = 0
+    execution_number: int = 1
+    queued_at: datetime | None = None
+    recording_url: str | None = None
+    transcript_url: str | None = None
+    cost: float | None = None
 
 
 class EventView(View):
@@ -322,3 +349,47 @@ class ApiKeyView(View):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+# --- calls ---
+
+
+class ParticipantPage(View):
+    """One page of a campaign's participants that match the filters, by contact id;
+    ``total`` counts every match."""
+
+    items: list[ParticipantView]
+    total: int
+    page: int
+    limit: int
+
+
+class CallPage(View):
+    """One page of a campaign's calls that match the filters, in the order they were
+    queued; ``total`` counts every match."""
+
+    items: list[CallView]
+    total: int
+    page: int
+    limit: int
+
+
+class ContactResult(View):
+    """A contact's result in a campaign (the per-contact export): ``attempts`` counts its
+    calls of every cycle and number; the totals sum what the calls reported (null when
+    none reported any); ``goal_achieved`` is true when any call achieved it. ``calls``
+    (the contact's calls, in order) only when asked for, else null."""
+
+    contact_id: int
+    phone: str
+    name: str | None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    status: str
+    last_outcome: str | None
+    answered_phone: str | None
+    attempts: int
+    total_duration_s: float | None
+    total_cost: float | None
+    goal_achieved: bool | None
+    last_attempt_at: datetime | None
+    calls: list[CallView] | None = None

@@ -217,6 +217,9 @@ class Call(Base):
         Index("ix_calls_status_deadline", "status", "deadline_at"),
         Index("ix_calls_campaign_placed", "campaign_id", "placed_at"),
         Index("ix_calls_phone_placed", "to_number", "placed_at"),
+        # The call log's order (0007_calls): a page of a campaign's calls, filtered by
+        # when they were queued, stops after the page instead of sorting every call.
+        Index("ix_calls_campaign_queued", "campaign_id", "queued_at", "attempt", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

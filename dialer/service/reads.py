@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from dialer import statuses as st
 from dialer.errors import ValidationError
+from dialer.service.steps.call_rows import call_view, participant_view
 from dialer.service.steps.campaign_state import load_campaign
 from dialer.service.steps.campaign_views import campaign_view
 from dialer.service.steps.tenancy import DEFAULT_ORG_NAME
@@ -62,18 +63,12 @@ def list_campaigns(session: Session, *, org_id: str, status: str | None,
 
 def participants(session: Session, campaign_id: str, *, org_id: str) -> list[ParticipantView]:
     campaign = load_campaign(session, campaign_id, org_id=org_id)
-    return [ParticipantView(contact_id=p.contact_id, phone=p.phone, status=p.status,
-                            attempts=p.attempts, next_attempt_at=p.next_attempt_at,
-                            last_outcome=p.last_outcome)
-            for p in reads.participants(session, campaign.id)]
+    return [participant_view(p) for p in reads.participants(session, campaign.id)]
 
 
 def calls(session: Session, campaign_id: str, *, org_id: str) -> list[CallView]:
     campaign = load_campaign(session, campaign_id, org_id=org_id)
-    return [CallView(call_id=c.id, contact_id=c.contact_id, phone=c.to_number,
-                     from_number=c.from_number, attempt=c.attempt, placed_at=c.placed_at,
-                     ended_at=c.ended_at, outcome=c.outcome, duration_s=c.duration_s)
-            for c in reads.calls(session, campaign.id)]
+    return [call_view(c) for c in reads.calls(session, campaign.id)]
 
 
 def events(session: Session, campaign_id: str, *, org_id: str) -> list[EventView]:

@@ -7,12 +7,19 @@ the app's error handlers for the path prefix.
 
 from __future__ import annotations
 
+from fastapi import APIRouter
+
+from dialer.api.atoms import exports, routes
 from dialer.api.atoms.envelope import atoms_envelope
-from dialer.api.atoms.routes import router
 from dialer.api.errors import register_envelope
 
 PREFIX = "/atoms/v1"
 
 register_envelope("/atoms/", atoms_envelope)
+
+# The exports first: routes.router ends with the catch-all that answers Atoms' 404.
+router = APIRouter()
+router.include_router(exports.router)
+router.include_router(routes.router)
 
 __all__ = ["PREFIX", "router"]

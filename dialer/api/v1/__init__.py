@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dialer.api.errors import responses
-from dialer.api.v1 import audiences, calls, campaigns, dnc, leads, numbers, reads, stream
+from dialer.api.v1 import audiences, calls, campaigns, dnc, exports, leads, numbers, reads, stream
 
 router = APIRouter(prefix="/v1", responses=responses(401))
-for module in (numbers, audiences, campaigns, reads, stream, dnc, calls, leads):
+for module in (numbers, audiences, campaigns, reads, stream, dnc, calls, exports, leads):
     router.include_router(module.router)
