@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dialer.api.errors import responses
-from dialer.api.v1 import audiences, calls, campaigns, dnc, numbers, reads, stream
+from dialer.api.v1 import analytics, audiences, calls, campaigns, dnc, numbers, reads, stream
 
 router = APIRouter(prefix="/v1", responses=responses(401))
-for module in (numbers, audiences, campaigns, reads, stream, dnc, calls):
+for module in (numbers, audiences, campaigns, reads, stream, dnc, calls, analytics):
     router.include_router(module.router)
