@@ -5,81 +5,40 @@ an empty campaign; another organisation's campaign."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
 from dialer.client import DialerClient
+from dialer.coordination.memory import (
+    MemoryBreakerWindow,
+    MemoryChannelLeases,
+    MemoryPacingLimiter,
+)
 from dialer.errors import NotFound
+from dialer.provider import CallRequest
+from dialer.service.dial import dial
+from dialer.service.results import record_result
+from dialer.service.runtime import build_runtime
+from dialer.service.tick import tick
+from dialer.settings import load_settings
+from tests.support.analytics_rows import (
+    CALLER_A,
+    CALLER_B,
+    MONDAY,
+    Row,
+    make_campaign,
+    write_rows,
+)
 from tests.support.scenario import campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
-
-MONDAY = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-CALLER_A, CALLER_B = "+14155550100", "+14155550101"
-
-
-@dataclass
-class Row:
-    participant: int
-    attempt: int
-    outcome: str | None
-    placed_at: datetime | None
-    from_number: str | None = CALLER_A
-    goal: bool | None = None
-    execution: int = 1
-
-
-def _campaign(client: DialerClient, contacts: int, **spec: Any) -> tuple[str, list[int]]:
-    audience = client.create_audience("analytics", ny_contacts([["answered"]] * contacts))
-    campaign = client.create_campaign(campaign_spec(audience.id, **spec))
-    with client.runtime.engine.connect() as conn:
-        ids = [pid for (pid,) in conn.execute(sa.text(
-            "SELECT id FROM participants WHERE campaign_id = :c ORDER BY id"),
-            {"c": campaign.id})]
-    return campaign.id, ids
-
-
-def _write(client: DialerClient, campaign_id: str, rows: list[Row], *,
-           statuses: dict[int, str] | None = None,
-           executions: list[tuple[int, str, datetime, datetime | None, int]] = ()) -> None:
-    """Call rows (and participant statuses, executions) as the engine leaves them."""
-    with client.runtime.engine.begin() as conn:
-        for pid, status in (statuses or {}).items():
-            conn.execute(sa.text("UPDATE participants SET status = :s WHERE id = :p"),
-                         {"s": status, "p": pid})
-        for number, status, started, ended, members in executions:
-            conn.execute(sa.text(
-                "INSERT INTO executions (campaign_id, execution_number, status, started_at, "
-                "ended_at, total_members) VALUES (:c, :n, :s, :a, :e, :m)"),
-                {"c": campaign_id, "n": number, "s": status, "a": started, "e": ended,
-                 "m": members})
-        for row in rows:
-            at = row.placed_at or MONDAY
-            conn.execute(sa.text("""
-                INSERT INTO calls (id, participant_id, campaign_id, contact_id,
-                    execution_number, cycle, attempt, status, to_number, from_number,
-                    queued_at, dispatch_at, placed_at, ended_at, deadline_at, outcome,
-                    duration_s, goal_achieved)
-                SELECT :id, p.id, p.campaign_id, p.contact_id, :execution, 0, :attempt,
-                    :status, p.phone, :from_number, :at, :at, :placed_at, :ended_at,
-                    :at + interval '1 hour', :outcome, 0, :goal
-                FROM participants p WHERE p.id = :participant"""),
-                {"id": str(uuid.uuid4()), "participant": row.participant,
-                 "execution": row.execution, "attempt": row.attempt,
-                 "status": "ended" if row.outcome else
-                 ("placed" if row.placed_at else "queued"),
-                 "from_number": row.from_number, "at": at, "placed_at": row.placed_at,
-                 "ended_at": at if row.outcome else None, "outcome": row.outcome,
-                 "goal": row.goal})
-
 
 @pytest.fixture
 def clients(two_orgs) -> list[DialerClient]:
@@ -88,7 +47,7 @@ def clients(two_orgs) -> list[DialerClient]:
 
 def test_funnel_pickup_and_executions_agree_with_the_rows(clients):
     client, _ = clients
-    campaign_id, p = _campaign(client, 8)
+    campaign_id, p = make_campaign(client, 8)
     t = MONDAY
     rows = [
         # p0: answered on the first attempt, goal reached.
@@ -109,7 +68,7 @@ def test_funnel_pickup_and_executions_agree_with_the_rows(clients):
     statuses = {p[2]: "failed", p[5]: "canceled", p[6]: "skipped_dnc", p[0]: "completed",
                 p[1]: "completed"}
     started = MONDAY - timedelta(hours=2)
-    _write(client, campaign_id, rows, statuses=statuses, executions=[
+    write_rows(client, campaign_id, rows, statuses=statuses, executions=[
         (1, "paused", started, started + timedelta(minutes=90), 8),
         (2, "running", started + timedelta(hours=1), None, 8)])
 
@@ -169,7 +128,7 @@ def _local(instant: datetime, zone: str) -> tuple[int, int]:
                                   "Australia/Lord_Howe"])
 def test_the_heatmap_reads_day_and_hour_in_the_campaigns_zone(clients, zone):
     client, _ = clients
-    campaign_id, p = _campaign(client, 1, timezone=zone)
+    campaign_id, p = make_campaign(client, 1, timezone=zone)
     fixed = [
         datetime(2026, 3, 1, 23, 30, tzinfo=UTC),   # Sunday 23:30 UTC
         datetime(2026, 3, 8, 6, 30, tzinfo=UTC),    # New York: 01:30 EST, before the change
@@ -184,7 +143,7 @@ def test_the_heatmap_reads_day_and_hour_in_the_campaigns_zone(clients, zone):
     instants = fixed + spread
     rows = [Row(p[0], index + 1, draw.choice(["answered", "no_answer"]), at)
             for index, at in enumerate(instants)]
-    _write(client, campaign_id, rows)
+    write_rows(client, campaign_id, rows)
 
     heatmap = client.heatmap(campaign_id)
     assert heatmap.timezone == zone
@@ -224,8 +183,8 @@ def test_an_empty_campaign_divides_by_nothing(clients):
 
 def test_a_run_with_members_but_no_calls_shows_no_progress(clients):
     client, _ = clients
-    campaign_id, _ = _campaign(client, 3)
-    _write(client, campaign_id, [], executions=[(1, "completed", MONDAY, MONDAY, 0),
+    campaign_id, _ = make_campaign(client, 3)
+    write_rows(client, campaign_id, [], executions=[(1, "completed", MONDAY, MONDAY, 0),
                                                 (2, "stopped", MONDAY, MONDAY, 3)])
     summary = client.execution_summary(campaign_id)
     assert [(r.progress_pct, r.duration_s, r.calls_placed) for r in summary.executions] == [
@@ -237,8 +196,8 @@ def test_a_run_with_members_but_no_calls_shows_no_progress(clients):
                                     "pickup_by_caller_id", "execution_summary"])
 def test_another_organisations_campaign_is_not_found(clients, method):
     default, acme = clients
-    campaign_id, p = _campaign(default, 1)
-    _write(default, campaign_id, [Row(p[0], 1, "answered", MONDAY)])
+    campaign_id, p = make_campaign(default, 1)
+    write_rows(default, campaign_id, [Row(p[0], 1, "answered", MONDAY)])
     with pytest.raises(NotFound) as foreign:
         getattr(acme, method)(campaign_id)
     with pytest.raises(NotFound) as unknown:
@@ -246,3 +205,116 @@ def test_another_organisations_campaign_is_not_found(clients, method):
     assert str(foreign.value).replace(campaign_id, "X") == str(unknown.value).replace(
         str(unknown.value).split()[1], "X")
     getattr(default, method)(campaign_id)  # its own organisation sees it
+
+
+# -- a campaign run by the real use cases ------------------------------------------------
+
+
+class _Clock:
+    """Simulated time that moves only when the test advances it."""
+
+    time_scale = 1.0
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+    def real_seconds(self, sim_seconds: float) -> float:
+        return max(0.0, sim_seconds / self.time_scale)
+
+
+class _Dispatcher:
+    def __init__(self) -> None:
+        self.dials: list[str] = []
+
+    def send_dial(self, call_id: str, *, countdown_s: float = 0.0) -> None:
+        self.dials.append(call_id)
+
+    def send_result(self, call_id: str, **kwargs: Any) -> None:
+        pass
+
+
+class _Ledger:
+    """The provider: every call placed, as the provider saw it."""
+
+    def __init__(self) -> None:
+        self.placed: dict[str, CallRequest] = {}
+
+    def place_call(self, request: CallRequest) -> str:
+        self.placed[request.call_id] = request
+        return f"provider-{request.call_id}"
+
+
+def test_a_campaign_run_by_the_real_use_cases_agrees_with_the_providers_ledger(
+        clean_state, database_url):
+    """Tick, dial and result (coordination in memory, no Celery): the analytics count
+    what the provider was asked to place and the results it gave."""
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    clock, dispatcher, ledger = _Clock(start), _Dispatcher(), _Ledger()
+    settings = load_settings(database_url=database_url, redis_url="redis://127.0.0.1:1/0",
+                             tick_seconds=1.0)
+    rt = dataclasses.replace(
+        build_runtime(settings, dispatcher=dispatcher, provider_factory=lambda _: ledger,
+                      pool_size=2),
+        clock=clock, leases=MemoryChannelLeases(), limiter=MemoryPacingLimiter(),
+        breaker=MemoryBreakerWindow())
+    client = DialerClient(runtime=rt)
+    try:
+        numbers = [client.add_phone_number(n).id for n in (CALLER_A, CALLER_B)]
+        audience = client.create_audience("run", ny_contacts([["answered"]] * 6))
+        campaign_id = client.create_campaign(campaign_spec(
+            audience.id, phone_number_ids=numbers, pacing={"channels": 6})).id
+        client.start(campaign_id)
+        # First attempts: two answers (one reaching the goal), then busy, no answer,
+        # voicemail, failed; the three that retry are answered on their second attempt.
+        first = ["answered", "answered", "busy", "no_answer", "voicemail", "failed"]
+        results: dict[str, tuple[str, bool | None]] = {}
+        for round_outcomes in (first, ["answered"] * 3):
+            tick(rt)
+            todo = [c for c in dispatcher.dials if c not in ledger.placed]
+            assert [dial(rt, c) for c in todo] == ["placed"] * len(round_outcomes)
+            clock.advance(30)
+            for call_id, outcome in zip(todo, round_outcomes, strict=True):
+                goal = (not results) if outcome == "answered" else None  # the first only
+                results[call_id] = (outcome, goal)
+                assert record_result(rt, call_id, outcome=outcome, duration_s=10.0,
+                                     goal_achieved=goal) == "recorded"
+            clock.advance(120)  # past the retry delay
+
+        placed = ledger.placed.values()
+        contacts = {r.contact_id for r in placed}
+        answered = {ledger.placed[c].contact_id for c, (o, _) in results.items()
+                    if o == "answered"}
+        goals = {ledger.placed[c].contact_id for c, (_, g) in results.items() if g}
+        funnel = client.funnel(campaign_id)
+        assert (funnel.total, funnel.scheduled, funnel.dialed, funnel.connected,
+                funnel.goal_achieved) == (6, 6, len(contacts), len(answered), len(goals))
+        assert (funnel.dialed, funnel.connected, funnel.goal_achieved) == (6, 5, 1)
+
+        by_attempt = {r.key: (r.placed, r.answered) for r in client.pickup_by_attempt(
+            campaign_id)}
+        assert by_attempt == {
+            str(a): (sum(r.attempt == a for r in placed),
+                     sum(ledger.placed[c].attempt == a for c, (o, _) in results.items()
+                         if o == "answered"))
+            for a in {r.attempt for r in placed}}
+        by_caller = {r.key: r.placed for r in client.pickup_by_caller_id(campaign_id)}
+        assert by_caller == dict(Counter(r.from_number for r in placed))
+        heatmap = client.heatmap(campaign_id)
+        assert heatmap.placed == len(ledger.placed)
+        assert {(c.dow, c.hour) for c in heatmap.cells if c.placed} == {(0, 10)}
+        summary = client.execution_summary(campaign_id)
+        # Every contact ended: the campaign completed, and its one run with it.
+        assert client.get(campaign_id).campaign.status == "completed"
+        assert (summary.total, summary.completed, summary.running) == (1, 1, 0)
+        assert summary.executions[0].progress_pct == 100.0
+        assert summary.executions[0].calls_placed == len(ledger.placed)
+        assert summary.executions[0].processed_members == len(contacts)
+    finally:
+        client.close()
+        rt.close()
