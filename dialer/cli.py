@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from dialer import cli_common
+from dialer.cli_analytics import analytics_command
 from dialer.cli_api import api_app
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import (
@@ -42,6 +43,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(phone_app, name="phone")
 app.add_typer(audience_app, name="audience")
+campaign_app.command("analytics")(analytics_command)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(rejected_app, name="rejected")
