@@ -79,24 +79,25 @@ SEED = [
               timestamptz '2026-03-02 09:00-05' + (n - 1) * interval '9 days'
                   + interval '8 days', :contacts
        FROM campaigns c, generate_series(1, 3) n""",
-    # Attempts 1..n of each participant; placed over four weeks; about a third answered,
-    # a third of those reaching the goal; one call in a hundred never placed.
+    # Attempts 1..n of each participant (by contact, so every campaign has the same
+    # shape); placed over four weeks from five caller IDs; about a third answered, a
+    # third of those reaching the goal; one call in a hundred never placed.
     """INSERT INTO calls (id, participant_id, campaign_id, contact_id, execution_number,
                           cycle, attempt, status, to_number, from_number, queued_at,
                           dispatch_at, placed_at, ended_at, deadline_at, outcome,
                           duration_s, goal_achieved)
        SELECT gen_random_uuid()::text, p.id, p.campaign_id, p.contact_id,
               1 + (a - 1) % 3, 0, a, x.status, p.phone,
-              '+1415555010' || ((p.id + a) % 5), x.at, x.at, x.placed, x.placed,
+              '+1415555010' || ((p.contact_id + a) % 5), x.at, x.at, x.placed, x.placed,
               x.at + interval '1 hour', x.outcome,
               CASE WHEN x.outcome = :answered THEN 60 ELSE 0 END,
-              CASE WHEN x.outcome = :answered THEN (p.id + a) % 3 = 0 END
+              CASE WHEN x.outcome = :answered THEN (p.contact_id + a) % 3 = 0 END
        FROM participants p
        CROSS JOIN LATERAL generate_series(1, 1 + (p.contact_id % 4)::int) a
        CROSS JOIN LATERAL (SELECT
               timestamptz '2026-03-02 00:00Z'
                   + ((p.id * 7919 + a * 104729) % (28 * 86400)) * interval '1 second' AS at,
-              ((p.id * 31 + a * 17) % 100) AS roll) h
+              ((p.contact_id * 31 + a * 17) % 100) AS roll) h
        CROSS JOIN LATERAL (SELECT h.at,
               CASE WHEN h.roll = 99 THEN 'queued' ELSE 'ended' END AS status,
               CASE WHEN h.roll = 99 THEN NULL ELSE h.at END AS placed,
