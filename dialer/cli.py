@@ -12,6 +12,7 @@ from dialer import (
     cli_common,
     cli_leads,  # noqa: F401  (registers its commands on the groups above)
 )
+from dialer.cli_analytics import analytics_command
 from dialer.cli_api import api_app
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import (
@@ -46,6 +47,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(phone_app, name="phone")
 app.add_typer(audience_app, name="audience")
+campaign_app.command("analytics")(analytics_command)
 app.add_typer(campaign_app, name="campaign")
 cli_calls.register(campaign_app)
 app.add_typer(dnc_app, name="dnc")

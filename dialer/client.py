@@ -18,6 +18,7 @@ from typing import Any
 from dialer.errors import ValidationError
 from dialer.service import (
     activity,
+    analytics,
     call_log,
     commands,
     csv_import,
@@ -55,13 +56,17 @@ from dialer.views import (
     ContactResult,
     DncPage,
     EventView,
+    ExecutionSummary,
     Forecast,
+    FunnelView,
     HealthView,
+    HeatmapView,
     ImportReport,
     OrgRef,
     ParticipantPage,
     ParticipantView,
     PhoneNumberView,
+    PickupRow,
     ReadinessView,
     RejectedContact,
     RejectedRequestView,
@@ -467,6 +472,29 @@ class DialerClient:
         per-contact export writes); with ``with_calls``, each with its calls."""
         return call_log.contact_results(self.runtime, self.org, str(id),
                                         with_calls=with_calls)
+
+    # --- analytics ---
+
+    def funnel(self, id: str) -> FunnelView:
+        """Contacts → scheduled → dialed → connected → goal achieved, counts and
+        percentages (docs/contract.md, "Analytics", defines each step)."""
+        return analytics.funnel(self.runtime, self.org, str(id))
+
+    def heatmap(self, id: str) -> HeatmapView:
+        """Calls placed and answer rate per day of week x hour, in the campaign's zone."""
+        return analytics.heatmap(self.runtime, self.org, str(id))
+
+    def pickup_by_attempt(self, id: str) -> builtins.list[PickupRow]:
+        """Calls placed, answered and the pickup rate per attempt number."""
+        return analytics.pickup_by_attempt(self.runtime, self.org, str(id))
+
+    def pickup_by_caller_id(self, id: str) -> builtins.list[PickupRow]:
+        """Calls placed, answered and the pickup rate per caller ID, the most used first."""
+        return analytics.pickup_by_caller_id(self.runtime, self.org, str(id))
+
+    def execution_summary(self, id: str) -> ExecutionSummary:
+        """The campaign's executions per status, and each run's duration and progress."""
+        return analytics.execution_summary(self.runtime, self.org, str(id))
 
     def _command(self, id: str, command: str, **args: Any) -> CampaignView:
         return commands.command(self.runtime, self.org, str(id), command, args,

@@ -393,3 +393,93 @@ class ContactResult(View):
     goal_achieved: bool | None
     last_attempt_at: datetime | None
     calls: list[CallView] | None = None
+
+
+# --- analytics (issue 14) ---------------------------------------------------------------
+
+
+class FunnelStep(View):
+    """One step of the funnel: its count, as a percentage (0 to 100) of the campaign's
+    contacts and of the step before it (0 when that is 0)."""
+
+    name: str
+    count: int
+    pct_of_total: float
+    pct_of_previous: float
+
+
+class FunnelView(View):
+    """Contacts → scheduled → dialed → connected → goal achieved (docs/contract.md,
+    "Analytics", defines each step); ``called_pct`` and ``connected_pct`` are dialed and
+    connected as percentages of ``total``."""
+
+    campaign_id: str
+    total: int
+    scheduled: int
+    dialed: int
+    connected: int
+    goal_achieved: int
+    called_pct: float
+    connected_pct: float
+    steps: list[FunnelStep]
+
+
+class HeatmapCell(View):
+    """Calls placed in one local hour of one day of the week (``dow`` 0 = Monday,
+    ``day`` its name as the spec writes days), and the share answered (0 to 1)."""
+
+    dow: int
+    day: str
+    hour: int
+    placed: int
+    answered: int
+    answer_rate: float
+
+
+class HeatmapView(View):
+    """The week's 168 cells, Monday 00h first, in the campaign's time zone ``timezone``."""
+
+    campaign_id: str
+    timezone: str
+    placed: int
+    answered: int
+    cells: list[HeatmapCell]
+
+
+class PickupRow(View):
+    """Calls placed and answered for one attempt number or one caller ID (``key``), and
+    ``rate``, the share answered (0 to 1)."""
+
+    key: str
+    placed: int
+    answered: int
+    rate: float
+
+
+class ExecutionRun(View):
+    """One execution with its duration (to now while it runs), calls placed and
+    progress: ``processed_members`` of ``total_members`` as ``progress_pct`` (0 to 100)."""
+
+    execution_number: int
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float
+    total_members: int
+    processed_members: int
+    failed_members: int
+    calls_placed: int
+    progress_pct: float
+
+
+class ExecutionSummary(View):
+    """A campaign's executions, how many there are per status, and each run."""
+
+    campaign_id: str
+    total: int
+    running: int
+    paused: int
+    stopped: int
+    completed: int
+    failed: int
+    executions: list[ExecutionRun]

@@ -48,3 +48,33 @@ READINESS = {"campaign_id": CAMPAIGN_ID, "at": AT, "will_dial": False, "checks":
 
 def ok(example: Any, description: str = "Success") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"example": example}}}
+
+
+# --- analytics (issue 14) ---
+FUNNEL = {"campaign_id": CAMPAIGN_ID, "total": 200, "scheduled": 196, "dialed": 180,
+          "connected": 72, "goal_achieved": 30, "called_pct": 90.0, "connected_pct": 36.0,
+          "steps": [
+              {"name": "total", "count": 200, "pct_of_total": 100.0, "pct_of_previous": 100.0},
+              {"name": "scheduled", "count": 196, "pct_of_total": 98.0,
+               "pct_of_previous": 98.0},
+              {"name": "dialed", "count": 180, "pct_of_total": 90.0, "pct_of_previous": 91.8},
+              {"name": "connected", "count": 72, "pct_of_total": 36.0,
+               "pct_of_previous": 40.0},
+              {"name": "goal_achieved", "count": 30, "pct_of_total": 15.0,
+               "pct_of_previous": 41.7}]}
+HEATMAP = {"campaign_id": CAMPAIGN_ID, "timezone": "America/New_York", "placed": 40,
+           "answered": 14, "cells": [
+               {"dow": 0, "day": "mon", "hour": 9, "placed": 40, "answered": 14,
+                "answer_rate": 0.35}]}
+PICKUP = [{"key": "1", "placed": 180, "answered": 54, "rate": 0.3},
+          {"key": "2", "placed": 120, "answered": 18, "rate": 0.15}]
+EXECUTIONS = {"campaign_id": CAMPAIGN_ID, "total": 2, "running": 1, "paused": 1, "stopped": 0,
+              "completed": 0, "failed": 0, "executions": [
+                  {"execution_number": 1, "status": "paused", "started_at": AT,
+                   "ended_at": "2026-03-02T10:30:00-05:00", "duration_s": 5400.0,
+                   "total_members": 200, "processed_members": 120, "failed_members": 8,
+                   "calls_placed": 150, "progress_pct": 60.0},
+                  {"execution_number": 2, "status": "running",
+                   "started_at": "2026-03-02T11:00:00-05:00", "ended_at": None,
+                   "duration_s": 600.0, "total_members": 200, "processed_members": 20,
+                   "failed_members": 0, "calls_placed": 22, "progress_pct": 10.0}]}

@@ -1,13 +1,13 @@
 """The call log's index (issue 14, "every call visible"): a campaign's calls in the order
 they were queued, which the call log pages, filters by time and exports in.
 
-Revision ID: 0007_calls
+Revision ID: 0007
 Revises: 0006
 """
 
 from alembic import op
 
-revision = '0007_calls'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
