@@ -38,7 +38,7 @@ from dialer.service.provider_call import Refused, Unknown, place_with_timeout
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import CachedSpec, cached_spec
 from dialer.service.steps import campaign_state
-from dialer.service.steps.call_return import drop, put_back
+from dialer.service.steps.call_return import drop, drop_number, put_back
 from dialer.service.targets import cap_reached_until, one_contact_facts
 from dialer.statuses import ParticipantStatus as P
 from dialer.store import calls
@@ -188,7 +188,10 @@ def _recheck(rt: Runtime, session: Session, entry: CachedSpec, row: Row[Any], ca
         return None
     record_skip(session, row.campaign_id, row.participant_id, at=now,
                 reason=verdict.reason or "", detail="checked before place_call")
-    if verdict.action == "skip":
+    if verdict.reason == "dnc":
+        drop_number(session, call_id, row.participant_id, status=verdict.status or P.SKIPPED,
+                    reason="dnc", now=now)
+    elif verdict.action == "skip":
         drop(session, call_id, row.participant_id, status=verdict.status or P.SKIPPED,
              reason=verdict.reason, now=now)
     else:

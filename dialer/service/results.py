@@ -128,7 +128,11 @@ def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: dateti
     canceled = calls.cancel_queued_retry(session, row.participant_id)
     in_flight = calls.in_flight_attempts(session, row.participant_id)
     others_open = participants.complete(session, row.participant_id, outcome=outcome,
-                                        uncounted=len(canceled), now=now)
+                                        uncounted=len(canceled),
+                                        answered_phone=(row.to_number
+                                                        if outcome == st.Outcome.ANSWERED
+                                                        else None),
+                                        now=now)
     note = "; contact completed"
     if canceled:
         note += f"; queued retry canceled (attempt {', '.join(map(str, canceled))})"

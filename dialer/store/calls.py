@@ -86,13 +86,15 @@ _END_CALL = text(f"""
         RETURNING participant_id, campaign_id, attempt)
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
         c.org_id, {SPEC_DIGEST} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,
-        (SELECT ct.timezone FROM contacts ct WHERE ct.id = p.contact_id) AS timezone,
+        p.phone_index, p.phone_attempts, p.answered_phone,
+        ct.timezone, ct.secondary_phones,
         (SELECT count(*) FROM calls q WHERE q.campaign_id = e.campaign_id
                      AND q.status = ANY(:in_flight)) AS in_flight_before,
         EXISTS (SELECT 1 FROM participants w
                 WHERE w.campaign_id = e.campaign_id AND {due_by("w")}) AS due_waiting
     FROM ended e JOIN campaigns c ON c.id = e.campaign_id
         JOIN participants p ON p.id = e.participant_id
+        JOIN contacts ct ON ct.id = p.contact_id
     FOR UPDATE OF p FOR KEY SHARE OF c
 """)
 
@@ -102,8 +104,9 @@ _RECONCILE = text(f"""
             goal_achieved = :goal_achieved, detail = :detail
         WHERE id = :call_id AND status = :ended AND outcome = :failed
           AND detail = :timed_out
-        RETURNING participant_id, campaign_id, attempt, cycle)
-    SELECT f.participant_id, f.campaign_id, f.attempt, f.cycle, c.status AS campaign_status,
+        RETURNING participant_id, campaign_id, attempt, cycle, to_number)
+    SELECT f.participant_id, f.campaign_id, f.attempt, f.cycle, f.to_number,
+        c.status AS campaign_status,
         {SPEC_DIGEST} AS spec_digest, p.cycle AS participant_cycle
     FROM fixed f JOIN campaigns c ON c.id = f.campaign_id
         JOIN participants p ON p.id = f.participant_id

@@ -16,7 +16,7 @@ from dialer.statuses import (
     Outcome,
     ParticipantStatus,
 )
-from models.tables import Call, Participant
+from models.tables import Call, Contact, Participant
 
 
 def enrol_audience(session: Session, campaign_id: str, audience_id: str, *,
@@ -75,10 +75,13 @@ def participant_counts(session: Session, campaign_id: str) -> dict[str, int]:
 
 def start_new_cycle(session: Session, campaign_id: str, *, next_attempt_at: datetime,
                     now: datetime) -> None:
-    """Every participant pending again, attempts at zero, in the next cycle (recurrence)."""
+    """Every participant pending again, attempts at zero, in the next cycle (recurrence),
+    back on its primary number (secondary numbers are dialed again after it)."""
+    primary = select(Contact.phone).where(Contact.id == Participant.contact_id).scalar_subquery()
     session.execute(
         update(Participant).where(Participant.campaign_id == campaign_id)
         .values(status=ParticipantStatus.PENDING, attempts=0, cycle=Participant.cycle + 1,
+                phone=primary, phone_index=0, phone_attempts=0, answered_phone=None,
                 next_attempt_at=next_attempt_at, skip_reason=None, updated_at=now))
 
 
@@ -87,6 +90,7 @@ def restore_attempts(session: Session, participant_ids: list[int], *,
     """Uncount the attempt of participants whose call was queued or claimed, never placed."""
     session.execute(text("""
         UPDATE participants SET attempts = attempts - 1,
+            phone_attempts = GREATEST(phone_attempts - 1, 0),
             status = CASE WHEN attempts - 1 = 0 THEN :pending ELSE :retry_scheduled END,
             next_attempt_at = :at, updated_at = :now
         WHERE id = ANY(:ids) AND status = ANY(:in_call)

@@ -107,7 +107,7 @@ def test_an_answer_stops_the_other_numbers(data, policy, numbers, dnc):
         # Nothing after an answer goes to another number.
         assert {index for index, _, _ in life.dialed[first:]} == {life.dialed[first][0]}
     if life.end == ParticipantStatus.COMPLETED:
-        index, outcome, goal = life.dialed[-1]
+        _index, outcome, _goal = life.dialed[-1]
         assert outcome in (Outcome.ANSWERED, Outcome.VOICEMAIL)
 
 

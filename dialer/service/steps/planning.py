@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from dialer.calendar import CallingRules
 from dialer.eligibility import check_contact
 from dialer.pacing import Usage, call_deadline, dispatch_budget, next_free_slot_after, plan_slots
+from dialer.retry import after_unusable_number
 from dialer.service.isolation import isolated, reset_failures
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
@@ -114,6 +115,7 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
                 campaign.caller_id_cursor += 1
             call_id = str(uuid.uuid4())
             participant.attempts += 1
+            participant.phone_attempts += 1
             participant.status = P.QUEUED
             participant.updated_at = now
             calls.add_queued(
@@ -141,7 +143,7 @@ def pick_participants(
     facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], org_id=campaign.org_id,
                       now=now, caps=caps)
     chosen: list[tuple[Participant, datetime]] = []
-    for participant, _tz in rows:
+    for participant, _tz, secondary in rows:
         if len(chosen) >= wanted:
             break
         assert participant.next_attempt_at is not None  # "due" compares it
@@ -153,6 +155,11 @@ def pick_participants(
             continue
         participant.updated_at = now
         participant.skip_reason = verdict.reason
+        if verdict.reason == "dnc" and _move_to_next_number(participant, secondary, due_at):
+            record_skip(session, campaign.id, participant.id, at=now, reason="dnc",
+                        detail=f"number {participant.phone_index - 1} on the do-not-call list; "
+                               f"number {participant.phone_index} next")
+            continue
         if verdict.action == "skip":
             participant.status = verdict.status or P.SKIPPED
             participant.next_attempt_at = None
@@ -161,6 +168,22 @@ def pick_participants(
         record_skip(session, campaign.id, participant.id, at=now, reason=verdict.reason or "",
                     detail=f"until {verdict.until.isoformat()}" if verdict.until else None)
     return chosen
+
+
+def _move_to_next_number(participant: Participant, secondary: list[str],
+                         due_at: datetime) -> bool:
+    """A number that may not be dialed passes the contact to its next number, without an
+    attempt; False when it has none left. The next number is checked by a later pass
+    (its own DNC, caps and calendar), so it stays due."""
+    following = after_unusable_number(phone_index=participant.phone_index,
+                                      numbers=1 + len(secondary))
+    if following is None:
+        return False
+    participant.phone = secondary[following - 1]
+    participant.phone_index = following
+    participant.phone_attempts = 0
+    participant.next_attempt_at = due_at
+    return True
 
 
 def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> Usage:
