@@ -4,6 +4,7 @@ loader of ``DIALER_PROVIDER`` are in ``dialer.providers``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from dialer.errors import ProviderError
@@ -21,6 +22,38 @@ class CallRequest:
     ring_timeout_s: int
     max_duration_s: int
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResultExtras:
+    """What a provider may report with a call's result besides the outcome
+    (``dialer.call_result``'s optional ``recording_url``, ``transcript_url``, ``cost``;
+    docs/contract.md §5), stored on the call. All optional: a provider that has none
+    sends none."""
+
+    recording_url: str | None = None
+    transcript_url: str | None = None
+    cost: Decimal | None = None  # in the provider's currency, >= 0, 6 decimal places
+
+    def columns(self) -> dict[str, Any]:
+        return {"recording_url": self.recording_url, "transcript_url": self.transcript_url,
+                "cost": self.cost}
+
+    def task_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``dialer.call_result`` that carry them (JSON: the cost
+        as a decimal string, exact), only those given, so that a result without extras
+        is the message an older sender would send."""
+        out: dict[str, Any] = {}
+        if self.recording_url is not None:
+            out["recording_url"] = self.recording_url
+        if self.transcript_url is not None:
+            out["transcript_url"] = self.transcript_url
+        if self.cost is not None:
+            out["cost"] = str(self.cost)
+        return out
+
+
+NO_EXTRAS = ResultExtras()
 
 
 class CallRefused(ProviderError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     )
     sim_talk_s: tuple[float, float] = (20.0, 180.0)
     sim_ring_s: tuple[float, float] = (3.0, 20.0)
+    # What one started minute of talk costs on the simulated provider (issue 14: the
+    # result reports a cost; 0 reports none).
+    sim_cost_per_minute: Decimal = Field(default=Decimal("0.013"), ge=0, le=1000)
 
     # Issue #11 part A (malformed remote requests): payload limits, refused above them
     # with a field error and recorded (docs/remote-control.md, "Limits").

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
+from dialer.provider import NO_EXTRAS, ResultExtras
 from dialer.statuses import CALL_HOLDING_CHANNEL, CALL_IN_FLIGHT, Outcome
 from dialer.statuses import CallStatus as K
 from dialer.statuses import ParticipantStatus as P
@@ -81,7 +82,8 @@ _REQUEUE = text("""
 _END_CALL = text(f"""
     WITH ended AS (
         UPDATE calls SET status = :ended, outcome = :outcome, ended_at = :now,
-            duration_s = :duration_s, goal_achieved = :goal_achieved, detail = :detail
+            duration_s = :duration_s, goal_achieved = :goal_achieved, detail = :detail,
+            recording_url = :recording_url, transcript_url = :transcript_url, cost = :cost
         WHERE id = :call_id AND status = ANY(:holding) AND placed_at IS NOT NULL
         RETURNING participant_id, campaign_id, attempt)
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
@@ -101,7 +103,8 @@ _END_CALL = text(f"""
 _RECONCILE = text(f"""
     WITH fixed AS (
         UPDATE calls SET outcome = :outcome, duration_s = :duration_s,
-            goal_achieved = :goal_achieved, detail = :detail
+            goal_achieved = :goal_achieved, detail = :detail,
+            recording_url = :recording_url, transcript_url = :transcript_url, cost = :cost
         WHERE id = :call_id AND status = :ended AND outcome = :failed
           AND detail = :timed_out
         RETURNING participant_id, campaign_id, attempt, cycle, to_number)
@@ -216,20 +219,21 @@ def lock_number(session: Session, phone: str) -> None:
 
 def end(session: Session, call_id: str, *, outcome: str, duration_s: float,
         goal_achieved: bool | None, detail: str | None, due_by_at: datetime,
-        now: datetime) -> Row[Any] | None:
+        now: datetime, extras: ResultExtras = NO_EXTRAS) -> Row[Any] | None:
     """End a call holding a channel; None for a replay or an unknown id."""
     return run_core(session, _END_CALL, {
         "call_id": call_id, "outcome": outcome, "now": now, "due_by": due_by_at,
         "duration_s": duration_s, "goal_achieved": goal_achieved, "detail": detail,
+        **extras.columns(),
         "ended": K.ENDED, "holding": _HOLDING_WORDS, "in_flight": _IN_FLIGHT_WORDS}).first()
 
 
 def reconcile(session: Session, call_id: str, *, outcome: str, duration_s: float,
               goal_achieved: bool | None, detail: str | None,
-              timed_out: str) -> Row[Any] | None:
+              timed_out: str, extras: ResultExtras = NO_EXTRAS) -> Row[Any] | None:
     """Give a call closed at its deadline (detail ``timed_out``) its real outcome."""
     return run_core(session, _RECONCILE, {
-        "call_id": call_id, "outcome": outcome, "duration_s": duration_s,
+        "call_id": call_id, "outcome": outcome, "duration_s": duration_s, **extras.columns(),
         "goal_achieved": goal_achieved, "detail": detail, "timed_out": timed_out,
         "ended": K.ENDED, "failed": Outcome.FAILED}).first()
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
+from dialer.provider import NO_EXTRAS, ResultExtras
 from dialer.retry import next_step
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import CachedSpec, cached_spec
@@ -57,13 +58,14 @@ class Ended:
 
 def end_call(rt: Runtime, session: Session, call_id: str, *, outcome: str,
              duration_s: float = 0.0, goal_achieved: bool | None = None,
-             detail: str | None = None, now: datetime) -> Ended | None:
+             detail: str | None = None, now: datetime,
+             extras: ResultExtras = NO_EXTRAS) -> Ended | None:
     """End a call holding a channel and settle its contact, uncommitted; None when no
     call by that id holds a channel (a replay, an unknown id, a call already closed)."""
     row = calls.end(session, call_id, outcome=outcome, now=now,
                     due_by_at=now + timedelta(seconds=plan_horizon_s(rt)),
                     duration_s=max(0.0, float(duration_s or 0.0)), goal_achieved=goal_achieved,
-                    detail=(detail or None) and str(detail)[:2000])
+                    detail=(detail or None) and str(detail)[:2000], extras=extras)
     if row is None:
         return None
     entry = cached_spec(session, row.campaign_id, row.spec_digest)
