@@ -66,13 +66,20 @@ class CallRefused(ProviderError):
     once. Any other exception, and a ``place_call`` that outlives
     ``DIALER_PROVIDER_TIMEOUT_S``, means "unknown whether placed": the call is
     treated as placed (see ``dialer.service.provider_call``).
+
+    ``permanent=True`` says waiting will not help: the account, the caller ID or the
+    agent is refused, not this one call (an invalid account, a caller ID the carrier
+    does not allow). ``DIALER_FAIL_AFTER_PROVIDER_REFUSALS`` of those in a row, before
+    any call of the run was placed, fail the campaign with ``reason`` as its error
+    (phone-like digits masked).
     """
 
     def __init__(self, reason: str = "refused by the provider", *,
-                 retry_after_s: float | None = None) -> None:
+                 retry_after_s: float | None = None, permanent: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after_s = retry_after_s
+        self.permanent = permanent
 
 
 @runtime_checkable

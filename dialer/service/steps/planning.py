@@ -9,6 +9,7 @@ not read it again until then. Each dispatch holds the campaign's row lock.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from dialer.retry import after_unusable_number
 from dialer.service.isolation import isolated, reset_failures
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
+from dialer.service.steps import campaign_state
 from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import ParticipantStatus as P
@@ -29,6 +31,8 @@ from dialer.store import calls, participants
 from dialer.store import dispatch as store
 from dialer.store.events import record_event, record_skip
 from models.tables import Campaign, Participant
+
+log = logging.getLogger(__name__)
 
 PLAN_AHEAD_TICKS = 2
 
@@ -97,8 +101,10 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
             return []
         caller_ids = active_caller_ids(session, campaign)
         if caller_ids is not None and not caller_ids:
-            _note_no_numbers(session, campaign, now)
+            _note_no_numbers(rt, session, campaign, now)
             return []
+        if campaign.no_caller_id_since is not None:
+            campaign.no_caller_id_since = None  # a caller ID is back: the clock restarts
         chosen = pick_participants(session, campaign, spec, now, len(slots), caps=rt.caps,
                                    until=now + timedelta(seconds=horizon_s))
         if not chosen:
@@ -204,8 +210,26 @@ def active_caller_ids(session: Session, campaign: Campaign) -> list[str] | None:
     return [numbers[i] for i in campaign.phone_number_ids if i in numbers]
 
 
-def _note_no_numbers(session: Session, campaign: Campaign, now: datetime) -> None:
+NO_CALLER_ID = "no_caller_id"
+
+
+def _note_no_numbers(rt: Runtime, session: Session, campaign: Campaign, now: datetime) -> None:
+    """Nothing is dialed while no caller ID of the campaign is active; past
+    ``DIALER_FAIL_NO_CALLER_ID_AFTER_S`` of that, the campaign fails: waiting has not
+    brought a number back, a person must (docs/contract.md §6)."""
     # Said once, not every tick: the latest event tells whether it was.
     if store.latest_action(session, campaign.id) != "no_active_numbers":
         record_event(session, campaign.id, at=now, action="no_active_numbers",
                      detail="every caller ID of this campaign is inactive; nothing is dialed")
+    since = campaign.no_caller_id_since
+    if since is None:
+        campaign.no_caller_id_since = now
+        return
+    limit_s = rt.settings.fail_no_caller_id_after_s
+    if limit_s <= 0 or (now - since).total_seconds() < limit_s:
+        return
+    error = (f"no active caller ID for {(now - since).total_seconds():.0f} s "
+             f"(DIALER_FAIL_NO_CALLER_ID_AFTER_S={limit_s:g}): activate one of the campaign's "
+             f"{len(campaign.phone_number_ids)} phone numbers and create the campaign again")
+    if campaign_state.fail(session, campaign.id, now=now, reason=NO_CALLER_ID, detail=error):
+        log.warning("campaign %s failed: %s", campaign.id, error)
