@@ -375,14 +375,19 @@ class DialerClient:
         return forecasting.forecast(self.runtime, self.org, str(id))
 
     def call_result(self, call_id: str, outcome: str, duration_s: float = 0.0,
-                    goal_achieved: bool | None = None, detail: str | None = None) -> bool:
+                    goal_achieved: bool | None = None, detail: str | None = None,
+                    recording_url: str | None = None, transcript_url: str | None = None,
+                    cost: Any = None) -> bool:
         """A provider's result for one of this organisation's calls (the HTTP webhook's
         hand-over): checked like ``dialer.call_result``'s arguments (ValidationError
         naming the fields), then the same result path. NotFound for a call this
-        organisation did not place; False when it was already finished (a replay)."""
+        organisation did not place; False when it was already finished (a replay).
+        ``recording_url``/``transcript_url`` (http(s), at most 2,000 characters) and
+        ``cost`` (a non-negative decimal, number or string) are optional."""
         return results.record_org_result(
             self.runtime, self.org, str(call_id), outcome=outcome, duration_s=duration_s,
-            goal_achieved=goal_achieved, detail=detail)
+            goal_achieved=goal_achieved, detail=detail, recording_url=recording_url,
+            transcript_url=transcript_url, cost=cost)
 
     def health(self) -> HealthView:
         """Whether PostgreSQL and Redis answer (never raises for either being down)."""

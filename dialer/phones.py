@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from dialer.phones_fast import NOT_VALID, e164_fast_path
@@ -44,3 +46,13 @@ def mask(number: str | None) -> str:
         return "-"
     keep = max(0, len(number) - 4)
     return number[:keep] + "*" * (len(number) - keep)
+
+
+# A run of digits long enough to be a phone number (an error may quote a parameter).
+_DIGITS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+
+
+def mask_digits(text: str) -> str:
+    """``text`` with every phone-like run of digits replaced by ``<digits>``: for error
+    messages of others (a provider's, a database's) shown or stored by us."""
+    return _DIGITS.sub("<digits>", text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -30,6 +31,12 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(default=5.0, gt=0)
     default_region: str | None = "US"
     log_json: bool = False
+    # Issue 14: a running campaign fails (status failed, with its error) when its
+    # configuration lets no call through: none of its caller IDs active for this many
+    # simulated seconds, or the provider refusing this many calls in a row for good
+    # (CallRefused(permanent=True)) before it placed any call of the run. 0 = off.
+    fail_no_caller_id_after_s: float = Field(default=600.0, ge=0)
+    fail_after_provider_refusals: int = Field(default=10, ge=0)
     # Frequency caps across campaigns (0 = off).
     max_calls_per_number_24h: int = Field(default=0, ge=0)
     max_calls_per_number_7d: int = Field(default=0, ge=0)
@@ -46,6 +53,9 @@ class Settings(BaseSettings):
     )
     sim_talk_s: tuple[float, float] = (20.0, 180.0)
     sim_ring_s: tuple[float, float] = (3.0, 20.0)
+    # What one started minute of talk costs on the simulated provider (issue 14: the
+    # result reports a cost; 0 reports none).
+    sim_cost_per_minute: Decimal = Field(default=Decimal("0.013"), ge=0, le=1000)
 
     # Issue #11 part A (malformed remote requests): payload limits, refused above them
     # with a field error and recorded (docs/remote-control.md, "Limits").

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from dialer.errors import ValidationError
@@ -70,6 +72,42 @@ Detail = Annotated[str, Field(max_length=MAX_DETAIL_CHARS), AfterValidator(_no_n
 # An organisation's name (service/orgs.py checks its shape when one is created).
 OrgName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
 
+# What a provider may report with a result (docs/contract.md §5): links to the call's
+# recording and transcript, and its cost, stored as NUMERIC(14, 6).
+MAX_URL_CHARS = 2000
+MAX_COST = Decimal("99999999.999999")
+COST_PLACES = Decimal("0.000001")
+
+
+def _web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http(s) URL")
+    if any(c.isspace() or c == "\x00" for c in value):
+        raise ValueError("must not contain spaces or NUL characters")
+    return value
+
+
+def _decimal(value: Any) -> Any:
+    """A cost sent as a JSON number or a decimal string (exact), rounded to 6 places."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError("must be a non-negative decimal number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("must be a non-negative decimal number") from None
+    if not number.is_finite():
+        raise ValueError("must be a non-negative decimal number")
+    try:
+        return number.quantize(COST_PLACES)
+    except InvalidOperation:  # too many digits to round: the bound below refuses it
+        return number
+
+
+WebUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS),
+                   AfterValidator(_web_url)]
+Cost = Annotated[Decimal, BeforeValidator(_decimal), Field(ge=0, le=MAX_COST)]
+
 
 class _Args(BaseModel):
     # strict: no "false" -> False, "12" -> 12 or 1 -> True coercion; forbid: typos are errors.
@@ -88,6 +126,10 @@ class CallResultArgs(_Args):
     detail: Detail | None = None
     # None: whichever organisation placed the call; given, a call of another is ignored.
     org: OrgName | None = None
+    # Optional extras (issue 14): senders that do not know them still work.
+    recording_url: WebUrl | None = None
+    transcript_url: WebUrl | None = None
+    cost: Cost | None = None
 
 
 class DialArgs(_Args):
@@ -239,7 +281,7 @@ def _validate(model: type[M], values: dict[str, Any], errors: list[tuple[str, st
 
 def parse_call_result(args: Any, kwargs: Any) -> CallResultArgs:
     values, errors = _bind(("call_id", "outcome", "duration_s", "goal_achieved", "detail",
-                            "org"), args, kwargs)
+                            "org", "recording_url", "transcript_url", "cost"), args, kwargs)
     return _validate(CallResultArgs, values, errors)
 
 

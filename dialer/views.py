@@ -82,6 +82,9 @@ class CampaignView(View):
     updated_at: datetime
     spec: dict[str, Any]
     executions: list[ExecutionView] = Field(default_factory=list)
+    # Why and when the campaign failed (status ``failed``; docs/contract.md §6), else None.
+    error: str | None = None
+    failed_at: datetime | None = None
 
 
 class Metrics(View):

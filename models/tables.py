@@ -167,6 +167,9 @@ class Campaign(Base):
     # Why and when the campaign failed (0006); NULL unless status is failed.
     error: Mapped[str | None] = mapped_column(Text)
     failed_at: Mapped[datetime | None]
+    # Since when the running campaign has had no active caller ID (0009_numbers); NULL
+    # while it has one. Past DIALER_FAIL_NO_CALLER_ID_AFTER_S of it, the campaign fails.
+    no_caller_id_since: Mapped[datetime | None]
 
 
 class Participant(Base):

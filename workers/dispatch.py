@@ -13,6 +13,7 @@ from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 
 from dialer.errors import InfrastructureError
+from dialer.provider import NO_EXTRAS, ResultExtras
 from workers.app import DIAL_QUEUE, RESULTS_QUEUE
 
 
@@ -25,10 +26,11 @@ class CeleryDispatcher:
                    countdown_s=countdown_s)
 
     def send_result(self, call_id: str, *, outcome: str, duration_s: float,
-                    goal_achieved: bool | None, detail: str | None, countdown_s: float) -> None:
+                    goal_achieved: bool | None, detail: str | None, countdown_s: float,
+                    extras: ResultExtras = NO_EXTRAS) -> None:
         self._send("dialer.call_result",
                    {"call_id": call_id, "outcome": outcome, "duration_s": duration_s,
-                    "goal_achieved": goal_achieved, "detail": detail},
+                    "goal_achieved": goal_achieved, "detail": detail, **extras.task_kwargs()},
                    queue=RESULTS_QUEUE, countdown_s=countdown_s)
 
     def _send(self, task: str, kwargs: dict[str, Any], *, queue: str,

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from dialer.errors import ValidationError
+from dialer.provider import ResultExtras
 from dialer.service import remote
 from dialer.service.dial import dial as dial_call
 from dialer.service.metrics_export import observe_tick
@@ -98,12 +100,16 @@ def dial(call_id: str) -> str:
           acks_on_timeout=False)
 def call_result(call_id: str, outcome: str, duration_s: float = 0.0,
                 goal_achieved: bool | None = None, detail: str | None = None,
-                org: str | None = None) -> str:
+                org: str | None = None, recording_url: str | None = None,
+                transcript_url: str | None = None, cost: Any = None) -> str:
     if org is not None and call_of_other_org(runtime(), str(call_id), org):
         log.warning("result for call %s names another organisation: ignored", call_id)
         return "ignored"
     return record_result(runtime(), str(call_id), outcome=outcome, duration_s=duration_s,
-                         goal_achieved=goal_achieved, detail=detail)
+                         goal_achieved=goal_achieved, detail=detail,
+                         extras=ResultExtras(recording_url=recording_url,
+                                             transcript_url=transcript_url,
+                                             cost=None if cost is None else Decimal(str(cost))))
 
 
 # The task id makes a redelivered command or enqueue a no-op (issue #11, item 6).

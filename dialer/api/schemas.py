@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.api.text import Text
-from dialer.task_args import MAX_DETAIL_CHARS, MAX_DURATION_S
+from dialer.task_args import MAX_DETAIL_CHARS, MAX_DURATION_S, Cost, WebUrl
 
 # A Number fits in the column (E.164 is at most 15 digits; people type spaces, dashes).
 NUMBER_MAX_CHARS = 40
@@ -68,9 +68,19 @@ class CallResultIn(Body):
     duration_s: float = Field(default=0.0, ge=0, le=MAX_DURATION_S, allow_inf_nan=False)
     goal_achieved: bool | None = None
     detail: Text | None = Field(default=None, max_length=MAX_DETAIL_CHARS)
+    # Optional (issue 14); a sender without them still works.
+    recording_url: WebUrl | None = Field(default=None, description="http(s), at most 2,000 "
+                                         "characters")
+    transcript_url: WebUrl | None = Field(default=None, description="http(s), at most 2,000 "
+                                          "characters")
+    cost: Cost | None = Field(default=None, description="non-negative decimal (a number or a "
+                              "string), rounded to 6 decimal places")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"outcome": "answered", "duration_s": 42.5, "goal_achieved": True, "detail": None}]})
+        {"outcome": "answered", "duration_s": 42.5, "goal_achieved": True, "detail": None},
+        {"outcome": "answered", "duration_s": 61.0, "goal_achieved": True, "detail": None,
+         "recording_url": "https://media.example.com/rec/8c1f.wav",
+         "transcript_url": "https://media.example.com/txt/8c1f.txt", "cost": "0.026"}]})
 
 
 class Applied(BaseModel):

@@ -5,25 +5,29 @@ per attempt) or drawn from configurable rates with a seed, deterministically
 per (seed, call): every worker draws the same for the same attempt. Ring and
 talk times are simulated seconds; the result comes back through the
 ``dialer.call_result`` task after that much simulated time, as a real
-provider's webhook would.
+provider's webhook would. Like a real provider it reports what it has beside the
+outcome: a (fake) recording and transcript link for answered calls and a cost per
+started minute of talk (``DIALER_SIM_COST_PER_MINUTE``), so the demo shows them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from redis import Redis
 
 from dialer.clock import Clock
 from dialer.coordination import redis_keys
-from dialer.provider import CallRequest
+from dialer.provider import NO_EXTRAS, CallRequest, ResultExtras
 from dialer.statuses import OUTCOMES, Outcome
 
 if TYPE_CHECKING:
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
 
 POLL_BATCH = 1000
 POLL_MAX_BATCHES = 20
+# Where the fake recordings and transcripts "live" (.invalid never resolves: RFC 2606).
+MEDIA_BASE_URL = "https://media.simulated.invalid"
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,8 @@ class SimulatedProvider:
     def __init__(self, *, dispatcher: Dispatcher, clock: Clock, seed: int = 0,
                  outcome_rates: dict[str, float] | None = None,
                  ring_s: tuple[float, float] = (3.0, 20.0),
-                 talk_s: tuple[float, float] = (20.0, 180.0), redis: Redis | None = None) -> None:
+                 talk_s: tuple[float, float] = (20.0, 180.0), redis: Redis | None = None,
+                 cost_per_minute: Decimal = Decimal("0")) -> None:
         self._dispatcher = dispatcher
         self._redis = redis
         self._clock = clock
@@ -62,13 +69,14 @@ class SimulatedProvider:
         self._weights = [float(rates[o]) for o in self._outcomes]
         self._ring_s = ring_s
         self._talk_s = talk_s
+        self._cost_per_minute = cost_per_minute
 
     @classmethod
     def from_runtime(cls, rt: Runtime) -> SimulatedProvider:
         s = rt.settings
         return cls(dispatcher=rt.dispatcher, clock=rt.clock, seed=s.sim_seed,
                    outcome_rates=s.sim_outcome_rates, ring_s=s.sim_ring_s, talk_s=s.sim_talk_s,
-                   redis=rt.redis)
+                   redis=rt.redis, cost_per_minute=s.sim_cost_per_minute)
 
     def plan(self, request: CallRequest) -> SimulatedCall:
         """What this attempt will do; pure and deterministic."""
@@ -98,19 +106,32 @@ class SimulatedProvider:
         goal_achieved = None if goal is None else _truthy(goal)
         return SimulatedCall(outcome, ring, talk, goal_achieved)
 
+    def extras(self, request: CallRequest, call: SimulatedCall) -> ResultExtras:
+        """What the simulated provider reports beside the outcome: links for an answered
+        call, and the talk time's cost, per started minute (none when the rate is 0)."""
+        links: dict[str, str] = {}
+        if call.outcome == Outcome.ANSWERED:
+            links = {"recording_url": f"{MEDIA_BASE_URL}/recordings/{request.call_id}.wav",
+                     "transcript_url": f"{MEDIA_BASE_URL}/transcripts/{request.call_id}.txt"}
+        cost = None
+        if self._cost_per_minute > 0:
+            cost = self._cost_per_minute * math.ceil(round(call.talk_s, 3) / 60)
+        return ResultExtras(cost=cost, **links)
+
     def place_call(self, request: CallRequest) -> str:
         call = self.plan(request)
         duration_s = round(call.talk_s, 3)
+        extras = self.extras(request, call)
         result = {"call_id": request.call_id, "outcome": call.outcome,
                   "duration_s": duration_s, "goal_achieved": call.goal_achieved,
-                  "detail": "simulated"}
+                  "detail": "simulated", **extras.task_kwargs()}
         if self._redis is not None:
             due_s = self._clock.now().timestamp() + call.total_s
             self._redis.zadd(redis_keys.sim_outbox(), {json.dumps(result): due_s})
         self._dispatcher.send_result(
             request.call_id, outcome=call.outcome, duration_s=duration_s,
             goal_achieved=call.goal_achieved, detail="simulated",
-            countdown_s=self._clock.real_seconds(call.total_s))
+            countdown_s=self._clock.real_seconds(call.total_s), extras=extras)
         return f"sim-{uuid.uuid4().hex[:12]}"
 
     def poll(self, *, now: datetime, open_calls: Callable[[list[str]], set[str]],
@@ -141,7 +162,8 @@ class SimulatedProvider:
                     self._dispatcher.send_result(
                         result["call_id"], outcome=result["outcome"],
                         duration_s=result["duration_s"], goal_achieved=result["goal_achieved"],
-                        detail="simulated (redelivered)", countdown_s=0.0)
+                        detail="simulated (redelivered)", countdown_s=0.0,
+                        extras=_extras_of(result))
                     resent += 1
         return resent
 
@@ -165,3 +187,14 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "y"}
     return bool(value)
+
+
+def _extras_of(result: dict[str, Any]) -> ResultExtras:
+    """The extras of a result kept in the outbox (entries written before they existed
+    have none)."""
+    if not any(key in result for key in ("recording_url", "transcript_url", "cost")):
+        return NO_EXTRAS
+    cost = result.get("cost")
+    return ResultExtras(recording_url=result.get("recording_url"),
+                        transcript_url=result.get("transcript_url"),
+                        cost=None if cost is None else Decimal(str(cost)))

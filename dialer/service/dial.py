@@ -32,20 +32,25 @@ from sqlalchemy.orm import Session
 from dialer import statuses as st
 from dialer.eligibility import check_contact
 from dialer.pacing import call_deadline
-from dialer.phones import mask
+from dialer.phones import mask, mask_digits
 from dialer.provider import CallRequest
 from dialer.service.provider_call import Refused, Unknown, place_with_timeout
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import CachedSpec, cached_spec
 from dialer.service.steps import campaign_state
-from dialer.service.steps.call_return import drop, put_back
+from dialer.service.steps.call_return import drop, drop_number, put_back
 from dialer.service.targets import cap_reached_until, one_contact_facts
 from dialer.statuses import ParticipantStatus as P
 from dialer.store import calls
+from dialer.store import dispatch as store_dispatch
 from dialer.store.events import record_skip
 from dialer.store.leases import LEASE_GATE
 
 log = logging.getLogger(__name__)
+
+# The skip reason of a call the provider refused with CallRefused(permanent=True), and
+# the pause reason of a campaign failed by a run of them.
+REFUSED_FOR_GOOD = "provider_refused_permanently"
 
 # A pacing retry closer than this (simulated seconds) rides a countdown;
 # anything longer goes back to the tick (no long ETAs on Redis).
@@ -123,16 +128,43 @@ def _unplace(rt: Runtime, session: Session, claimed: Claimed, refused: Refused) 
     now = rt.clock.now()  # place_call may have taken a while
     # Retry-after is the provider's, in real seconds (like HTTP Retry-After).
     wait_s = rt.clock.time_scale * max(0.0, refused.retry_after_s or 0.0)
+    failed = None
     if calls.delete_refused(session, claimed.call_id):
         campaign_state.restore_after_putback(
             session, [claimed.participant_id],
             next_attempt_at=now + timedelta(seconds=wait_s), now=now)
+        reason = REFUSED_FOR_GOOD if refused.permanent else "provider_refused"
         record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
-                    reason="provider_refused", detail=refused.reason[:200])
+                    reason=reason, detail=mask_digits(refused.reason)[:200])
+        if refused.permanent:
+            failed = _fail_if_refused_throughout(rt, session, claimed, refused, now)
     session.commit()
+    if failed:
+        log.warning("campaign %s failed: %s", claimed.campaign_id, failed)
     _release(rt, claimed)
     log.info("provider refused call %s before placing it: put back", claimed.call_id)
     return "returned:provider_refused"
+
+
+def _fail_if_refused_throughout(rt: Runtime, session: Session, claimed: Claimed,
+                                refused: Refused, now: datetime) -> str | None:
+    """The provider refused this call for good: when it refused the run's
+    ``DIALER_FAIL_AFTER_PROVIDER_REFUSALS`` calls so and placed none, the campaign is
+    failed (its configuration, not a passing fault: docs/contract.md §6). The error,
+    or None when the campaign goes on."""
+    enough = rt.settings.fail_after_provider_refusals
+    if enough <= 0:
+        return None
+    refusals, placed = store_dispatch.refusals_in_run(session, claimed.campaign_id,
+                                                      reason=REFUSED_FOR_GOOD, enough=enough)
+    if placed or refusals < enough:
+        return None
+    error = (f"the provider refused the first {refusals} calls of this run for good and "
+             f"placed none: {mask_digits(refused.reason)[:300]}")
+    if not campaign_state.fail(session, claimed.campaign_id, now=now, reason=REFUSED_FOR_GOOD,
+                               detail=error):
+        return None
+    return error
 
 
 def _release(rt: Runtime, claimed: Claimed) -> None:
@@ -188,7 +220,10 @@ def _recheck(rt: Runtime, session: Session, entry: CachedSpec, row: Row[Any], ca
         return None
     record_skip(session, row.campaign_id, row.participant_id, at=now,
                 reason=verdict.reason or "", detail="checked before place_call")
-    if verdict.action == "skip":
+    if verdict.reason == "dnc":
+        drop_number(session, call_id, row.participant_id, status=verdict.status or P.SKIPPED,
+                    reason="dnc", now=now)
+    elif verdict.action == "skip":
         drop(session, call_id, row.participant_id, status=verdict.status or P.SKIPPED,
              reason=verdict.reason, now=now)
     else:

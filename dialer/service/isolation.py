@@ -16,7 +16,6 @@ before, so an outage cannot fail every campaign.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,6 +23,7 @@ from datetime import datetime
 import pydantic
 from billiard.exceptions import SoftTimeLimitExceeded
 
+from dialer.phones import mask_digits
 from dialer.service.runtime import Runtime
 from dialer.service.steps import campaign_state
 from dialer.service.transient import TRANSIENT_ERRORS
@@ -40,8 +40,6 @@ FAILURES_BEFORE_FAILED = 5
 PAUSE_REASON = "dispatch_error"
 
 _NOT_THE_CAMPAIGN: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, SoftTimeLimitExceeded)
-# A run of digits long enough to be a phone number (an error may quote a parameter).
-_DIGITS = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _DETAIL_CHARS = 300
 
 
@@ -64,7 +62,7 @@ def describe(error: BaseException) -> str:
             f"{field}: {message}" for field, message in field_errors(error))
     else:
         first_line = (str(error).strip().splitlines() or [""])[0]
-    message = _DIGITS.sub("<digits>", first_line)
+    message = mask_digits(first_line)
     return f"{type(error).__name__}: {message}"[:_DETAIL_CHARS]
 
 

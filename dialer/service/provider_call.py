@@ -49,6 +49,7 @@ class Placed:
 class Refused:
     reason: str
     retry_after_s: float | None  # real seconds; None: at once
+    permanent: bool = False  # the provider says waiting will not help (CallRefused)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ class _Attempt:
         if error is None:
             return Placed(self._provider_call_id or "")
         if isinstance(error, CallRefused):
-            return Refused(error.reason, error.retry_after_s)
+            return Refused(error.reason, error.retry_after_s,
+                           permanent=bool(getattr(error, "permanent", False)))
         log.warning("provider failed on call %s: %s; unknown whether placed, treated as placed",
                     self._request.call_id, type(error).__name__)
         return Unknown("error", type(error).__name__)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from dialer import statuses as st
 from dialer.errors import NotFound
 from dialer.ids import is_uuid
+from dialer.provider import NO_EXTRAS, ResultExtras
 from dialer.retry import ends_contact
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
@@ -27,7 +28,7 @@ from dialer.service.steps import campaign_state, settle
 from dialer.service.steps.settle import DEADLINE_DETAIL
 from dialer.store import calls, orgs, participants
 from dialer.store.events import record_event
-from dialer.task_args import parse_call_result
+from dialer.task_args import CallResultArgs, parse_call_result
 from dialer.views import OrgRef
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,12 @@ log = logging.getLogger(__name__)
 def record_result(
     rt: Runtime, call_id: str, *, outcome: str, duration_s: float = 0.0,
     goal_achieved: bool | None = None, detail: str | None = None,
+    extras: ResultExtras = NO_EXTRAS,
 ) -> str:
-    """Returns ``recorded``, ``reconciled`` (late, see reconcile_late_result) or ``ignored``."""
+    """Returns ``recorded``, ``reconciled`` (late, see reconcile_late_result) or ``ignored``.
+
+    ``extras`` (recording, transcript, cost) are written with the outcome, by the same
+    conditional statement: a replay writes them no more than it writes the outcome."""
     now = rt.clock.now()
     if outcome not in st.OUTCOMES:
         log.warning("result for call %s has unknown outcome %r: ignored", call_id, outcome)
@@ -45,10 +50,12 @@ def record_result(
     call_id = str(call_id)
     with rt.unit_of_work() as session:
         ended = settle.end_call(rt, session, call_id, outcome=outcome, duration_s=duration_s,
-                                goal_achieved=goal_achieved, detail=detail, now=now)
+                                goal_achieved=goal_achieved, detail=detail, now=now,
+                                extras=extras)
         if ended is None:
             if reconcile_late_result(session, call_id, outcome=outcome, duration_s=duration_s,
-                                     goal_achieved=goal_achieved, detail=detail, now=now):
+                                     goal_achieved=goal_achieved, detail=detail, now=now,
+                                     extras=extras):
                 session.commit()
                 return "reconciled"
             settle.release_if_ended(rt, session, call_id)
@@ -60,21 +67,30 @@ def record_result(
 
 def record_org_result(
     rt: Runtime, org: OrgRef, call_id: str, *, outcome: Any, duration_s: Any = 0.0,
-    goal_achieved: Any = None, detail: Any = None,
+    goal_achieved: Any = None, detail: Any = None, recording_url: Any = None,
+    transcript_url: Any = None, cost: Any = None,
 ) -> bool:
     """A result sent for an organisation (the HTTP webhook): its fields checked as the
     ``dialer.call_result`` task checks them, then ``record_result``. NotFound for a call
     of another organisation or none; False when nothing was applied (a replay)."""
     checked = parse_call_result([], {"call_id": call_id, "outcome": outcome,
                                      "duration_s": duration_s,
-                                     "goal_achieved": goal_achieved, "detail": detail})
+                                     "goal_achieved": goal_achieved, "detail": detail,
+                                     "recording_url": recording_url,
+                                     "transcript_url": transcript_url, "cost": cost})
     with rt.unit_of_work() as session:
         owner = orgs.of_call(session, checked.call_id) if is_uuid(checked.call_id) else None
     if owner is None or owner.id != org.id:
         raise NotFound(f"call {call_id} not found")
     return record_result(rt, checked.call_id, outcome=checked.outcome,
                          duration_s=checked.duration_s, goal_achieved=checked.goal_achieved,
-                         detail=checked.detail) != "ignored"
+                         detail=checked.detail, extras=extras_of(checked)) != "ignored"
+
+
+def extras_of(checked: CallResultArgs) -> ResultExtras:
+    """The optional extras of a checked ``dialer.call_result``."""
+    return ResultExtras(recording_url=checked.recording_url,
+                        transcript_url=checked.transcript_url, cost=checked.cost)
 
 
 def call_of_other_org(rt: Runtime, call_id: str, org_name: str) -> bool:
@@ -87,7 +103,7 @@ def call_of_other_org(rt: Runtime, call_id: str, org_name: str) -> bool:
 
 def reconcile_late_result(session: Session, call_id: str, *, outcome: str, duration_s: float,
                           goal_achieved: bool | None, detail: str | None,
-                          now: datetime) -> bool:
+                          now: datetime, extras: ResultExtras = NO_EXTRAS) -> bool:
     """The real outcome of a call the sweep already closed as ``failed``.
 
     Late is not wrong: the call gets its real outcome, and when that outcome
@@ -106,7 +122,7 @@ def reconcile_late_result(session: Session, call_id: str, *, outcome: str, durat
     row = calls.reconcile(session, call_id, outcome=outcome, timed_out=DEADLINE_DETAIL,
                           duration_s=max(0.0, float(duration_s or 0.0)),
                           goal_achieved=goal_achieved,
-                          detail=(detail or None) and str(detail)[:2000])
+                          detail=(detail or None) and str(detail)[:2000], extras=extras)
     if row is None:
         return False
     spec = cached_spec(session, row.campaign_id, row.spec_digest).spec
@@ -128,7 +144,11 @@ def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: dateti
     canceled = calls.cancel_queued_retry(session, row.participant_id)
     in_flight = calls.in_flight_attempts(session, row.participant_id)
     others_open = participants.complete(session, row.participant_id, outcome=outcome,
-                                        uncounted=len(canceled), now=now)
+                                        uncounted=len(canceled),
+                                        answered_phone=(row.to_number
+                                                        if outcome == st.Outcome.ANSWERED
+                                                        else None),
+                                        now=now)
     note = "; contact completed"
     if canceled:
         note += f"; queued retry canceled (attempt {', '.join(map(str, canceled))})"

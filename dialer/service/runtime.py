@@ -18,7 +18,7 @@ from dialer.coordination import BreakerWindow, ChannelLeases, PacingLimiter
 from dialer.coordination.redis_breaker import BreakerCounter
 from dialer.coordination.redis_leases import LeaseSemaphore
 from dialer.coordination.redis_pacing import PlacementLimiter
-from dialer.provider import Provider
+from dialer.provider import NO_EXTRAS, Provider, ResultExtras
 from dialer.service.targets import FrequencyCaps
 from dialer.settings import Settings
 from models.db import (
@@ -35,7 +35,8 @@ class Dispatcher(Protocol):
     def send_dial(self, call_id: str, *, countdown_s: float = 0.0) -> None: ...
 
     def send_result(self, call_id: str, *, outcome: str, duration_s: float,
-                    goal_achieved: bool | None, detail: str | None, countdown_s: float) -> None: ...
+                    goal_achieved: bool | None, detail: str | None, countdown_s: float,
+                    extras: ResultExtras = NO_EXTRAS) -> None: ...
 
 
 @dataclass

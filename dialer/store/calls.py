@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
+from dialer.provider import NO_EXTRAS, ResultExtras
 from dialer.statuses import CALL_HOLDING_CHANNEL, CALL_IN_FLIGHT, Outcome
 from dialer.statuses import CallStatus as K
 from dialer.statuses import ParticipantStatus as P
@@ -81,29 +82,34 @@ _REQUEUE = text("""
 _END_CALL = text(f"""
     WITH ended AS (
         UPDATE calls SET status = :ended, outcome = :outcome, ended_at = :now,
-            duration_s = :duration_s, goal_achieved = :goal_achieved, detail = :detail
+            duration_s = :duration_s, goal_achieved = :goal_achieved, detail = :detail,
+            recording_url = :recording_url, transcript_url = :transcript_url, cost = :cost
         WHERE id = :call_id AND status = ANY(:holding) AND placed_at IS NOT NULL
         RETURNING participant_id, campaign_id, attempt)
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
         c.org_id, {SPEC_DIGEST} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,
-        (SELECT ct.timezone FROM contacts ct WHERE ct.id = p.contact_id) AS timezone,
+        p.phone_index, p.phone_attempts, p.answered_phone,
+        ct.timezone, ct.secondary_phones,
         (SELECT count(*) FROM calls q WHERE q.campaign_id = e.campaign_id
                      AND q.status = ANY(:in_flight)) AS in_flight_before,
         EXISTS (SELECT 1 FROM participants w
                 WHERE w.campaign_id = e.campaign_id AND {due_by("w")}) AS due_waiting
     FROM ended e JOIN campaigns c ON c.id = e.campaign_id
         JOIN participants p ON p.id = e.participant_id
+        JOIN contacts ct ON ct.id = p.contact_id
     FOR UPDATE OF p FOR KEY SHARE OF c
 """)
 
 _RECONCILE = text(f"""
     WITH fixed AS (
         UPDATE calls SET outcome = :outcome, duration_s = :duration_s,
-            goal_achieved = :goal_achieved, detail = :detail
+            goal_achieved = :goal_achieved, detail = :detail,
+            recording_url = :recording_url, transcript_url = :transcript_url, cost = :cost
         WHERE id = :call_id AND status = :ended AND outcome = :failed
           AND detail = :timed_out
-        RETURNING participant_id, campaign_id, attempt, cycle)
-    SELECT f.participant_id, f.campaign_id, f.attempt, f.cycle, c.status AS campaign_status,
+        RETURNING participant_id, campaign_id, attempt, cycle, to_number)
+    SELECT f.participant_id, f.campaign_id, f.attempt, f.cycle, f.to_number,
+        c.status AS campaign_status,
         {SPEC_DIGEST} AS spec_digest, p.cycle AS participant_cycle
     FROM fixed f JOIN campaigns c ON c.id = f.campaign_id
         JOIN participants p ON p.id = f.participant_id
@@ -213,20 +219,21 @@ def lock_number(session: Session, phone: str) -> None:
 
 def end(session: Session, call_id: str, *, outcome: str, duration_s: float,
         goal_achieved: bool | None, detail: str | None, due_by_at: datetime,
-        now: datetime) -> Row[Any] | None:
+        now: datetime, extras: ResultExtras = NO_EXTRAS) -> Row[Any] | None:
     """End a call holding a channel; None for a replay or an unknown id."""
     return run_core(session, _END_CALL, {
         "call_id": call_id, "outcome": outcome, "now": now, "due_by": due_by_at,
         "duration_s": duration_s, "goal_achieved": goal_achieved, "detail": detail,
+        **extras.columns(),
         "ended": K.ENDED, "holding": _HOLDING_WORDS, "in_flight": _IN_FLIGHT_WORDS}).first()
 
 
 def reconcile(session: Session, call_id: str, *, outcome: str, duration_s: float,
               goal_achieved: bool | None, detail: str | None,
-              timed_out: str) -> Row[Any] | None:
+              timed_out: str, extras: ResultExtras = NO_EXTRAS) -> Row[Any] | None:
     """Give a call closed at its deadline (detail ``timed_out``) its real outcome."""
     return run_core(session, _RECONCILE, {
-        "call_id": call_id, "outcome": outcome, "duration_s": duration_s,
+        "call_id": call_id, "outcome": outcome, "duration_s": duration_s, **extras.columns(),
         "goal_achieved": goal_achieved, "detail": detail, "timed_out": timed_out,
         "ended": K.ENDED, "failed": Outcome.FAILED}).first()
 

@@ -81,15 +81,18 @@ def participant_counts(session: Session, campaign_id: str) -> dict[str, int]:
 def start_new_cycle(session: Session, campaign_id: str, audience_id: str | None, *,
                     next_attempt_at: datetime, now: datetime) -> None:
     """The audience as it is now, in the next cycle (recurrence): every participant pending
-    again with attempts at zero, except those whose contact was removed (they stay
-    canceled) or that an operator closed (never dialed again in this campaign); members
-    not yet participants join."""
+    again with attempts at zero, back on its primary number (secondary numbers are dialed
+    again after it), except those whose contact was removed (they stay canceled) or that an
+    operator closed (never dialed again in this campaign); members not yet participants
+    join."""
     still_member = ~select(Contact.id).where(Contact.id == Participant.contact_id,
                                              Contact.removed_at.is_not(None)).exists()
+    primary = select(Contact.phone).where(Contact.id == Participant.contact_id).scalar_subquery()
     session.execute(
         update(Participant).where(Participant.campaign_id == campaign_id, still_member,
                                   Participant.skip_reason.is_distinct_from(CLOSED))
         .values(status=ParticipantStatus.PENDING, attempts=0, cycle=Participant.cycle + 1,
+                phone=primary, phone_index=0, phone_attempts=0, answered_phone=None,
                 next_attempt_at=next_attempt_at, skip_reason=None, updated_at=now))
     if audience_id is not None:
         enrol_audience(session, campaign_id, audience_id, now=now, at=next_attempt_at)
@@ -100,6 +103,7 @@ def restore_attempts(session: Session, participant_ids: list[int], *,
     """Uncount the attempt of participants whose call was queued or claimed, never placed."""
     session.execute(text("""
         UPDATE participants SET attempts = attempts - 1,
+            phone_attempts = GREATEST(phone_attempts - 1, 0),
             status = CASE WHEN attempts - 1 = 0 THEN :pending ELSE :retry_scheduled END,
             next_attempt_at = :at, updated_at = :now
         WHERE id = ANY(:ids) AND status = ANY(:in_call)

@@ -64,6 +64,28 @@ def latest_action(session: Session, campaign_id: str) -> str | None:
                           .order_by(Event.id.desc()).limit(1))
 
 
+# Refusals counted up to :enough (LIMIT), placements since the run began.
+_REFUSED_IN_RUN = text("""
+    WITH run AS (SELECT max(started_at) AS began FROM executions WHERE campaign_id = :id)
+    SELECT
+        (SELECT count(*) FROM (
+            SELECT 1 FROM skips s, run WHERE s.campaign_id = :id AND s.reason = :reason
+              AND s.at >= run.began LIMIT :enough) counted) AS refused,
+        EXISTS (SELECT 1 FROM calls k, run WHERE k.campaign_id = :id
+                  AND k.placed_at >= run.began
+                  AND (k.provider_call_id IS NOT NULL OR k.ended_at IS NOT NULL)) AS placed
+""")
+
+
+def refusals_in_run(session: Session, campaign_id: str, *, reason: str,
+                    enough: int) -> tuple[int, bool]:
+    """(skips for ``reason`` in the campaign's current run, counted up to ``enough``;
+    whether a call of the run reached the provider: an id of its, or a result)."""
+    row = run_core(session, _REFUSED_IN_RUN, {"id": campaign_id, "reason": reason,
+                                              "enough": enough}).one()
+    return int(row.refused), bool(row.placed)
+
+
 def dnc_members(session: Session, phones: list[str], *, org_id: str) -> set[str]:
     return set(session.scalars(select(DncEntry.phone).where(
         DncEntry.org_id == org_id, DncEntry.phone.in_(phones))))

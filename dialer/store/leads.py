@@ -104,8 +104,12 @@ _ENROL = text("""
 # A fresh start: a cycle of its own, so the calls it gets are unique by (participant,
 # cycle, attempt) with attempts from 1 again, and a late result of a call before it (the
 # sweep's timeout reconciled, results.py) does not settle it.
+# Back on the contact's primary number (secondary numbers follow it again), as a new
+# cycle of a recurring campaign starts (campaign_members.start_new_cycle).
 _FRESH_START = """
     status = :pending, attempts = 0, phone_index = 0, phone_attempts = 0,
+    phone = (SELECT c.phone FROM contacts c WHERE c.id = participants.contact_id),
+    answered_phone = NULL,
     cycle = cycle + 1, next_attempt_at = :at, skip_reason = NULL, updated_at = :now
 """
 

@@ -32,18 +32,21 @@ def is_due(now: datetime) -> ColumnElement[bool]:
 
 
 def lock_due(session: Session, campaign_id: str, *, due_by_at: datetime,
-             limit: int) -> list[tuple[Participant, str | None, bool]]:
-    """(participant, contact timezone, contact removed) of the campaign's participants due
-    by ``due_by_at``, soonest first, locked (``SKIP LOCKED``: another tick has them)."""
+             limit: int) -> list[tuple[Participant, str | None, list[str], bool]]:
+    """(participant, contact timezone, contact's secondary numbers, contact removed) of the
+    campaign's participants due by ``due_by_at``, soonest first, locked (``SKIP LOCKED``:
+    another tick has them)."""
     rows = session.execute(
-        select(Participant, Contact.timezone, Contact.removed_at.is_not(None))
+        select(Participant, Contact.timezone, Contact.secondary_phones,
+               Contact.removed_at.is_not(None))
         .join(Contact, Contact.id == Participant.contact_id)
         .where(Participant.campaign_id == campaign_id,
                text(due_by("participants")).bindparams(due_by=due_by_at))
         .order_by(Participant.next_attempt_at, Participant.id)
         .limit(limit)
         .with_for_update(of=Participant, skip_locked=True)).all()
-    return [(participant, timezone, removed) for participant, timezone, removed in rows]
+    return [(participant, timezone, list(secondary or []), removed)
+            for participant, timezone, secondary, removed in rows]
 
 
 def _settle_sql(assignments: str) -> TextClause:
@@ -59,19 +62,28 @@ def _settle_sql(assignments: str) -> TextClause:
     """)
 
 
+# The number dialed next (:phone, :phone_index) is the one the retry rule chose: the
+# same one, or the next secondary (its attempts then start at 0). The right-hand sides
+# read the row as it was, so ``answered_phone`` gets the number this call went to.
 _SETTLE = _settle_sql("""
     status = :status, next_attempt_at = :next_attempt_at,
     last_outcome = CASE WHEN :keep_outcome THEN last_outcome ELSE :outcome END,
+    answered_phone = CASE WHEN :answered THEN phone ELSE answered_phone END,
+    phone = :phone, phone_index = :phone_index,
+    phone_attempts = CASE WHEN phone_index = :phone_index THEN phone_attempts ELSE 0 END,
     skip_reason = COALESCE(:skip_reason, skip_reason), updated_at = :now""")
 
 _COMPLETE = _settle_sql("""
     status = :completed, next_attempt_at = NULL, last_outcome = :outcome,
-    attempts = attempts - :uncounted, updated_at = :now""")
+    answered_phone = COALESCE(:answered_phone, answered_phone),
+    attempts = attempts - :uncounted,
+    phone_attempts = GREATEST(phone_attempts - :uncounted, 0), updated_at = :now""")
 
 _LOCK = text("SELECT 1 FROM participants WHERE id = :id FOR UPDATE")
 
 _END_UNPLACED = text("""
     UPDATE participants SET status = :status, attempts = attempts - 1,
+        phone_attempts = GREATEST(phone_attempts - 1, 0),
         skip_reason = :reason, next_attempt_at = NULL, updated_at = :now
     WHERE id = :id
 """)
@@ -82,20 +94,26 @@ _OPEN_WORDS = list(PARTICIPANT_OPEN)
 
 def settle(session: Session, participant_id: int, *, status: str,
            next_attempt_at: datetime | None, outcome: str, keep_outcome: bool,
-           skip_reason: str | None, now: datetime) -> bool:
-    """Write the contact's next step after a call; whether others of its campaign are open."""
+           skip_reason: str | None, answered: bool, phone: str, phone_index: int,
+           now: datetime) -> bool:
+    """Write the contact's next step after a call (``answered``: this call's number is
+    the one that answered; ``phone``/``phone_index``: the number dialed next); whether
+    others of its campaign are open."""
     return bool(run_core(session, _SETTLE, {
         "id": participant_id, "status": status, "next_attempt_at": next_attempt_at,
         "outcome": outcome, "keep_outcome": keep_outcome, "skip_reason": skip_reason,
+        "answered": answered, "phone": phone, "phone_index": phone_index,
         "now": now, "open": _OPEN_WORDS}).scalar_one())
 
 
 def complete(session: Session, participant_id: int, *, outcome: str, uncounted: int,
-             now: datetime) -> bool:
-    """Complete the contact, ``uncounted`` attempts given back; whether others are open."""
+             answered_phone: str | None, now: datetime) -> bool:
+    """Complete the contact (``answered_phone`` answered), ``uncounted`` attempts given
+    back; whether others are open."""
     return bool(run_core(session, _COMPLETE, {
         "id": participant_id, "outcome": outcome, "uncounted": uncounted, "now": now,
-        "completed": P.COMPLETED, "open": _OPEN_WORDS}).scalar_one())
+        "answered_phone": answered_phone, "completed": P.COMPLETED,
+        "open": _OPEN_WORDS}).scalar_one())
 
 
 def lock(session: Session, participant_id: int) -> None:
@@ -107,3 +125,36 @@ def end_unplaced(session: Session, participant_id: int, *, status: str, reason: 
     """End a contact whose queued attempt was never placed (that attempt not counted)."""
     run_core(session, _END_UNPLACED, {"id": participant_id, "status": status, "reason": reason,
                                   "now": now})
+
+
+_NUMBERS = text("""
+    SELECT p.phone_index, ct.secondary_phones FROM participants p
+    JOIN contacts ct ON ct.id = p.contact_id WHERE p.id = :id
+""")
+
+# Only a contact still waiting for this attempt's put-back (its call was just deleted).
+_MOVE_TO_NUMBER = text("""
+    UPDATE participants SET phone = :phone, phone_index = :phone_index, phone_attempts = 0,
+        attempts = attempts - 1,
+        status = CASE WHEN attempts - 1 = 0 THEN :pending ELSE :retry_scheduled END,
+        skip_reason = :reason, next_attempt_at = :next_attempt_at, updated_at = :now
+    WHERE id = :id
+""")
+
+
+def numbers_of(session: Session, participant_id: int) -> tuple[int, list[str]]:
+    """(the index of the number dialed now, the contact's secondary numbers)."""
+    index, secondary = run_core(session, _NUMBERS, {"id": participant_id}).one()
+    return int(index), list(secondary or [])
+
+
+def move_unplaced_to_number(session: Session, participant_id: int, *, phone: str,
+                            phone_index: int, reason: str, next_attempt_at: datetime,
+                            now: datetime) -> None:
+    """A contact whose queued attempt was never placed because its number may not be
+    dialed: that attempt not counted, the contact waits again on its number
+    ``phone_index``."""
+    run_core(session, _MOVE_TO_NUMBER, {
+        "id": participant_id, "phone": phone, "phone_index": phone_index, "reason": reason,
+        "next_attempt_at": next_attempt_at, "now": now, "pending": P.PENDING,
+        "retry_scheduled": P.RETRY_SCHEDULED})

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -114,3 +115,40 @@ def test_another_organisations_key_cannot_report_its_calls(start_api):
     assert signed.status_code == 401
     assert post(api, call_id, body, {"X-Dialer-Signature": signature(acme.secret, call_id, body)}
                 ).json() == {"applied": True}
+
+
+def test_a_result_may_carry_a_recording_a_transcript_and_a_cost(start_api):
+    import sqlalchemy as sa
+
+    api = start_api(dialing=True, time_scale=1)
+    acme = api.new_org("acme")
+    _, [rich, plain, bad] = placed_silent_calls(api, acme.key, 3)
+    extras = {"recording_url": "https://media.example.com/r/1.wav",
+              "transcript_url": "https://media.example.com/t/1.txt", "cost": 0.0265}
+    body = json.dumps({"outcome": "answered", "duration_s": 61, **extras}).encode()
+    assert post(api, rich, body, {"X-Dialer-Signature": signature(acme.secret, rich, body)}
+                ).json() == {"applied": True}
+    with api.server.client(acme.key) as c:
+        # An older sender, without them, still works.
+        assert c.post(f"/v1/calls/{plain}/result", json={"outcome": "busy"}).json() == {
+            "applied": True}
+        invalid = c.post(f"/v1/calls/{bad}/result", json={
+            "outcome": "answered", "recording_url": "ftp://media.example.com/1.wav",
+            "transcript_url": "https://" + "x" * 2000, "cost": -1})
+        assert invalid.status_code == 422
+        assert {e["field"] for e in invalid.json()["errors"]} == {
+            "recording_url", "transcript_url", "cost"}
+        # A replay is still a replay, extras or not.
+        replay = c.post(f"/v1/calls/{rich}/result", json={
+            "outcome": "answered", "recording_url": "https://elsewhere.example.com/x",
+            "cost": "9"})
+        assert replay.json() == {"applied": False}
+    engine = sa.create_engine(api.stack.env["DIALER_DATABASE_URL"])
+    with engine.connect() as conn:
+        rows = {r.id: tuple(r)[1:] for r in conn.execute(sa.text(
+            "SELECT id, outcome, recording_url, transcript_url, cost FROM calls"))}
+    engine.dispose()
+    assert rows[rich] == ("answered", extras["recording_url"], extras["transcript_url"],
+                          Decimal("0.026500"))
+    assert rows[plain] == ("busy", None, None, None)
+    assert rows[bad] == (None, None, None, None)

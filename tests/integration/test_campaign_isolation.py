@@ -126,6 +126,9 @@ def test_repeated_failures_fail_the_campaign_across_restarts(setup):
     assert len(actions(client, poisoned, "dispatch_error")) == FAILURES_BEFORE_FAILED
     [why] = actions(client, poisoned, "failed")
     assert why and f"{FAILURES_BEFORE_FAILED} consecutive" in why
+    # The campaign carries why and when (issue 14): the event's words, the tick's instant.
+    assert detail.campaign.error is not None and why.startswith(detail.campaign.error)
+    assert detail.campaign.failed_at is not None
     # A failed campaign is no longer dispatched; the healthy one is still served.
     tick(second)
     assert len(actions(client, poisoned, "dispatch_error")) == FAILURES_BEFORE_FAILED

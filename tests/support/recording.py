@@ -24,9 +24,10 @@ last entry repeating, like ``sim_outcomes``):
   result ever coming; the end of each hang is noted (``hangs_ended``);
 - ``"refuse"``: ``place_call`` raises ``CallRefused`` (certainly not placed)
   the first ``test_refusals`` times (default 1) it is asked for this
-  contact, with ``test_retry_after_s`` as its retry-after; then it places the
-  call as usual. Refusals are counted apart (``refusals``), not in the ledger
-  of placed calls.
+  contact, with ``test_retry_after_s`` as its retry-after, ``test_refusal`` as
+  its reason and ``permanent`` when ``test_refuse_permanently`` is true; then it
+  places the call as usual. Refusals are counted apart (``refusals``), not in the
+  ledger of placed calls.
 
 ``"raise"``, ``"silent"`` and ``"hang"`` calls may be ringing as far as the
 dialer can know, so their ledger interval lasts ring + max duration: the
@@ -101,8 +102,10 @@ class RecordingProvider:
         behaviour = _behaviour(request.attributes.get("test_provider"), request.attempt)
         if behaviour == "refuse" and self._refuse(request):
             retry_after = request.attributes.get("test_retry_after_s")
-            raise CallRefused("carrier busy, not dialed",
-                              retry_after_s=None if retry_after is None else float(retry_after))
+            raise CallRefused(
+                str(request.attributes.get("test_refusal", "carrier busy, not dialed")),
+                retry_after_s=None if retry_after is None else float(retry_after),
+                permanent=request.attributes.get("test_refuse_permanently") is True)
         # Without a result the dialer holds the channel at least this long
         # (ring + max duration, plus a grace it keeps to itself).
         timeout_real_s = self._rt.clock.real_seconds(request.ring_timeout_s

@@ -186,3 +186,24 @@ def test_member_data_keeps_the_phone_under_phone_number():
     data = mapping.member_data("+14155550123", "Ann", None,
                                {"phoneNumber": "stale", "plan": "gold"})
     assert data == {"phoneNumber": "+14155550123", "name": "Ann", "plan": "gold"}
+
+
+def test_a_failed_campaign_shows_its_own_error_and_failed_at():
+    from dialer.views import CampaignFacts, CampaignView
+
+    at = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+    view = CampaignView(
+        id="c1", name="n", description=None, status="failed", pause_reason="no_caller_id",
+        agent_id="a", audience_id=None, phone_number_ids=[], scheduled_at=None,
+        timezone="UTC", priority=0, external_id=None, channels=1, breaker_open=False,
+        created_at=at, updated_at=at, spec={}, error="no active caller ID for 600 s",
+        failed_at=at)
+    facts = CampaignFacts(participants=0, retry_attempts=0, cancelled=0, paused_at=None,
+                          failed_at=None, error=None, audience_name=None)
+    out = mapping.campaign_out(view, facts, org_id="o")
+    assert (out["error"], out["failed_at"]) == ("no active caller ID for 600 s", at)
+    # A campaign failed before the columns existed: its failed event's words.
+    older = view.model_copy(update={"error": None, "failed_at": None})
+    event_facts = facts.model_copy(update={"error": "from the event", "failed_at": at})
+    shown = mapping.campaign_out(older, event_facts, org_id="o")
+    assert (shown["error"], shown["failed_at"]) == ("from the event", at)

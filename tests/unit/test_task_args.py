@@ -95,7 +95,7 @@ def test_missing_required_arguments_are_named() -> None:
 
 def test_too_many_positional_arguments_are_refused() -> None:
     with pytest.raises(ValidationError) as exc:
-        parse_call_result([CALL_ID, "busy", 1, None, None, None, "extra"], {})
+        parse_call_result([CALL_ID, "busy", 1, None, None, None, None, None, None, "extra"], {})
     assert "args" in fields(exc)
 
 

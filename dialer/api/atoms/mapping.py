@@ -167,8 +167,9 @@ def campaign_out(view: CampaignView, facts: CampaignFacts, *, org_id: str) -> di
     return {**campaign_fields(view, facts, org_id=org_id), "agent": agent,
             "audience": audience,
             "paused_at": facts.paused_at if view.status == CampaignStatus.PAUSED else None,
-            "cancelled_calls_count": facts.cancelled, "error": facts.error,
-            "failed_at": facts.failed_at,
+            "cancelled_calls_count": facts.cancelled,
+            # The campaign's own columns (0006); the failed event for one failed before.
+            "error": view.error or facts.error, "failed_at": view.failed_at or facts.failed_at,
             "executions": [e.model_dump() for e in view.executions]}
 
 

@@ -44,5 +44,6 @@ async def call_result(call_id: str, request: Request) -> Applied:
     client = DialerClient.for_org(rt, org, source="api")
     applied = await run_in_threadpool(
         client.call_result, call_id, body.outcome, duration_s=body.duration_s,
-        goal_achieved=body.goal_achieved, detail=body.detail)
+        goal_achieved=body.goal_achieved, detail=body.detail, recording_url=body.recording_url,
+        transcript_url=body.transcript_url, cost=body.cost)
     return Applied(applied=applied)

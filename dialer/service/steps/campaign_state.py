@@ -25,6 +25,9 @@ from dialer.store import campaigns, executions
 from dialer.store.events import record_event
 from models.tables import Campaign
 
+# A campaign's error is a sentence or two, shown in lists (the detail is masked already).
+ERROR_CHARS = 1000
+
 
 def load_campaign(session: Session, campaign_id: str, *, lock: bool = False,
                   org_id: str | None = None) -> Campaign:
@@ -80,8 +83,11 @@ def withdraw(session: Session, campaign_id: str, statuses: tuple[str, ...], *,
 
 def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
          detail: str) -> bool:
-    """Give up a campaign that cannot be dispatched (service/isolation.py); False when
-    it is already terminal or deleted.
+    """Give up a campaign that cannot be dispatched (service/isolation.py) or whose
+    configuration lets no call through (no active caller ID, the provider refusing every
+    call: service/steps/planning.py, service/dial.py); False when it is already terminal
+    or deleted. ``reason`` is its ``pause_reason`` (a word), ``detail`` its ``error``
+    (shown with ``failed_at`` in the campaign's view, docs/contract.md §6).
 
     Like a stop: queued calls are withdrawn and open contacts canceled. Calls in
     progress are closed as failed (a late result is ignored); their channel leases
@@ -93,6 +99,8 @@ def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
         return False
     transition(campaign, "fail", now)
     campaign.pause_reason = reason
+    campaign.error = detail[:ERROR_CHARS]
+    campaign.failed_at = now
     close_execution(session, campaign, now, st.CampaignStatus.FAILED)
     members.fail_calls_holding_channel(session, campaign.id, now=now, detail="campaign failed")
     canceled = withdraw(session, campaign.id, PARTICIPANT_OPEN, now=now)
@@ -148,6 +156,8 @@ def transition(campaign: Campaign, command: str, now: datetime) -> None:
 
 
 def open_execution(session: Session, campaign: Campaign, now: datetime) -> None:
+    # A new run measures its own time without a caller ID (steps/planning.py).
+    campaign.no_caller_id_since = None
     executions.open_next(session, campaign.id, now=now,
                          total_members=members.count_open_participants(session, campaign.id))
 

@@ -19,6 +19,7 @@ def campaign_view(session: Session, campaign: Campaign) -> CampaignView:
         channels=campaign.channels, breaker_open=campaign.breaker_open,
         created_at=campaign.created_at, updated_at=campaign.updated_at, spec=campaign.spec,
         executions=executions(session, campaign.id),
+        error=campaign.error, failed_at=campaign.failed_at,
     )
 
 

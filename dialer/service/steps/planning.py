@@ -9,6 +9,7 @@ not read it again until then. Each dispatch holds the campaign's row lock.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,9 +19,11 @@ from sqlalchemy.orm import Session
 from dialer.calendar import CallingRules
 from dialer.eligibility import check_contact
 from dialer.pacing import Usage, call_deadline, dispatch_budget, next_free_slot_after, plan_slots
+from dialer.retry import after_unusable_number
 from dialer.service.isolation import isolated, reset_failures
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import cached_spec
+from dialer.service.steps import campaign_state
 from dialer.service.targets import FrequencyCaps, facts_for
 from dialer.spec import CampaignSpec
 from dialer.statuses import ParticipantStatus as P
@@ -29,6 +32,8 @@ from dialer.store import dispatch as store
 from dialer.store.events import record_event, record_skip
 from dialer.store.leads import REMOVED
 from models.tables import Campaign, Participant
+
+log = logging.getLogger(__name__)
 
 PLAN_AHEAD_TICKS = 2
 
@@ -97,8 +102,10 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
             return []
         caller_ids = active_caller_ids(session, campaign)
         if caller_ids is not None and not caller_ids:
-            _note_no_numbers(session, campaign, now)
+            _note_no_numbers(rt, session, campaign, now)
             return []
+        if campaign.no_caller_id_since is not None:
+            campaign.no_caller_id_since = None  # a caller ID is back: the clock restarts
         chosen = pick_participants(session, campaign, spec, now, len(slots), caps=rt.caps,
                                    until=now + timedelta(seconds=horizon_s))
         if not chosen:
@@ -115,6 +122,7 @@ def dispatch_campaign(rt: Runtime, campaign_id: str, now: datetime, *,
                 campaign.caller_id_cursor += 1
             call_id = str(uuid.uuid4())
             participant.attempts += 1
+            participant.phone_attempts += 1
             participant.status = P.QUEUED
             participant.updated_at = now
             calls.add_queued(
@@ -142,7 +150,7 @@ def pick_participants(
     facts = facts_for(session, spec, [(r[0].phone, r[1]) for r in rows], org_id=campaign.org_id,
                       now=now, caps=caps)
     chosen: list[tuple[Participant, datetime]] = []
-    for participant, _tz, removed in rows:
+    for participant, _tz, secondary, removed in rows:
         if len(chosen) >= wanted:
             break
         if removed:
@@ -162,6 +170,11 @@ def pick_participants(
             continue
         participant.updated_at = now
         participant.skip_reason = verdict.reason
+        if verdict.reason == "dnc" and _move_to_next_number(participant, secondary, due_at):
+            record_skip(session, campaign.id, participant.id, at=now, reason="dnc",
+                        detail=f"number {participant.phone_index - 1} on the do-not-call list; "
+                               f"number {participant.phone_index} next")
+            continue
         if verdict.action == "skip":
             participant.status = verdict.status or P.SKIPPED
             participant.next_attempt_at = None
@@ -170,6 +183,22 @@ def pick_participants(
         record_skip(session, campaign.id, participant.id, at=now, reason=verdict.reason or "",
                     detail=f"until {verdict.until.isoformat()}" if verdict.until else None)
     return chosen
+
+
+def _move_to_next_number(participant: Participant, secondary: list[str],
+                         due_at: datetime) -> bool:
+    """A number that may not be dialed passes the contact to its next number, without an
+    attempt; False when it has none left. The next number is checked by a later pass
+    (its own DNC, caps and calendar), so it stays due."""
+    following = after_unusable_number(phone_index=participant.phone_index,
+                                      numbers=1 + len(secondary))
+    if following is None:
+        return False
+    participant.phone = secondary[following - 1]
+    participant.phone_index = following
+    participant.phone_attempts = 0
+    participant.next_attempt_at = due_at
+    return True
 
 
 def read_usage(session: Session, campaign: Campaign, spec: CampaignSpec, now: datetime) -> Usage:
@@ -190,8 +219,26 @@ def active_caller_ids(session: Session, campaign: Campaign) -> list[str] | None:
     return [numbers[i] for i in campaign.phone_number_ids if i in numbers]
 
 
-def _note_no_numbers(session: Session, campaign: Campaign, now: datetime) -> None:
+NO_CALLER_ID = "no_caller_id"
+
+
+def _note_no_numbers(rt: Runtime, session: Session, campaign: Campaign, now: datetime) -> None:
+    """Nothing is dialed while no caller ID of the campaign is active; past
+    ``DIALER_FAIL_NO_CALLER_ID_AFTER_S`` of that, the campaign fails: waiting has not
+    brought a number back, a person must (docs/contract.md §6)."""
     # Said once, not every tick: the latest event tells whether it was.
     if store.latest_action(session, campaign.id) != "no_active_numbers":
         record_event(session, campaign.id, at=now, action="no_active_numbers",
                      detail="every caller ID of this campaign is inactive; nothing is dialed")
+    since = campaign.no_caller_id_since
+    if since is None:
+        campaign.no_caller_id_since = now
+        return
+    limit_s = rt.settings.fail_no_caller_id_after_s
+    if limit_s <= 0 or (now - since).total_seconds() < limit_s:
+        return
+    error = (f"no active caller ID for {(now - since).total_seconds():.0f} s "
+             f"(DIALER_FAIL_NO_CALLER_ID_AFTER_S={limit_s:g}): activate one of the campaign's "
+             f"{len(campaign.phone_number_ids)} phone numbers and create the campaign again")
+    if campaign_state.fail(session, campaign.id, now=now, reason=NO_CALLER_ID, detail=error):
+        log.warning("campaign %s failed: %s", campaign.id, error)

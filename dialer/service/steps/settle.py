@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from dialer import statuses as st
 from dialer.breaker import counts_as_failure, should_trip
-from dialer.retry import next_eligible
+from dialer.provider import NO_EXTRAS, ResultExtras
+from dialer.retry import next_step
 from dialer.service.runtime import Runtime
 from dialer.service.spec_cache import CachedSpec, cached_spec
 from dialer.service.steps import campaign_state
@@ -57,13 +58,14 @@ class Ended:
 
 def end_call(rt: Runtime, session: Session, call_id: str, *, outcome: str,
              duration_s: float = 0.0, goal_achieved: bool | None = None,
-             detail: str | None = None, now: datetime) -> Ended | None:
+             detail: str | None = None, now: datetime,
+             extras: ResultExtras = NO_EXTRAS) -> Ended | None:
     """End a call holding a channel and settle its contact, uncommitted; None when no
     call by that id holds a channel (a replay, an unknown id, a call already closed)."""
     row = calls.end(session, call_id, outcome=outcome, now=now,
                     due_by_at=now + timedelta(seconds=plan_horizon_s(rt)),
                     duration_s=max(0.0, float(duration_s or 0.0)), goal_achieved=goal_achieved,
-                    detail=(detail or None) and str(detail)[:2000])
+                    detail=(detail or None) and str(detail)[:2000], extras=extras)
     if row is None:
         return None
     entry = cached_spec(session, row.campaign_id, row.spec_digest)
@@ -140,14 +142,25 @@ def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, o
     spec = entry.spec
     participant_id: int = row.participant_id
     status, next_attempt_at, skip_reason = P.COMPLETED, None, None
+    phone, phone_index = row.phone, row.phone_index
     # A contact completed by an earlier attempt's late answer (results.reconcile_late_result)
     # while this one was already placed stays completed, and keeps that answer.
     keep = row.participant_status == P.COMPLETED
     if not keep:
-        zones, guard = zones_for(spec, row.phone, row.timezone)
-        step = next_eligible(outcome=outcome, goal_achieved=goal_achieved,
-                             attempts_made=row.attempts, policy=spec.retry, ended_at=now,
-                             rules=entry.rules, zones=zones, guard_zones=guard)
+        # The contact's numbers: index 0 is the primary (the participant's phone while
+        # it is dialed), index k the k-th secondary.
+        secondary: list[str] = list(row.secondary_phones or [])
+
+        def number(index: int) -> str:
+            return row.phone if index == row.phone_index else secondary[index - 1]
+
+        step, on_number = next_step(
+            outcome=outcome, goal_achieved=goal_achieved, phone_index=row.phone_index,
+            phone_attempts=row.phone_attempts, numbers=1 + len(secondary), policy=spec.retry,
+            ended_at=now, rules=entry.rules, answered_before=row.answered_phone is not None,
+            zones_of=lambda index: zones_for(spec, number(index), row.timezone))
+        phone_index = on_number.phone_index
+        phone = number(phone_index)
         decision = step.decision
         status = P(step.status)
         if (decision.status == P.RETRY_SCHEDULED
@@ -161,5 +174,7 @@ def _settle_participant(session: Session, entry: CachedSpec, row: Row[Any], *, o
                             detail=f"{decision.held_by} until {decision.not_before.isoformat()}")
     others_open = participants.settle(
         session, participant_id, status=status, next_attempt_at=next_attempt_at,
-        outcome=outcome, keep_outcome=keep, skip_reason=skip_reason, now=now)
+        outcome=outcome, keep_outcome=keep, skip_reason=skip_reason,
+        answered=outcome == st.Outcome.ANSWERED and not keep, phone=phone,
+        phone_index=phone_index, now=now)
     return status, others_open
