@@ -76,7 +76,11 @@ def audience_members(
         audience_id = resolve(client, "audience", audience_id)
         shown = client.audience_members(audience_id, page=page, limit=limit, search=search)
     if as_json:
-        console.print_json(json.dumps(shown.model_dump(mode="json")))
+        payload = shown.model_dump(mode="json")
+        if not full:
+            for member in payload["members"]:
+                member["phone"] = mask(member["phone"])
+        console.print_json(json.dumps(payload))
         return
     table = Table("contact id", "phone", "name", "timezone",
                   title=f"page {page}, {shown.total} contacts")

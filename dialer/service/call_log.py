@@ -24,6 +24,8 @@ from dialer.store import call_log
 from dialer.views import CallPage, CallView, ContactResult, OrgRef, ParticipantPage
 
 MAX_LIMIT = 1000
+# attempts are an integer column: a larger filter matches nothing and would overflow.
+MAX_ATTEMPT = 2**31 - 1
 MAX_PAGE = 1_000_000  # with the largest limit, an offset PostgreSQL still reads
 # Rows per fetch from the server-side cursor, and per chunk handed on: what an export
 # holds in memory at once (about 1 MB at 250 calls, measured with tracemalloc).
@@ -75,8 +77,8 @@ def _check(*, page: int, limit: int, status: str | None, statuses: type[st.StrEn
         errors.append(("status", f"one of {', '.join(statuses)}"))
     if outcome is not None and outcome not in st.OUTCOMES:
         errors.append(("outcome", f"one of {', '.join(st.OUTCOMES)}"))
-    if attempt is not None and attempt < min_attempt:
-        errors.append(("attempt", f"must be at least {min_attempt}"))
+    if attempt is not None and not min_attempt <= attempt <= MAX_ATTEMPT:
+        errors.append(("attempt", f"must be from {min_attempt} to {MAX_ATTEMPT:,}"))
     instants: dict[str, datetime | None] = {}
     for name, value in (("since", since), ("until", until)):
         try:

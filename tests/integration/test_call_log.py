@@ -109,6 +109,11 @@ def test_pages_filter_count_and_refuse_bad_filters_all_at_once(two_orgs, databas
     with pytest.raises(ValidationError) as bad:
         default.participant_page(campaign.id, status="ended", since=T0, until=T0)
     assert set(bad.value.fields) == {"status", "until"}
+    # Beyond the column's range: a field error, not the database's overflow (a 500).
+    for read in (default.call_page, default.participant_page):
+        with pytest.raises(ValidationError) as bad:
+            read(campaign.id, attempt=2**31)
+        assert set(bad.value.fields) == {"attempt"}
 
 
 def test_exports_per_contact_and_per_call_are_safe_csv_and_json(two_orgs, database_url):

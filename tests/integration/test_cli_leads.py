@@ -38,6 +38,10 @@ def test_leads_from_the_command_line(env, tmp_path):
     assert code == 0 and "+12125550050" in out and "4 contacts" in out
     code, out, _ = run("audience", "members", audience.id, "--search", "new one", "--json")
     assert code == 0 and '"total": 1' in out
+    assert "+12125550050" not in out  # masked unless --full, as the tables
+    code, out, _ = run("audience", "members", audience.id, "--search", "new one", "--json",
+                       "--full")
+    assert code == 0 and "+12125550050" in out
 
     ids = sorted(p.contact_id for p in env.participants(campaign.id))
     code, out, _ = run("campaign", "close-lead", campaign.id, str(ids[0]), str(ids[1]))
