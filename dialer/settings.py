@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     api_stream_poll_s: float = Field(default=0.5, gt=0, le=60)
     api_stream_metrics_s: float = Field(default=2.0, gt=0, le=60)
     api_stream_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
+    # Streamed exports reading at once, per API process and per organisation: each holds
+    # a pooled connection while its client reads (dialer/api/export_slots.py).
+    api_max_exports: int = Field(default=4, ge=1, le=100)
+    api_max_exports_per_org: int = Field(default=2, ge=1, le=100)
 
     @model_validator(mode="after")
     def _signing_all_or_nothing(self) -> Settings:

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from dialer.api import atoms, errors, openapi
+from dialer.api import atoms, errors, export_slots, openapi
 from dialer.api.access_log import redact_access_log
 from dialer.api.health import router as health_router
 from dialer.api.limits import BodySizeLimit
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redact_access_log()
         app.state.settings = settings or load_settings()
         app.state.runtime = build_api_runtime(app.state.settings)
+        app.state.export_slots = export_slots.for_settings(app.state.settings)
         try:
             yield
         finally:

@@ -204,6 +204,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                  404: "Unknown id, or another organisation's",
                  409: "The campaign's status forbids this change",
                  413: "Body (or CSV file, or audience) too large",
-                 422: "Invalid input: every offending field listed"}
+                 422: "Invalid input: every offending field listed",
+                 429: "Too many exports being read at once (see `Retry-After`)"}
     return {status: {"model": ErrorBody, "description": described[status]}
             for status in statuses}

@@ -110,8 +110,17 @@ def _open_cursors(database_url: str) -> int:
         engine.dispose()
 
 
-def test_a_call_log_of_20000_calls_streams_over_the_socket(api):
+def test_a_call_log_of_20000_calls_streams_over_the_socket(start_api):
+    # One export at a time per organisation: a second one while the first streams is
+    # refused (429), another organisation's is not.
+    api = start_api(extra_env={"DIALER_API_MAX_EXPORTS_PER_ORG": "1"})
     key = api.new_org("acme").key
+    other = api.new_org("globex").key
+    with api.server.client(other) as client:
+        audience = client.post("/v1/audiences", json={
+            "name": "few", "contacts": ny_contacts([["answered"]] * 2)}).json()
+        other_campaign = client.post("/v1/campaigns",
+                                     json=campaign_spec(audience["id"])).json()["id"]
     database_url = api.stack.env["DIALER_DATABASE_URL"]
     with api.server.client(key) as client:
         audience = client.post("/v1/audiences", json={
@@ -130,6 +139,11 @@ def test_a_call_log_of_20000_calls_streams_over_the_socket(api):
                     # its transaction (of ~4.7 MB, 200 kB are in); a route that built the
                     # whole file first would have ended its query before the first byte.
                     assert _open_cursors(database_url) == 1
+                    busy = client.get(f"/v1/campaigns/{campaign_id}/export/calls.csv")
+                    assert busy.status_code == 429 and busy.headers["retry-after"] == "5"
+                    with api.server.client(other) as neighbour:
+                        assert neighbour.get(f"/v1/campaigns/{other_campaign}/export/"
+                                             "calls.csv").status_code == 200
                     checked = True
         assert lines == 20_001 and checked
         assert _open_cursors(database_url) == 0

@@ -20,12 +20,16 @@ from fastapi.responses import StreamingResponse
 from dialer.api.atoms.envelope import AtomsRoute, failure
 from dialer.api.atoms.schemas import ErrorEnvelope
 from dialer.api.auth import org_client
+from dialer.api.export_slots import ExportSlots, export_slots
 from dialer.api.v1.exports import CALLS_CSV, CONTACTS_CSV, attachment
 from dialer.client import DialerClient
 from dialer.errors import NotFound
 from dialer.views import CallView, ContactResult
 
 Client = Annotated[DialerClient, Depends(org_client)]
+Slots = Annotated[ExportSlots, Depends(export_slots)]
+BUSY_RESPONSE = {"model": ErrorEnvelope,
+                 "description": "Too many exports being read at once (see `Retry-After`)"}
 router = APIRouter(route_class=AtomsRoute, responses={
     401: {"model": ErrorEnvelope, "description": "Missing or invalid API key"}})
 
@@ -87,20 +91,23 @@ def _members_json(head: dict[str, Any], results: Iterator[ContactResult]) -> Ite
                 "text/csv": {"example": CONTACTS_CSV}}},
                 400: {"model": ErrorEnvelope, "description": "A bad `format`"},
                 404: {"model": ErrorEnvelope,
-                      "description": "Unknown campaign, or another organisation's"}})
+                      "description": "Unknown campaign, or another organisation's"},
+                429: BUSY_RESPONSE})
 def export_by_audience_member(
-    client: Client, id: str,
+    client: Client, id: str, slots: Slots,
     format: Annotated[Literal["json", "csv"], Query(description="`json` (default) or "
                                                                  "`csv`")] = "json",
 ) -> StreamingResponse:
     if format == "csv":
-        return StreamingResponse(client.export_contacts(id, format="csv"),
+        return StreamingResponse(slots.guard(client.org.id,
+                                             client.export_contacts(id, format="csv")),
                                  media_type="text/csv; charset=utf-8",
                                  headers=attachment(f"campaign-{id}-contacts.csv"))
     detail = client.get(id)
     head = {"campaign": detail.campaign.name, "exportedAt": client.now().isoformat(),
             "totalAudienceMembers": detail.metrics.total_participants}
-    return StreamingResponse(_members_json(head, client.contact_results(id, with_calls=True)),
+    return StreamingResponse(slots.guard(client.org.id, _members_json(
+        head, client.contact_results(id, with_calls=True))),
                              media_type="application/json")
 
 
@@ -109,11 +116,13 @@ def export_by_audience_member(
             responses={200: {"description": "The call log, streamed",
                              "content": {"text/csv": {"example": CALLS_CSV}}},
                        400: {"model": ErrorEnvelope,
-                             "description": "Unknown campaign, or another organisation's"}})
-def export_logs(client: Client, id: str) -> Response:
+                             "description": "Unknown campaign, or another organisation's"},
+                       429: BUSY_RESPONSE})
+def export_logs(client: Client, id: str, slots: Slots) -> Response:
     try:
         chunks = client.export_calls(id)
     except NotFound:
         return failure(400, [f"no campaign found for id {id}"])
-    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
+    return StreamingResponse(slots.guard(client.org.id, chunks),
+                             media_type="text/csv; charset=utf-8",
                              headers=attachment(f"campaign-{id}-calls.csv"))

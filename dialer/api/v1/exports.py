@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from dialer.api.auth import Client
 from dialer.api.errors import responses
+from dialer.api.export_slots import ExportSlots, export_slots
 
 router = APIRouter(prefix="/campaigns/{campaign_id}/export", tags=["campaigns"])
+Slots = Annotated[ExportSlots, Depends(export_slots)]
 
 CONTACTS_EXAMPLE = {"campaign_id": "5f0c6a2e-8d1b-4c3f-9a7e-2b6d1e4f8a90",
                     "campaign": "March renewals", "exported_at": "2026-03-02T18:00:00+00:00",
@@ -45,7 +47,7 @@ def attachment(filename: str) -> dict[str, str]:
 def _ok(examples: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "The export, streamed", "content": {
         media: {"example": example} for media, example in examples.items()}},
-        **responses(404, 422)}
+        **responses(404, 422, 429)}
 
 
 @router.get("/by-audience-member", response_class=StreamingResponse,
@@ -54,11 +56,11 @@ def _ok(examples: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
                         "of every cycle counted and summed. CSV cells that a spreadsheet "
                         "would run as a formula start with `'` (phone numbers excepted).",
             responses=_ok({"application/json": CONTACTS_EXAMPLE, "text/csv": CONTACTS_CSV}))
-def by_audience_member(campaign_id: str, client: Client,
+def by_audience_member(campaign_id: str, client: Client, slots: Slots,
                        format: Annotated[Literal["json", "csv"], Query(
                            description="`json` (default) or `csv`")] = "json"
                        ) -> StreamingResponse:
-    chunks = client.export_contacts(campaign_id, format=format)
+    chunks = slots.guard(client.org.id, client.export_contacts(campaign_id, format=format))
     media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
     return StreamingResponse(chunks, media_type=media, headers=attachment(
         f"campaign-{campaign_id}-contacts.{format}"))
@@ -69,7 +71,7 @@ def by_audience_member(campaign_id: str, client: Client,
             description="Every call of the campaign in the order it was queued, with the "
                         "fields of `CallView`; cost as the provider reported it.",
             responses=_ok({"text/csv": CALLS_CSV}))
-def calls_csv(campaign_id: str, client: Client) -> StreamingResponse:
-    return StreamingResponse(client.export_calls(campaign_id),
+def calls_csv(campaign_id: str, client: Client, slots: Slots) -> StreamingResponse:
+    return StreamingResponse(slots.guard(client.org.id, client.export_calls(campaign_id)),
                              media_type="text/csv; charset=utf-8",
                              headers=attachment(f"campaign-{campaign_id}-calls.csv"))
