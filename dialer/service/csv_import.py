@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import queue
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -44,6 +45,11 @@ from dialer.views import ImportReport, RejectedRow
 CHUNK_ROWS = 20_000
 GIL_SWITCH_S = 0.0005
 DUPLICATE = "duplicate phone in this audience"
+# A contact's other numbers, dialed in order after the primary (docs/spec.md): one cell,
+# the numbers separated by ';' or '|' (a comma would need quoting in a CSV cell).
+SECONDARY_COLUMN = "secondary_phones"
+SECONDARY_SEPARATORS = re.compile(r"\s*[;|]\s*")
+OWN_COLUMNS = frozenset({"phone", "name", "timezone", SECONDARY_COLUMN})
 
 
 def import_contacts(
@@ -118,8 +124,9 @@ def _valid_chunks(
     # A name used twice means its last column, as a dict of the row would have it.
     last = {key: i for i, key in enumerate(header) if key}
     phone_at, name_at, zone_at = last["phone"], last.get("name"), last.get("timezone")
+    secondary_at = last.get(SECONDARY_COLUMN)
     # Every other named column becomes an attribute; unnamed columns are dropped.
-    extra = [(i, key) for key, i in last.items() if key not in ("phone", "name", "timezone")]
+    extra = [(i, key) for key, i in last.items() if key not in OWN_COLUMNS]
     dumps = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
     chunk: list[Row] = []
     # The columns a row is stored from, for a NUL that PostgreSQL would refuse.
@@ -162,8 +169,17 @@ def _valid_chunks(
             rejected.append(RejectedRow(
                 row=row_number, error=f"name: at most {NAME_MAX_CHARS} characters"))
             continue
+        secondary: list[str] = []
+        if secondary_at is not None and (cell := row[secondary_at].strip()):
+            try:
+                secondary = [normalize_e164(number, default_region=default_region)
+                             for number in SECONDARY_SEPARATORS.split(cell) if number]
+            except ValueError as exc:
+                rejected.append(RejectedRow(row=row_number,
+                                            error=f"{SECONDARY_COLUMN}: {exc}"))
+                continue
         attributes = {key: value for i, key in extra if (value := row[i].strip())}
-        chunk.append((row_number, phone, name, timezone, dumps(attributes)))
+        chunk.append((row_number, phone, name, timezone, dumps(attributes), dumps(secondary)))
         if len(chunk) >= CHUNK_ROWS:
             yield chunk
             chunk = []

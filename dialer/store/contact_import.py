@@ -16,19 +16,20 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-Row = tuple[int, str, str | None, str | None, str]
+# (row number, phone, name, timezone, attributes JSON, secondary numbers JSON)
+Row = tuple[int, str, str | None, str | None, str, str]
 
 _CREATE_STAGING = """
     CREATE TEMP TABLE contact_chunk (
         row_number integer, phone varchar(20), name varchar(200), timezone varchar(64),
-        attributes jsonb) ON COMMIT DROP;
+        attributes jsonb, secondary_phones jsonb) ON COMMIT DROP;
     CREATE TEMP TABLE contact_phones (row_number integer, phone varchar(20)) ON COMMIT DROP
 """
 # CSV, written by the csv module's C writer: psycopg's per-value write_row would
 # hold the GIL for most of the load and stall the validation running beside it.
 # None is written unquoted and empty, which CSV COPY reads as NULL.
-_COPY_CHUNK = ("COPY contact_chunk (row_number, phone, name, timezone, attributes) "
-               "FROM STDIN (FORMAT csv)")
+_COPY_CHUNK = ("COPY contact_chunk (row_number, phone, name, timezone, attributes, "
+               "secondary_phones) FROM STDIN (FORMAT csv)")
 # Rows whose phone the audience already had (ids up to the last one before the import),
 # as a member: a removed contact is added again instead (_READD).
 _HELD_BEFORE = """
@@ -39,15 +40,16 @@ _HELD_BEFORE = """
 # A removed contact back in the audience with the data of the file's first row for it.
 _READD = """
     UPDATE contacts c SET removed_at = NULL, name = s.name, timezone = s.timezone,
-        attributes = s.attributes
-    FROM (SELECT DISTINCT ON (phone) phone, name, timezone, attributes FROM contact_chunk
+        attributes = s.attributes, secondary_phones = s.secondary_phones
+    FROM (SELECT DISTINCT ON (phone) phone, name, timezone, attributes, secondary_phones
+          FROM contact_chunk
           ORDER BY phone, row_number) s
     WHERE c.audience_id = %(audience_id)s AND c.phone = s.phone AND c.removed_at IS NOT NULL
     RETURNING c.id
 """
 _INSERT_CHUNK = """
     INSERT INTO contacts (audience_id, phone, name, timezone, attributes, secondary_phones)
-    SELECT %(audience_id)s, phone, name, timezone, attributes, '[]'::jsonb
+    SELECT %(audience_id)s, phone, name, timezone, attributes, secondary_phones
     FROM contact_chunk ORDER BY row_number
     ON CONFLICT ON CONSTRAINT uq_contacts_audience_phone DO NOTHING
 """

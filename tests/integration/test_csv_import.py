@@ -83,8 +83,8 @@ def test_a_file_that_breaks_midway_leaves_no_contact_behind(
 
     def one_name_too_long(*args, **kwargs):
         for chunk in valid_chunks(*args, **kwargs):
-            yield [(n, phone, "x" * 300 if name == "z" else name, zone, attrs)
-                   for n, phone, name, zone, attrs in chunk]
+            yield [(n, phone, "x" * 300 if name == "z" else name, *rest)
+                   for n, phone, name, *rest in chunk]
 
     monkeypatch.setattr(csv_import, "_valid_chunks", one_name_too_long)
     with pytest.raises(psycopg.errors.StringDataRightTruncation):
@@ -281,3 +281,27 @@ def test_the_switch_interval_is_restored_when_the_loader_cannot_start(
     with pytest.raises(RuntimeError):
         client.import_contacts(client.create_audience("nothread").id, path)
     assert sys.getswitchinterval() == before
+
+
+def test_a_secondary_phones_column_gives_the_contact_its_other_numbers(
+        client, tmp_path, database_url):
+    audience = client.create_audience("numbers")
+    path = tmp_path / "numbers.csv"
+    path.write_text("phone,secondary_phones,plan\n"
+                    "+14155550124,+14155550125; (415) 555-0126,gold\n"
+                    "+14155550127,,silver\n"
+                    "+14155550128,+14155550129|not a number,\n")
+    report = client.import_contacts(audience.id, path)
+    assert report.imported == 2
+    assert [(row, error.split(":")[0]) for row, error in rejected_of(report)] == [
+        (4, "secondary_phones")]
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text(
+            "SELECT phone, secondary_phones, attributes FROM contacts "
+            "WHERE audience_id = :a ORDER BY id"), {"a": audience.id}).all()
+    engine.dispose()
+    # Normalised like the primary, in order; the column is no attribute.
+    assert [tuple(r) for r in stored] == [
+        ("+14155550124", ["+14155550125", "+14155550126"], {"plan": "gold"}),
+        ("+14155550127", [], {"plan": "silver"})]
