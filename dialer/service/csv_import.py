@@ -179,7 +179,8 @@ def _valid_chunks(
                                             error=f"{SECONDARY_COLUMN}: {exc}"))
                 continue
         attributes = {key: value for i, key in extra if (value := row[i].strip())}
-        chunk.append((row_number, phone, name, timezone, dumps(attributes), dumps(secondary)))
+        chunk.append((row_number, phone, name, timezone, dumps(attributes),
+                      dumps(secondary) if secondary else "[]"))
         if len(chunk) >= CHUNK_ROWS:
             yield chunk
             chunk = []
