@@ -207,7 +207,7 @@ def test_a_new_cycle_starts_again_from_the_primary(world: World) -> None:
     later(world)
     assert call_once(world, "answered") == SECOND
     with world.rt.transaction() as session:
-        start_new_cycle(session, campaign_id, next_attempt_at=world.clock.now(),
+        start_new_cycle(session, campaign_id, None, next_attempt_at=world.clock.now(),
                         now=world.clock.now())
     row = participant(world)
     assert (row.phone, row.phone_index, row.phone_attempts, row.attempts, row.status,
