@@ -94,7 +94,10 @@ def import_contacts(
                 raise _unreadable(path, reader.line_num, exc) from None
             finally:
                 held_before = loader.finish()
-    # Locked only now, for the enrolment: a long import does not hold up their ticks.
+    # Locked only now, for the enrolment: a long import does not hold up their ticks, nor
+    # campaigns being created on the audience. A campaign created meanwhile did not see
+    # these contacts; once it has committed, the audience's row is ours and it is found.
+    audiences.lock_for_change(session, audience_id)
     campaign_ids = lead_store.lock_enrolling_campaigns(session, audience_id)
     leads.enrol(session, campaign_ids, sorted(loader.readded), now=now, source=source,
                 audience_id=audience_id, after_id=last_old_id or 0)

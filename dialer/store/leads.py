@@ -1,7 +1,9 @@
 """The SQL of steering leads while campaigns live (service/steps/leads.py): contacts added
 to or removed from an audience, participants requeued or closed by hand.
 
-Lock order, the same everywhere: the campaigns' rows (by id), then calls (queued ones
+Lock order, the same everywhere: the audience's row (store/audiences.py
+``lock_for_change``: a campaign being created on it holds it shared), the campaigns' rows
+(by id), then calls (queued ones
 only, skipping those a dial is claiming), then participants. The dial holds a call it
 claims and then waits for its participant; taking a claimed call after a participant
 would deadlock with it.

@@ -466,3 +466,59 @@ def test_two_additions_of_one_phone_at_once_store_it_once(desk):
     assert sorted(len(a.rejected) for a in answers) == [0, 3]
     assert desk.client.audience(audience_id).count == 4
     assert len(desk.client.participants(campaign_id)) == 4
+
+
+# -- beside campaign creation and a run's progress --------------------------------------------
+
+
+def _blocked_or_done(desk: Desk, thread: Any) -> bool:
+    from tests.support.in_process import waiting_on_locks
+    return not thread.is_alive() or waiting_on_locks(desk.database_url, "transactionid",
+                                                     "tuple")
+
+
+def test_a_contact_added_while_a_campaign_is_being_created_joins_it(desk):
+    """The creation holds its audience's row (FOR SHARE) until it commits: an addition
+    waits for it, then finds the new campaign and enrols the contact in it."""
+    import threading
+
+    from dialer.service.steps.campaign_creation import create_campaign
+    from tests.support.stack import wait_for
+
+    audience_id, _ = desk.campaign(1, start=False)
+    answers: list[Any] = []
+    with desk.rt.transaction() as session:
+        new_id = create_campaign(session, campaign_spec(audience_id),
+                                 org_id=desk.client.org.id, now=desk.client.now(),
+                                 source="api").id
+        adder = threading.Thread(
+            target=lambda: answers.append(desk.client.add_contacts(audience_id, more(40, 1))))
+        adder.start()
+        wait_for(lambda: _blocked_or_done(desk, adder), timeout_s=10,
+                 what="the addition waiting for the creation, or done")
+    adder.join(30)
+    assert [a.count for a in answers] == [1]
+    assert len(desk.client.participants(new_id)) == desk.client.audience(audience_id).count == 2
+
+
+def test_a_contact_added_while_a_draft_moves_to_its_audience_joins_it(desk):
+    import threading
+
+    from dialer.service.steps.campaign_editing import update_campaign
+    from tests.support.stack import wait_for
+
+    _, draft_id = desk.campaign(1, start=False)
+    other = desk.client.create_audience("other", more(30, 2)).id
+    answers: list[Any] = []
+    with desk.rt.transaction() as session:
+        update_campaign(session, draft_id, {"audience_id": other}, now=desk.client.now(),
+                        source="api")
+        adder = threading.Thread(
+            target=lambda: answers.append(desk.client.add_contacts(other, more(40, 1))))
+        adder.start()
+        wait_for(lambda: _blocked_or_done(desk, adder), timeout_s=10,
+                 what="the addition waiting for the edit, or done")
+    adder.join(30)
+    assert [a.count for a in answers] == [1]
+    assert len(desk.client.participants(draft_id)) == 3
+

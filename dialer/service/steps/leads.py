@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from dialer import statuses as st
 from dialer.errors import InvalidTransition, ValidationError
 from dialer.service.steps.audience_intake import DUPLICATE, parse_contacts
-from dialer.store import leads
+from dialer.store import audiences, leads
 from dialer.store.events import record_event
 from dialer.views import AudienceView, RejectedContact
 from models.tables import Audience, Campaign
@@ -45,6 +45,7 @@ def add_contacts(session: Session, audience: Audience, contacts: Any, *, now: da
     has are reported, a removed contact comes back with the data given. ``count``: how many
     this call added (new or back)."""
     good, rejected = parse_contacts(contacts, default_region=default_region)
+    audiences.lock_for_change(session, audience.id)
     campaign_ids = leads.lock_enrolling_campaigns(session, audience.id)
     held = leads.held_phones(session, audience.id, [c["phone"] for _, c in good])
     added: list[int] = []
@@ -91,6 +92,7 @@ def remove_contacts(session: Session, audience_id: str, contact_ids: list[int], 
                     now: datetime, source: str) -> int:
     """Soft-remove contacts; how many were in the audience. ``contacts_removed`` on each
     campaign that has not finished, with how many of its participants were canceled."""
+    audiences.lock_for_change(session, audience_id)
     campaign_ids = leads.lock_enrolling_campaigns(session, audience_id)
     removed = leads.mark_removed(session, audience_id, contact_ids, now=now)
     if not removed or not campaign_ids:
