@@ -522,3 +522,53 @@ def test_a_contact_added_while_a_draft_moves_to_its_audience_joins_it(desk):
     assert [a.count for a in answers] == [1]
     assert len(desk.client.participants(draft_id)) == 3
 
+
+def _run_to_the_end(desk: Desk, rounds: int = 8) -> None:
+    done: set[str] = set()
+    for _ in range(rounds):
+        tick(desk.rt)
+        for call_id in [c for c in desk.dials if c not in done]:
+            done.add(call_id)
+            if dial(desk.rt, call_id) == "placed":
+                record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+        desk.execute("UPDATE participants SET next_attempt_at = now() - interval '1 hour' "
+                     "WHERE next_attempt_at IS NOT NULL")
+        desk.execute("UPDATE campaigns SET next_free_slot_at = NULL")
+
+
+def _the_run(desk: Desk, campaign_id: str) -> tuple[int, int, float]:
+    [run] = desk.client.execution_summary(campaign_id).executions
+    [view] = desk.client.get(campaign_id).campaign.executions
+    assert (view.total_members, view.processed_members) == (run.total_members,
+                                                            run.processed_members)
+    return run.total_members, run.processed_members, run.progress_pct
+
+
+def test_contacts_added_while_a_campaign_runs_count_in_its_run_s_progress(desk):
+    _, campaign_id = desk.campaign(3, pacing={"channels": 2})
+    tick(desk.rt)
+    for call_id in list(desk.dials):
+        assert dial(desk.rt, call_id) == "placed"
+        record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+    desk.client.add_campaign_contacts(campaign_id, more(20, 3))
+    assert _the_run(desk, campaign_id) == (6, 2, 33.3)
+    _run_to_the_end(desk)
+    assert desk.client.get(campaign_id).campaign.status == "completed"
+    assert _the_run(desk, campaign_id) == (6, 6, 100.0)
+
+
+def test_contacts_requeued_count_again_in_the_run_s_progress(desk):
+    _, campaign_id = desk.campaign(2, pacing={"channels": 1})
+    first, _ = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+    assert _the_run(desk, campaign_id) == (2, 1, 50.0)
+    desk.client.requeue_participants(campaign_id, [first])
+    assert _the_run(desk, campaign_id)[:2] == (3, 1)
+    desk.client.requeue_participants(campaign_id, [first])  # still open: counted once
+    assert _the_run(desk, campaign_id)[:2] == (3, 1)
+    _run_to_the_end(desk)
+    assert desk.client.get(campaign_id).campaign.status == "completed"
+    assert _the_run(desk, campaign_id) == (3, 3, 100.0)

@@ -144,7 +144,7 @@ def _steer(session: Session, campaign: Campaign, raw_ids: Any, *, verb: str, now
         if removed:
             raise InvalidTransition(f"contacts {_listed(removed)} were removed from the "
                                     "audience; add them again to dial them")
-        leads.requeue(session, participant_ids, now=now)
+        leads.requeue(session, campaign.id, participant_ids, now=now)
         action = "requeued"
     else:
         leads.close(session, participant_ids, unqueued=unqueued, now=now)
