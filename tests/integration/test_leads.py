@@ -368,6 +368,42 @@ def test_a_new_cycle_dials_the_audience_as_it_is_then(desk):
     assert len(desk.client.participants(campaign_id)) == 5
 
 
+def test_a_requeue_refuses_a_call_in_flight_without_waiting_for_its_result(desk):
+    """The result path holds the call, then the participant, then wants the campaign; a
+    requeue holding the campaign must not wait for the participant (a deadlock)."""
+    import threading
+
+    from tests.support.stack import wait_for
+
+    _, campaign_id = desk.campaign(1)
+    [contact_id] = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    errors: list[Exception] = []
+
+    def steer(verb: str) -> None:
+        try:
+            getattr(desk.client, f"{verb}_participants")(campaign_id, [contact_id])
+        except Exception as exc:  # checked below, in the test's thread
+            errors.append(exc)
+
+    with desk.rt.engine.begin() as result_path:
+        result_path.execute(sa.text("SELECT 1 FROM calls WHERE id = :id FOR UPDATE"),
+                            {"id": call_id})
+        result_path.execute(sa.text("SELECT 1 FROM participants WHERE campaign_id = :c "
+                                    "FOR UPDATE"), {"c": campaign_id})
+        for verb in ("requeue", "close"):
+            steering = threading.Thread(target=steer, args=(verb,))
+            steering.start()
+            wait_for(lambda t=steering: _blocked_or_done(desk, t), timeout_s=10,
+                     what=f"the {verb} answering or waiting")
+            assert not steering.is_alive(), f"the {verb} waits for the participant's lock"
+    steering.join(30)
+    assert [type(e) for e in errors] == [InvalidTransition, InvalidTransition]
+    assert all("call in progress" in str(e) for e in errors)
+
+
 # -- remote control ---------------------------------------------------------------------------
 
 

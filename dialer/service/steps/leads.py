@@ -129,15 +129,16 @@ def _steer(session: Session, campaign: Campaign, raw_ids: Any, *, verb: str, now
     # Calls first (see store/leads.py): a queued call nobody claimed goes; one being
     # claimed is skipped and counts as in flight below.
     unqueued = leads.delete_unclaimed_calls(session, [campaign.id], contact_ids)
+    # Refused before the participants' rows are touched: a result being recorded holds its
+    # call and participant and then wants the campaign's row, which this one holds.
+    _refuse_in_flight(session, campaign, contact_ids, verb)
     rows = leads.lock_participants(session, campaign.id, contact_ids)
     unknown = sorted(set(contact_ids) - {row.contact_id for row in rows})
     if unknown:
         raise ValidationError([("contact_ids", "not contacts of this campaign: "
                                                f"{_listed(unknown)}")])
-    in_flight = leads.contacts_in_flight(session, campaign.id, contact_ids)
-    if in_flight:
-        raise InvalidTransition(f"cannot {verb} contacts with a call in progress "
-                                f"({_listed(in_flight)}); try again when it has ended")
+    # Again under the participants' locks: a dial may have claimed a call since.
+    _refuse_in_flight(session, campaign, contact_ids, verb)
     participant_ids = [row.id for row in rows]
     if verb == "requeue":
         removed = [row.contact_id for row in rows if row.removed]
@@ -153,6 +154,14 @@ def _steer(session: Session, campaign: Campaign, raw_ids: Any, *, verb: str, now
     record_event(session, campaign.id, at=now, action=action, source=source,
                  detail=f"{len(rows)} contacts")
     return len(rows)
+
+
+def _refuse_in_flight(session: Session, campaign: Campaign, contact_ids: list[int],
+                      verb: str) -> None:
+    in_flight = leads.contacts_in_flight(session, campaign.id, contact_ids)
+    if in_flight:
+        raise InvalidTransition(f"cannot {verb} contacts with a call in progress "
+                                f"({_listed(in_flight)}); try again when it has ended")
 
 
 def checked_contact_ids(raw: Any) -> list[int]:
