@@ -404,6 +404,41 @@ def test_a_requeue_refuses_a_call_in_flight_without_waiting_for_its_result(desk)
     assert all("call in progress" in str(e) for e in errors)
 
 
+def test_a_late_result_does_not_complete_a_contact_requeued_meanwhile(desk):
+    """The late result waits for the campaign's row the requeue holds; it then corrects
+    its call but leaves the requeued contact (a new cycle) to be dialed again."""
+    import threading
+
+    from dialer.service.results import DEADLINE_DETAIL
+    from dialer.service.steps import leads
+    from dialer.service.steps.campaign_state import load_campaign
+    from tests.support.stack import wait_for
+
+    _, campaign_id = desk.campaign(2, pacing={"channels": 1}, retry={"max_retries": 0})
+    contact_id, _ = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    assert record_result(desk.rt, call_id, outcome="failed",
+                         detail=DEADLINE_DETAIL) == "recorded"
+    assert desk.participant(campaign_id, contact_id).status == "failed"
+    answers: list[str] = []
+    with desk.rt.transaction() as session:
+        leads.requeue(session, load_campaign(session, campaign_id, lock=True), [contact_id],
+                      now=desk.client.now(), source="api")
+        late = threading.Thread(target=lambda: answers.append(record_result(
+            desk.rt, call_id, outcome="answered", goal_achieved=True)))
+        late.start()
+        wait_for(lambda: _blocked_or_done(desk, late), timeout_s=10,
+                 what="the late result waiting for the requeue, or done")
+    late.join(30)
+    assert answers == ["reconciled"]
+    row = desk.participant(campaign_id, contact_id)
+    assert (row.status, row.cycle, row.attempts) == ("pending", 1, 0)
+    [event] = desk.events(campaign_id, "result_reconciled")
+    assert "requeued" in event.detail
+
+
 # -- remote control ---------------------------------------------------------------------------
 
 
