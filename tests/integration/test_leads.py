@@ -149,6 +149,41 @@ def test_contacts_added_through_a_campaign_and_refused_once_it_has_finished(desk
         desk.client.add_campaign_contacts("00000000-0000-0000-0000-000000000000", more(30, 1))
 
 
+def test_contacts_added_through_a_campaign_being_stopped_are_refused(desk, tmp_path):
+    """The campaign's status is checked under its row lock: an addition waits for a stop
+    in progress and is then refused, a list of contacts as a CSV file."""
+    import threading
+
+    from dialer.service.steps.campaign_commands import stop
+    from tests.support.stack import wait_for
+
+    path = tmp_path / "more.csv"
+    path.write_text("phone\n+12125550070\n")
+    errors: list[Exception] = []
+    for kind in ("contacts", "csv"):
+        audience_id, campaign_id = desk.campaign(1)
+
+        def add(kind: str = kind, campaign_id: str = campaign_id) -> None:
+            try:
+                if kind == "csv":
+                    desk.client.add_campaign_contacts_csv(campaign_id, path)
+                else:
+                    desk.client.add_campaign_contacts(campaign_id, more(20, 1))
+            except Exception as exc:  # checked below, in the test's thread
+                errors.append(exc)
+
+        with desk.rt.transaction() as session:
+            stop(session, campaign_id, now=desk.client.now(), source="api")
+            adder = threading.Thread(target=add)
+            adder.start()
+            wait_for(lambda t=adder: _blocked_or_done(desk, t), timeout_s=10,
+                     what=f"the addition ({kind}) waiting for the stop, or done")
+        adder.join(30)
+        assert desk.client.audience(audience_id).count == 1, kind
+    assert [type(e) for e in errors] == [InvalidTransition, InvalidTransition], errors
+    assert all("stopped" in str(e) for e in errors)
+
+
 def test_a_csv_import_into_a_used_audience_enrols_and_brings_back_removed_contacts(desk,
                                                                                   tmp_path):
     audience_id, campaign_id = desk.campaign(3)
