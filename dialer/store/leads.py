@@ -19,7 +19,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from dialer.statuses import CALL_IN_FLIGHT, PARTICIPANT_DUE, CallStatus, ParticipantStatus
+from dialer.statuses import (
+    CALL_IN_FLIGHT,
+    PARTICIPANT_DUE,
+    PARTICIPANT_OPEN,
+    CallStatus,
+    ParticipantStatus,
+)
 from dialer.store import executions
 from dialer.store.audiences import CONTACT_CHUNK, chunks
 from dialer.store.sql import run_core
@@ -127,16 +133,17 @@ _REOPEN = text(f"""
 """)
 
 # Participants starting afresh (a new cycle) that the open run has not counted among its
-# members yet, or counted and processed already (a call of their current cycle ended in
-# it): they are its members once more. Those it counted and did not process yet (still
-# open, or closed or canceled before their call) are counted already. A run counts the
+# members yet (done before it started: it counted the open ones), or counted and processed
+# already (a call of their current cycle ended in it): they are its members once more.
+# Those it counted and did not process yet (still open, or closed or canceled during it
+# before their call) are counted already. A run counts the
 # participants of a cycle processed once each (store/analytics.py, store/reads.py), so
 # its progress stays within 100%.
 _COUNTED_AGAIN = text("""
     SELECT count(*) FROM participants p
     JOIN executions e ON e.campaign_id = p.campaign_id AND e.ended_at IS NULL
     WHERE p.id = ANY(CAST(:ids AS bigint[]))
-      AND (p.updated_at < e.started_at OR EXISTS (
+      AND ((p.status <> ALL(:open) AND p.updated_at < e.started_at) OR EXISTS (
           SELECT 1 FROM calls k
           WHERE k.participant_id = p.id AND k.cycle = p.cycle
             AND k.execution_number = e.execution_number AND k.status = :ended))
@@ -149,8 +156,9 @@ def _start_afresh(session: Session, campaign_id: str, participant_ids: list[int]
     due ``at``; the open run counts those it must process again."""
     if not participant_ids:
         return
-    again = run_core(session, _COUNTED_AGAIN, {"ids": participant_ids,
-                                               "ended": CallStatus.ENDED}).scalar_one()
+    again = run_core(session, _COUNTED_AGAIN, {
+        "ids": participant_ids, "ended": CallStatus.ENDED,
+        "open": list(PARTICIPANT_OPEN)}).scalar_one()
     run_core(session, _REOPEN, {"ids": participant_ids, "at": at, "now": now,
                                 "pending": ParticipantStatus.PENDING})
     executions.grow_open(session, campaign_id, int(again))

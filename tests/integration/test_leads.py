@@ -637,14 +637,15 @@ def _run_to_the_end(desk: Desk, rounds: int = 8) -> None:
             done.add(call_id)
             if dial(desk.rt, call_id) == "placed":
                 record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
-        desk.execute("UPDATE participants SET next_attempt_at = now() - interval '1 hour' "
-                     "WHERE next_attempt_at IS NOT NULL")
+        # Retries due at once (on the dialer's clock, not the database's).
+        desk.execute("UPDATE participants SET next_attempt_at = :now "
+                     "WHERE next_attempt_at IS NOT NULL", now=desk.client.now())
         desk.execute("UPDATE campaigns SET next_free_slot_at = NULL")
 
 
 def _the_run(desk: Desk, campaign_id: str) -> tuple[int, int, float]:
-    [run] = desk.client.execution_summary(campaign_id).executions
-    [view] = desk.client.get(campaign_id).campaign.executions
+    run = desk.client.execution_summary(campaign_id).executions[-1]
+    view = desk.client.get(campaign_id).campaign.executions[-1]
     assert (view.total_members, view.processed_members) == (run.total_members,
                                                             run.processed_members)
     return run.total_members, run.processed_members, run.progress_pct
@@ -664,17 +665,35 @@ def test_contacts_added_while_a_campaign_runs_count_in_its_run_s_progress(desk):
 
 
 def test_contacts_requeued_count_again_in_the_run_s_progress(desk):
-    _, campaign_id = desk.campaign(2, pacing={"channels": 1})
-    first, _ = desk.contact_ids(campaign_id)
+    _, campaign_id = desk.campaign(3, pacing={"channels": 1})
+    first, _, third = desk.contact_ids(campaign_id)
     tick(desk.rt)
     [call_id] = desk.dials
     assert dial(desk.rt, call_id) == "placed"
     record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
-    assert _the_run(desk, campaign_id) == (2, 1, 50.0)
+    assert _the_run(desk, campaign_id) == (3, 1, 33.3)
     desk.client.requeue_participants(campaign_id, [first])
-    assert _the_run(desk, campaign_id)[:2] == (3, 1)
+    assert _the_run(desk, campaign_id)[:2] == (4, 1)
     desk.client.requeue_participants(campaign_id, [first])  # still open: counted once
-    assert _the_run(desk, campaign_id)[:2] == (3, 1)
+    desk.client.requeue_participants(campaign_id, [third])  # not dialed yet: counted
+    assert _the_run(desk, campaign_id)[:2] == (4, 1)
+    _run_to_the_end(desk, rounds=12)
+    assert desk.client.get(campaign_id).campaign.status == "completed"
+    assert _the_run(desk, campaign_id) == (4, 4, 100.0)
+
+
+def test_a_contact_requeued_before_its_call_counts_once_in_a_resumed_run(desk):
+    _, campaign_id = desk.campaign(2, pacing={"channels": 1})
+    _, second = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+    desk.client.pause(campaign_id)
+    desk.client.resume(campaign_id)  # a new run: the one contact still open
+    assert _the_run(desk, campaign_id)[:2] == (1, 0)
+    desk.client.requeue_participants(campaign_id, [second])
+    assert _the_run(desk, campaign_id)[:2] == (1, 0)
     _run_to_the_end(desk)
     assert desk.client.get(campaign_id).campaign.status == "completed"
-    assert _the_run(desk, campaign_id) == (3, 3, 100.0)
+    assert _the_run(desk, campaign_id) == (1, 1, 100.0)
