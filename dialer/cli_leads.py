@@ -14,9 +14,7 @@ from rich.table import Table
 from dialer.cli_campaign import campaign_app
 from dialer.cli_common import console, dialer_client, fail, plain, resolve
 from dialer.cli_contacts import FULL_HELP, audience_app
-from dialer.errors import InvalidTransition
 from dialer.phones import mask
-from dialer.statuses import CAMPAIGN_TERMINAL
 from dialer.views import ImportReport
 
 CsvOption = Annotated[Path, typer.Option("--csv", help="CSV with a header row; 'phone' "
@@ -97,13 +95,11 @@ def campaign_add_contacts(campaign_id: str, csv_file: CsvOption) -> None:
     _checked_csv(csv_file)
     with dialer_client() as client:
         campaign_id = resolve(client, "campaign", campaign_id)
-        campaign = client.get(campaign_id).campaign
-        if campaign.status in CAMPAIGN_TERMINAL or campaign.audience_id is None:
-            # Said like the client's add_campaign_contacts says it (one line, exit 1).
-            raise InvalidTransition(f"cannot add contacts to a campaign that is "
-                                    f"{campaign.status}")
-        report = client.import_contacts(campaign.audience_id, csv_file)
-    _print_import(report, f"campaign {campaign_id} (audience {campaign.audience_id})")
+        # The campaign's status is checked under its lock, with the import (a finished
+        # one is refused in one line, exit 1, as add_campaign_contacts is).
+        report = client.add_campaign_contacts_csv(campaign_id, csv_file)
+        audience_id = client.get(campaign_id).campaign.audience_id
+    _print_import(report, f"campaign {campaign_id} (audience {audience_id})")
 
 
 @campaign_app.command("requeue")

@@ -423,6 +423,15 @@ class DialerClient:
         return campaign_commands.add_campaign_contacts(
             self.runtime, self.org, str(campaign_id), contacts, source=self._source)
 
+    def add_campaign_contacts_csv(self, campaign_id: str, csv_path: str | Path,
+                                  on_progress: Any = None) -> ImportReport:
+        """``import_contacts`` into the campaign's audience, in one transaction that checks
+        the campaign under its lock: InvalidTransition (nothing imported) once it is
+        completed, stopped or failed."""
+        return csv_import.import_campaign_contacts(
+            self.runtime, self.org, str(campaign_id), csv_path, source=self._source,
+            on_progress=on_progress)
+
     def requeue_participants(self, id: str, contact_ids: builtins.list[int]) -> int:
         """"Set to created": the contacts pending again with attempts from zero, due at
         once (calendar, DNC and caps still apply); how many. InvalidTransition for a

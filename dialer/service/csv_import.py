@@ -33,14 +33,15 @@ from sqlalchemy.orm import Session
 from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
-from dialer.service.steps import leads
+from dialer.service.runtime import Runtime
+from dialer.service.steps import campaign_commands, leads
 from dialer.spec import is_iana_zone
 from dialer.store import audiences, contact_import
 from dialer.store import leads as lead_store
 from dialer.store.audiences import NAME_MAX_CHARS
 from dialer.store.contact_import import Row
 from dialer.text import CONTAINS_NUL
-from dialer.views import ImportReport, RejectedRow
+from dialer.views import ImportReport, OrgRef, RejectedRow
 
 CHUNK_ROWS = 20_000
 GIL_SWITCH_S = 0.0005
@@ -100,7 +101,10 @@ def import_contacts(
                 raise _unreadable(path, reader.line_num, exc) from None
             finally:
                 held_before = loader.finish()
-    # Locked only now, for the enrolment: a long import does not hold up their ticks.
+    # Locked only now, for the enrolment: a long import does not hold up their ticks, nor
+    # campaigns being created on the audience. A campaign created meanwhile did not see
+    # these contacts; once it has committed, the audience's row is ours and it is found.
+    audiences.lock_for_change(session, audience_id)
     campaign_ids = lead_store.lock_enrolling_campaigns(session, audience_id)
     leads.enrol(session, campaign_ids, sorted(loader.readded), now=now, source=source,
                 audience_id=audience_id, after_id=last_old_id or 0)
@@ -108,6 +112,32 @@ def import_contacts(
     rejected.extend(RejectedRow(row=row_number, error=DUPLICATE) for row_number in duplicates)
     rejected.sort(key=lambda r: r.row)
     return ImportReport(imported=staged - len(duplicates), rejected=rejected)
+
+
+def import_campaign_contacts(
+    rt: Runtime, org: OrgRef, campaign_id: str, csv_path: str | Path, *, source: str,
+    on_progress: Any = None,
+) -> ImportReport:
+    """A CSV imported into a campaign's audience (``import_contacts``: the contacts join
+    every campaign of the audience that has not finished) in one transaction that ends
+    with the campaign checked under its lock: InvalidTransition, nothing imported, once it
+    has finished (a stop committed during the import included)."""
+    now = rt.clock.now()
+
+    def handler(session: Session) -> ImportReport:
+        # Asked first without a lock, so that a finished campaign is refused at once.
+        campaign, _ = campaign_commands.locked_for_contacts(session, campaign_id,
+                                                            org_id=org.id, lock=False)
+        assert campaign.audience_id is not None  # checked just above
+        report = import_contacts(session, org_id=org.id, audience_id=campaign.audience_id,
+                                 csv_path=csv_path, default_region=rt.settings.default_region,
+                                 now=now, source=source, on_progress=on_progress)
+        # Locked only now (audience, then campaign, as the import's enrolment did): a long
+        # import does not hold up the campaign's ticks.
+        campaign_commands.locked_for_contacts(session, campaign_id, org_id=org.id)
+        return report
+
+    return campaign_commands.in_transaction(rt, org, campaign_id, "add_contacts", handler)
 
 
 def _valid_chunks(

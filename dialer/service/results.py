@@ -140,7 +140,11 @@ def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: dateti
     # statements below then see (each reads what has committed when it starts).
     # No deadlock with a dial (call, then participant): the calls are skipped
     # when locked, never waited for.
-    participants.lock(session, row.participant_id)
+    # Its cycle read again under the lock: the one read with the call (unlocked) may be
+    # stale, a requeue (the campaign's row lock, then the participant's) committing
+    # meanwhile. A requeued contact is dialed again, whatever its earlier call brought.
+    if participants.lock(session, row.participant_id) != row.cycle:
+        return "; contact requeued since, left to be dialed again"
     canceled = calls.cancel_queued_retry(session, row.participant_id)
     in_flight = calls.in_flight_attempts(session, row.participant_id)
     others_open = participants.complete(session, row.participant_id, outcome=outcome,

@@ -81,14 +81,16 @@ PICKUP_BY_CALLER_ID = text("""
 """)
 
 # A run's progress counts the contacts whose call of that run ended (as ExecutionView's
-# processed_members does), failed those among them whose participant is now failed.
+# processed_members does), once per cycle: a contact requeued during the run is a member
+# again (store/leads.py), processed again when its new call ends. Failed: those among them
+# whose participant is now failed.
 EXECUTIONS = text("""
     WITH per_run AS (
         SELECT k.execution_number,
                count(*) FILTER (WHERE k.placed_at IS NOT NULL) AS calls_placed,
-               count(DISTINCT k.participant_id) FILTER (WHERE k.outcome IS NOT NULL)
-                   AS processed,
-               count(DISTINCT k.participant_id) FILTER (
+               count(DISTINCT (k.participant_id, k.cycle)) FILTER (
+                   WHERE k.outcome IS NOT NULL) AS processed,
+               count(DISTINCT (k.participant_id, k.cycle)) FILTER (
                    WHERE k.outcome IS NOT NULL AND p.status = :failed) AS failed
         FROM calls k JOIN participants p ON p.id = k.participant_id
         WHERE k.campaign_id = :campaign_id AND p.campaign_id = :campaign_id

@@ -34,6 +34,23 @@ def exists(session: Session, audience_id: str, *, org_id: str) -> bool:
         Audience.id == audience_id, Audience.org_id == org_id)) is not None
 
 
+def lock_for_change(session: Session, audience_id: str) -> None:
+    """Hold the audience's row while its contacts change (added, removed) and they join or
+    leave its campaigns: a campaign being created on it (or a draft moving to it) holds
+    the row shared and enrols the audience, so one of the two waits for the other and the
+    later one sees what the first committed. Taken before any campaign's row."""
+    session.execute(select(Audience.id).where(Audience.id == audience_id)
+                    .with_for_update(key_share=True))
+
+
+def lock_shared(session: Session, audience_id: str) -> None:
+    """Hold the audience's row shared while a campaign enrols its contacts (see
+    ``lock_for_change``): an addition committed before is seen, one after sees the
+    campaign. Many creations on one audience do not wait for each other."""
+    session.execute(select(Audience.id).where(Audience.id == audience_id)
+                    .with_for_update(read=True))
+
+
 def ids_named(session: Session, name: str, *, org_id: str) -> list[str]:
     return list(session.scalars(select(Audience.id).where(
         Audience.name == name, Audience.org_id == org_id)

@@ -22,7 +22,9 @@ def get(session: Session, campaign_id: str, *, lock: bool = False,
     if org_id is not None:
         query = query.where(Campaign.org_id == org_id)
     if lock:
-        query = query.with_for_update()
+        # The row as committed when the lock was granted, even when the session read it
+        # before (unlocked): a status checked after the lock must be the current one.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.scalar(query)
 
 

@@ -19,6 +19,15 @@ def open_next(session: Session, campaign_id: str, *, now: datetime, total_member
                           total_members=total_members))
 
 
+def grow_open(session: Session, campaign_id: str, members: int) -> None:
+    """Members who joined the open run (if any) after it started: contacts added while it
+    runs, participants requeued (a new cycle, processed again)."""
+    if members:
+        session.execute(update(Execution).where(
+            Execution.campaign_id == campaign_id, Execution.ended_at.is_(None)
+        ).values(total_members=Execution.total_members + members))
+
+
 def close_open(session: Session, campaign_id: str, *, now: datetime, status: str) -> None:
     session.execute(update(Execution).where(
         Execution.campaign_id == campaign_id, Execution.ended_at.is_(None)

@@ -1,7 +1,9 @@
 """The SQL of steering leads while campaigns live (service/steps/leads.py): contacts added
 to or removed from an audience, participants requeued or closed by hand.
 
-Lock order, the same everywhere: the campaigns' rows (by id), then calls (queued ones
+Lock order, the same everywhere: the audience's row (store/audiences.py
+``lock_for_change``: a campaign being created on it holds it shared), the campaigns' rows
+(by id), then calls (queued ones
 only, skipping those a dial is claiming), then participants. The dial holds a call it
 claims and then waits for its participant; taking a claimed call after a participant
 would deadlock with it.
@@ -17,7 +19,14 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from dialer.statuses import CALL_IN_FLIGHT, PARTICIPANT_DUE, CallStatus, ParticipantStatus
+from dialer.statuses import (
+    CALL_IN_FLIGHT,
+    PARTICIPANT_DUE,
+    PARTICIPANT_OPEN,
+    CallStatus,
+    ParticipantStatus,
+)
+from dialer.store import executions
 from dialer.store.audiences import CONTACT_CHUNK, chunks
 from dialer.store.sql import run_core
 from models.tables import Campaign, Contact
@@ -113,12 +122,46 @@ _FRESH_START = """
     cycle = cycle + 1, next_attempt_at = :at, skip_reason = NULL, updated_at = :now
 """
 
-_REOPEN_REMOVED = text(f"""
-    UPDATE participants SET {_FRESH_START}
+_REMOVED_PARTICIPANTS = text("""
+    SELECT id FROM participants
     WHERE campaign_id = :campaign_id AND contact_id = ANY(CAST(:contact_ids AS bigint[]))
       AND status = :canceled AND skip_reason = :removed
-    RETURNING id
 """)
+
+_REOPEN = text(f"""
+    UPDATE participants SET {_FRESH_START} WHERE id = ANY(CAST(:ids AS bigint[]))
+""")
+
+# Participants starting afresh (a new cycle) that the open run has not counted among its
+# members yet (done before it started: it counted the open ones), or counted and processed
+# already (a call of their current cycle ended in it): they are its members once more.
+# Those it counted and did not process yet (still open, or closed or canceled during it
+# before their call) are counted already. A run counts the
+# participants of a cycle processed once each (store/analytics.py, store/reads.py), so
+# its progress stays within 100%.
+_COUNTED_AGAIN = text("""
+    SELECT count(*) FROM participants p
+    JOIN executions e ON e.campaign_id = p.campaign_id AND e.ended_at IS NULL
+    WHERE p.id = ANY(CAST(:ids AS bigint[]))
+      AND ((p.status <> ALL(:open) AND p.updated_at < e.started_at) OR EXISTS (
+          SELECT 1 FROM calls k
+          WHERE k.participant_id = p.id AND k.cycle = p.cycle
+            AND k.execution_number = e.execution_number AND k.status = :ended))
+""")
+
+
+def _start_afresh(session: Session, campaign_id: str, participant_ids: list[int], *,
+                  at: datetime, now: datetime) -> None:
+    """Participants of one campaign (locked by the caller) start a new cycle, pending and
+    due ``at``; the open run counts those it must process again."""
+    if not participant_ids:
+        return
+    again = run_core(session, _COUNTED_AGAIN, {
+        "ids": participant_ids, "ended": CallStatus.ENDED,
+        "open": list(PARTICIPANT_OPEN)}).scalar_one()
+    run_core(session, _REOPEN, {"ids": participant_ids, "at": at, "now": now,
+                                "pending": ParticipantStatus.PENDING})
+    executions.grow_open(session, campaign_id, int(again))
 
 
 def enrol_contacts(session: Session, campaign_id: str, contact_ids: list[int], *,
@@ -133,7 +176,10 @@ def enrol_contacts(session: Session, campaign_id: str, contact_ids: list[int], *
               "pending": ParticipantStatus.PENDING, "canceled": ParticipantStatus.CANCELED,
               "removed": REMOVED}
     joined = len(run_core(session, _ENROL, params).all())
-    return joined + len(run_core(session, _REOPEN_REMOVED, params).all())
+    executions.grow_open(session, campaign_id, joined)
+    back = list(run_core(session, _REMOVED_PARTICIPANTS, params).scalars())
+    _start_afresh(session, campaign_id, back, at=at, now=now)
+    return joined + len(back)
 
 
 _DELETE_UNCLAIMED = text("""
@@ -210,10 +256,6 @@ def contacts_in_flight(session: Session, campaign_id: str, contact_ids: list[int
         "in_flight": list(CALL_IN_FLIGHT)}).scalars())
 
 
-_REQUEUE = text(f"""
-    UPDATE participants SET {_FRESH_START} WHERE id = ANY(CAST(:ids AS bigint[]))
-""")
-
 _CLOSE = text("""
     UPDATE participants SET status = :completed, skip_reason = :closed,
         next_attempt_at = NULL, updated_at = :now,
@@ -222,10 +264,10 @@ _CLOSE = text("""
 """)
 
 
-def requeue(session: Session, participant_ids: list[int], *, now: datetime) -> None:
-    """Participants back to pending, attempts from zero, due at once."""
-    run_core(session, _REQUEUE, {"ids": participant_ids, "at": now, "now": now,
-                                 "pending": ParticipantStatus.PENDING})
+def requeue(session: Session, campaign_id: str, participant_ids: list[int], *,
+            now: datetime) -> None:
+    """The campaign's participants back to pending, attempts from zero, due at once."""
+    _start_afresh(session, campaign_id, participant_ids, at=now, now=now)
 
 
 def close(session: Session, participant_ids: list[int], *, unqueued: list[int],

@@ -79,7 +79,7 @@ _COMPLETE = _settle_sql("""
     attempts = attempts - :uncounted,
     phone_attempts = GREATEST(phone_attempts - :uncounted, 0), updated_at = :now""")
 
-_LOCK = text("SELECT 1 FROM participants WHERE id = :id FOR UPDATE")
+_LOCK = text("SELECT cycle FROM participants WHERE id = :id FOR UPDATE")
 
 _END_UNPLACED = text("""
     UPDATE participants SET status = :status, attempts = attempts - 1,
@@ -116,8 +116,9 @@ def complete(session: Session, participant_id: int, *, outcome: str, uncounted: 
         "open": _OPEN_WORDS}).scalar_one())
 
 
-def lock(session: Session, participant_id: int) -> None:
-    run_core(session, _LOCK, {"id": participant_id})
+def lock(session: Session, participant_id: int) -> int:
+    """Lock the participant; its cycle as last committed (a requeue moves it on)."""
+    return int(run_core(session, _LOCK, {"id": participant_id}).scalar_one())
 
 
 def end_unplaced(session: Session, participant_id: int, *, status: str, reason: str | None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, distinct, func, select
+from sqlalchemy import Row, distinct, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from dialer.statuses import (
@@ -32,10 +32,12 @@ from models.tables import (
 
 def executions_with_progress(session: Session,
                              campaign_id: str) -> list[tuple[Execution, int, int]]:
-    """Each execution with the contacts it processed and how many of them failed."""
+    """Each execution with the contacts it processed (once per cycle: a contact requeued
+    during the run counts again, store/leads.py) and how many of them failed."""
+    processed_once = distinct(tuple_(Call.participant_id, Call.cycle))
     processed = (
-        select(Call.execution_number, func.count(distinct(Call.participant_id)).label("n"),
-               func.count(distinct(Call.participant_id)).filter(
+        select(Call.execution_number, func.count(processed_once).label("n"),
+               func.count(processed_once).filter(
                    Participant.status == ParticipantStatus.FAILED).label("failed"))
         .join(Participant, Participant.id == Call.participant_id)
         .where(Call.campaign_id == campaign_id, Call.status == CallStatus.ENDED)

@@ -149,6 +149,41 @@ def test_contacts_added_through_a_campaign_and_refused_once_it_has_finished(desk
         desk.client.add_campaign_contacts("00000000-0000-0000-0000-000000000000", more(30, 1))
 
 
+def test_contacts_added_through_a_campaign_being_stopped_are_refused(desk, tmp_path):
+    """The campaign's status is checked under its row lock: an addition waits for a stop
+    in progress and is then refused, a list of contacts as a CSV file."""
+    import threading
+
+    from dialer.service.steps.campaign_commands import stop
+    from tests.support.stack import wait_for
+
+    path = tmp_path / "more.csv"
+    path.write_text("phone\n+12125550070\n")
+    errors: list[Exception] = []
+    for kind in ("contacts", "csv"):
+        audience_id, campaign_id = desk.campaign(1)
+
+        def add(kind: str = kind, campaign_id: str = campaign_id) -> None:
+            try:
+                if kind == "csv":
+                    desk.client.add_campaign_contacts_csv(campaign_id, path)
+                else:
+                    desk.client.add_campaign_contacts(campaign_id, more(20, 1))
+            except Exception as exc:  # checked below, in the test's thread
+                errors.append(exc)
+
+        with desk.rt.transaction() as session:
+            stop(session, campaign_id, now=desk.client.now(), source="api")
+            adder = threading.Thread(target=add)
+            adder.start()
+            wait_for(lambda t=adder: _blocked_or_done(desk, t), timeout_s=10,
+                     what=f"the addition ({kind}) waiting for the stop, or done")
+        adder.join(30)
+        assert desk.client.audience(audience_id).count == 1, kind
+    assert [type(e) for e in errors] == [InvalidTransition, InvalidTransition], errors
+    assert all("stopped" in str(e) for e in errors)
+
+
 def test_a_csv_import_into_a_used_audience_enrols_and_brings_back_removed_contacts(desk,
                                                                                   tmp_path):
     audience_id, campaign_id = desk.campaign(3)
@@ -368,6 +403,77 @@ def test_a_new_cycle_dials_the_audience_as_it_is_then(desk):
     assert len(desk.client.participants(campaign_id)) == 5
 
 
+def test_a_requeue_refuses_a_call_in_flight_without_waiting_for_its_result(desk):
+    """The result path holds the call, then the participant, then wants the campaign; a
+    requeue holding the campaign must not wait for the participant (a deadlock)."""
+    import threading
+
+    from tests.support.stack import wait_for
+
+    _, campaign_id = desk.campaign(1)
+    [contact_id] = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    errors: list[Exception] = []
+
+    def steer(verb: str) -> None:
+        try:
+            getattr(desk.client, f"{verb}_participants")(campaign_id, [contact_id])
+        except Exception as exc:  # checked below, in the test's thread
+            errors.append(exc)
+
+    with desk.rt.engine.begin() as result_path:
+        result_path.execute(sa.text("SELECT 1 FROM calls WHERE id = :id FOR UPDATE"),
+                            {"id": call_id})
+        result_path.execute(sa.text("SELECT 1 FROM participants WHERE campaign_id = :c "
+                                    "FOR UPDATE"), {"c": campaign_id})
+        for verb in ("requeue", "close"):
+            steering = threading.Thread(target=steer, args=(verb,))
+            steering.start()
+            wait_for(lambda t=steering: _blocked_or_done(desk, t), timeout_s=10,
+                     what=f"the {verb} answering or waiting")
+            assert not steering.is_alive(), f"the {verb} waits for the participant's lock"
+    steering.join(30)
+    assert [type(e) for e in errors] == [InvalidTransition, InvalidTransition]
+    assert all("call in progress" in str(e) for e in errors)
+
+
+def test_a_late_result_does_not_complete_a_contact_requeued_meanwhile(desk):
+    """The late result waits for the campaign's row the requeue holds; it then corrects
+    its call but leaves the requeued contact (a new cycle) to be dialed again."""
+    import threading
+
+    from dialer.service.results import DEADLINE_DETAIL
+    from dialer.service.steps import leads
+    from dialer.service.steps.campaign_state import load_campaign
+    from tests.support.stack import wait_for
+
+    _, campaign_id = desk.campaign(2, pacing={"channels": 1}, retry={"max_retries": 0})
+    contact_id, _ = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    assert record_result(desk.rt, call_id, outcome="failed",
+                         detail=DEADLINE_DETAIL) == "recorded"
+    assert desk.participant(campaign_id, contact_id).status == "failed"
+    answers: list[str] = []
+    with desk.rt.transaction() as session:
+        leads.requeue(session, load_campaign(session, campaign_id, lock=True), [contact_id],
+                      now=desk.client.now(), source="api")
+        late = threading.Thread(target=lambda: answers.append(record_result(
+            desk.rt, call_id, outcome="answered", goal_achieved=True)))
+        late.start()
+        wait_for(lambda: _blocked_or_done(desk, late), timeout_s=10,
+                 what="the late result waiting for the requeue, or done")
+    late.join(30)
+    assert answers == ["reconciled"]
+    row = desk.participant(campaign_id, contact_id)
+    assert (row.status, row.cycle, row.attempts) == ("pending", 1, 0)
+    [event] = desk.events(campaign_id, "result_reconciled")
+    assert "requeued" in event.detail
+
+
 # -- remote control ---------------------------------------------------------------------------
 
 
@@ -466,3 +572,128 @@ def test_two_additions_of_one_phone_at_once_store_it_once(desk):
     assert sorted(len(a.rejected) for a in answers) == [0, 3]
     assert desk.client.audience(audience_id).count == 4
     assert len(desk.client.participants(campaign_id)) == 4
+
+
+# -- beside campaign creation and a run's progress --------------------------------------------
+
+
+def _blocked_or_done(desk: Desk, thread: Any) -> bool:
+    from tests.support.in_process import waiting_on_locks
+    return not thread.is_alive() or waiting_on_locks(desk.database_url, "transactionid",
+                                                     "tuple")
+
+
+def test_a_contact_added_while_a_campaign_is_being_created_joins_it(desk):
+    """The creation holds its audience's row (FOR SHARE) until it commits: an addition
+    waits for it, then finds the new campaign and enrols the contact in it."""
+    import threading
+
+    from dialer.service.steps.campaign_creation import create_campaign
+    from tests.support.stack import wait_for
+
+    audience_id, _ = desk.campaign(1, start=False)
+    answers: list[Any] = []
+    with desk.rt.transaction() as session:
+        new_id = create_campaign(session, campaign_spec(audience_id),
+                                 org_id=desk.client.org.id, now=desk.client.now(),
+                                 source="api").id
+        adder = threading.Thread(
+            target=lambda: answers.append(desk.client.add_contacts(audience_id, more(40, 1))))
+        adder.start()
+        wait_for(lambda: _blocked_or_done(desk, adder), timeout_s=10,
+                 what="the addition waiting for the creation, or done")
+    adder.join(30)
+    assert [a.count for a in answers] == [1]
+    assert len(desk.client.participants(new_id)) == desk.client.audience(audience_id).count == 2
+
+
+def test_a_contact_added_while_a_draft_moves_to_its_audience_joins_it(desk):
+    import threading
+
+    from dialer.service.steps.campaign_editing import update_campaign
+    from tests.support.stack import wait_for
+
+    _, draft_id = desk.campaign(1, start=False)
+    other = desk.client.create_audience("other", more(30, 2)).id
+    answers: list[Any] = []
+    with desk.rt.transaction() as session:
+        update_campaign(session, draft_id, {"audience_id": other}, now=desk.client.now(),
+                        source="api")
+        adder = threading.Thread(
+            target=lambda: answers.append(desk.client.add_contacts(other, more(40, 1))))
+        adder.start()
+        wait_for(lambda: _blocked_or_done(desk, adder), timeout_s=10,
+                 what="the addition waiting for the edit, or done")
+    adder.join(30)
+    assert [a.count for a in answers] == [1]
+    assert len(desk.client.participants(draft_id)) == 3
+
+
+def _run_to_the_end(desk: Desk, rounds: int = 8) -> None:
+    done: set[str] = set()
+    for _ in range(rounds):
+        tick(desk.rt)
+        for call_id in [c for c in desk.dials if c not in done]:
+            done.add(call_id)
+            if dial(desk.rt, call_id) == "placed":
+                record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+        # Retries due at once (on the dialer's clock, not the database's).
+        desk.execute("UPDATE participants SET next_attempt_at = :now "
+                     "WHERE next_attempt_at IS NOT NULL", now=desk.client.now())
+        desk.execute("UPDATE campaigns SET next_free_slot_at = NULL")
+
+
+def _the_run(desk: Desk, campaign_id: str) -> tuple[int, int, float]:
+    run = desk.client.execution_summary(campaign_id).executions[-1]
+    view = desk.client.get(campaign_id).campaign.executions[-1]
+    assert (view.total_members, view.processed_members) == (run.total_members,
+                                                            run.processed_members)
+    return run.total_members, run.processed_members, run.progress_pct
+
+
+def test_contacts_added_while_a_campaign_runs_count_in_its_run_s_progress(desk):
+    _, campaign_id = desk.campaign(3, pacing={"channels": 2})
+    tick(desk.rt)
+    for call_id in list(desk.dials):
+        assert dial(desk.rt, call_id) == "placed"
+        record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+    desk.client.add_campaign_contacts(campaign_id, more(20, 3))
+    assert _the_run(desk, campaign_id) == (6, 2, 33.3)
+    _run_to_the_end(desk)
+    assert desk.client.get(campaign_id).campaign.status == "completed"
+    assert _the_run(desk, campaign_id) == (6, 6, 100.0)
+
+
+def test_contacts_requeued_count_again_in_the_run_s_progress(desk):
+    _, campaign_id = desk.campaign(3, pacing={"channels": 1})
+    first, _, third = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+    assert _the_run(desk, campaign_id) == (3, 1, 33.3)
+    desk.client.requeue_participants(campaign_id, [first])
+    assert _the_run(desk, campaign_id)[:2] == (4, 1)
+    desk.client.requeue_participants(campaign_id, [first])  # still open: counted once
+    desk.client.requeue_participants(campaign_id, [third])  # not dialed yet: counted
+    assert _the_run(desk, campaign_id)[:2] == (4, 1)
+    _run_to_the_end(desk, rounds=12)
+    assert desk.client.get(campaign_id).campaign.status == "completed"
+    assert _the_run(desk, campaign_id) == (4, 4, 100.0)
+
+
+def test_a_contact_requeued_before_its_call_counts_once_in_a_resumed_run(desk):
+    _, campaign_id = desk.campaign(2, pacing={"channels": 1})
+    _, second = desk.contact_ids(campaign_id)
+    tick(desk.rt)
+    [call_id] = desk.dials
+    assert dial(desk.rt, call_id) == "placed"
+    record_result(desk.rt, call_id, outcome="answered", goal_achieved=True)
+    desk.client.pause(campaign_id)
+    desk.client.resume(campaign_id)  # a new run: the one contact still open
+    assert _the_run(desk, campaign_id)[:2] == (1, 0)
+    desk.client.requeue_participants(campaign_id, [second])
+    assert _the_run(desk, campaign_id)[:2] == (1, 0)
+    _run_to_the_end(desk)
+    assert desk.client.get(campaign_id).campaign.status == "completed"
+    assert _the_run(desk, campaign_id) == (1, 1, 100.0)

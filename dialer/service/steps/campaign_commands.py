@@ -35,7 +35,7 @@ from dialer.store import audiences, campaigns, requests
 from dialer.store import campaign_members as members
 from dialer.store.events import record_event
 from dialer.views import AudienceView, OrgRef
-from models.tables import Campaign
+from models.tables import Audience, Campaign
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +124,31 @@ def _steered(session: Session, campaign_id: str, step: Callable[..., int], conta
 def _with_contacts(rt: Runtime, session: Session, org: OrgRef, campaign_id: str,
                    contacts: Any, *, now: datetime, source: str
                    ) -> tuple[Campaign, AudienceView]:
-    # Not locked here: add_contacts locks every campaign of the audience in one order.
-    campaign = load_campaign(session, campaign_id)
-    audience = audiences.find(session, leads.campaign_accepts_contacts(campaign),
-                              org_id=org.id)
-    assert audience is not None  # the campaign's own audience, of its organisation
+    campaign, audience = locked_for_contacts(session, campaign_id, org_id=org.id)
     view = leads.add_contacts(session, audience, contacts, now=now, source=source,
                               default_region=rt.settings.default_region)
     return campaign, view
+
+
+def locked_for_contacts(session: Session, campaign_id: str, *, org_id: str,
+                        lock: bool = True) -> tuple[Campaign, Audience]:
+    """A campaign taking new contacts and its audience, both locked, the audience first
+    (store/leads.py's order); InvalidTransition once the campaign has finished, checked
+    under its lock (a stop committed meanwhile is seen). ``lock`` False: checked only."""
+    campaign = load_campaign(session, campaign_id, org_id=org_id)
+    audience_id = leads.campaign_accepts_contacts(campaign)
+    if not lock:
+        found = audiences.find(session, audience_id, org_id=org_id)
+        assert found is not None  # the campaign's own audience, of its organisation
+        return campaign, found
+    audiences.lock_for_change(session, audience_id)
+    campaign = load_campaign(session, campaign_id, lock=True, org_id=org_id)
+    if leads.campaign_accepts_contacts(campaign) != audience_id:
+        # A draft moved to another audience meanwhile: that one is not locked.
+        raise InvalidTransition("the campaign's audience changed meanwhile; try again")
+    audience = audiences.find(session, audience_id, org_id=org_id)
+    assert audience is not None  # the campaign's own audience, of its organisation
+    return campaign, audience
 
 
 def in_transaction(rt: Runtime, org: OrgRef, campaign_id: str, command: str,

@@ -29,6 +29,9 @@ def create_campaign(
     audience_id = spec.audience_id
     assert audience_id is not None  # checked: required
     status = st.CampaignStatus.SCHEDULED if spec.scheduled_at else st.CampaignStatus.DRAFT
+    # Held until commit: a contact added meanwhile is either read by enrol_audience (added
+    # first) or added once this campaign is visible, and enrolled then (steps/leads.py).
+    audiences.lock_shared(session, audience_id)
     campaign = campaigns.insert(
         session, id=str(uuid.uuid4()), org_id=org_id, name=spec.name, description=spec.description,
         agent_id=spec.agent_id, audience_id=spec.audience_id,

@@ -22,7 +22,7 @@ from dialer.pacing import rebase_next_free_slot
 from dialer.service.steps.campaign_creation import REFERENCES, checked_spec
 from dialer.service.steps.campaign_state import load_campaign, transition
 from dialer.spec import CampaignSpec
-from dialer.store import campaign_edits
+from dialer.store import audiences, campaign_edits
 from dialer.store.campaign_members import enrol_audience
 from dialer.store.events import record_event
 from models.tables import Campaign
@@ -71,6 +71,10 @@ def _apply(session: Session, campaign: Campaign, spec: CampaignSpec, after: dict
     if "audience_id" in touched:
         assert spec.audience_id is not None  # required by the validation
         campaign_edits.delete_participants(session, campaign.id)
+        # As a creation does (steps/campaign_creation.py). After the campaign's row, unlike
+        # an addition's order, yet no deadlock: an addition to the new audience locks the
+        # campaigns that use it as committed, which this draft does not yet.
+        audiences.lock_shared(session, spec.audience_id)
         enrol_audience(session, campaign.id, spec.audience_id, now=now)
     campaign.spec = after
     campaign.name, campaign.description = spec.name, spec.description

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from dialer import statuses as st
 from dialer.errors import InvalidTransition, ValidationError
 from dialer.service.steps.audience_intake import DUPLICATE, parse_contacts
-from dialer.store import leads
+from dialer.store import audiences, leads
 from dialer.store.events import record_event
 from dialer.views import AudienceView, RejectedContact
 from models.tables import Audience, Campaign
@@ -45,6 +45,7 @@ def add_contacts(session: Session, audience: Audience, contacts: Any, *, now: da
     has are reported, a removed contact comes back with the data given. ``count``: how many
     this call added (new or back)."""
     good, rejected = parse_contacts(contacts, default_region=default_region)
+    audiences.lock_for_change(session, audience.id)
     campaign_ids = leads.lock_enrolling_campaigns(session, audience.id)
     held = leads.held_phones(session, audience.id, [c["phone"] for _, c in good])
     added: list[int] = []
@@ -91,6 +92,7 @@ def remove_contacts(session: Session, audience_id: str, contact_ids: list[int], 
                     now: datetime, source: str) -> int:
     """Soft-remove contacts; how many were in the audience. ``contacts_removed`` on each
     campaign that has not finished, with how many of its participants were canceled."""
+    audiences.lock_for_change(session, audience_id)
     campaign_ids = leads.lock_enrolling_campaigns(session, audience_id)
     removed = leads.mark_removed(session, audience_id, contact_ids, now=now)
     if not removed or not campaign_ids:
@@ -127,22 +129,23 @@ def _steer(session: Session, campaign: Campaign, raw_ids: Any, *, verb: str, now
     # Calls first (see store/leads.py): a queued call nobody claimed goes; one being
     # claimed is skipped and counts as in flight below.
     unqueued = leads.delete_unclaimed_calls(session, [campaign.id], contact_ids)
+    # Refused before the participants' rows are touched: a result being recorded holds its
+    # call and participant and then wants the campaign's row, which this one holds.
+    _refuse_in_flight(session, campaign, contact_ids, verb)
     rows = leads.lock_participants(session, campaign.id, contact_ids)
     unknown = sorted(set(contact_ids) - {row.contact_id for row in rows})
     if unknown:
         raise ValidationError([("contact_ids", "not contacts of this campaign: "
                                                f"{_listed(unknown)}")])
-    in_flight = leads.contacts_in_flight(session, campaign.id, contact_ids)
-    if in_flight:
-        raise InvalidTransition(f"cannot {verb} contacts with a call in progress "
-                                f"({_listed(in_flight)}); try again when it has ended")
+    # Again under the participants' locks: a dial may have claimed a call since.
+    _refuse_in_flight(session, campaign, contact_ids, verb)
     participant_ids = [row.id for row in rows]
     if verb == "requeue":
         removed = [row.contact_id for row in rows if row.removed]
         if removed:
             raise InvalidTransition(f"contacts {_listed(removed)} were removed from the "
                                     "audience; add them again to dial them")
-        leads.requeue(session, participant_ids, now=now)
+        leads.requeue(session, campaign.id, participant_ids, now=now)
         action = "requeued"
     else:
         leads.close(session, participant_ids, unqueued=unqueued, now=now)
@@ -151,6 +154,14 @@ def _steer(session: Session, campaign: Campaign, raw_ids: Any, *, verb: str, now
     record_event(session, campaign.id, at=now, action=action, source=source,
                  detail=f"{len(rows)} contacts")
     return len(rows)
+
+
+def _refuse_in_flight(session: Session, campaign: Campaign, contact_ids: list[int],
+                      verb: str) -> None:
+    in_flight = leads.contacts_in_flight(session, campaign.id, contact_ids)
+    if in_flight:
+        raise InvalidTransition(f"cannot {verb} contacts with a call in progress "
+                                f"({_listed(in_flight)}); try again when it has ended")
 
 
 def checked_contact_ids(raw: Any) -> list[int]:
