@@ -36,6 +36,7 @@ from tests.support.analytics_rows import (
     make_campaign,
     write_rows,
 )
+from tests.support.clock import FakeClock
 from tests.support.scenario import campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
@@ -210,24 +211,6 @@ def test_another_organisations_campaign_is_not_found(clients, method):
 # -- a campaign run by the real use cases ------------------------------------------------
 
 
-class _Clock:
-    """Simulated time that moves only when the test advances it."""
-
-    time_scale = 1.0
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-    def real_seconds(self, sim_seconds: float) -> float:
-        return max(0.0, sim_seconds / self.time_scale)
-
-
 class _Dispatcher:
     def __init__(self) -> None:
         self.dials: list[str] = []
@@ -255,7 +238,7 @@ def test_a_campaign_run_by_the_real_use_cases_agrees_with_the_providers_ledger(
     """Tick, dial and result (coordination in memory, no Celery): the analytics count
     what the provider was asked to place and the results it gave."""
     start = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-    clock, dispatcher, ledger = _Clock(start), _Dispatcher(), _Ledger()
+    clock, dispatcher, ledger = FakeClock(start), _Dispatcher(), _Ledger()
     settings = load_settings(database_url=database_url, redis_url="redis://127.0.0.1:1/0",
                              tick_seconds=1.0)
     rt = dataclasses.replace(

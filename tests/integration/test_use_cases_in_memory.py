@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -33,6 +32,7 @@ from dialer.service.runtime import Runtime, build_runtime
 from dialer.service.tick import tick
 from dialer.settings import load_settings
 from tests.conftest import TABLES
+from tests.support.clock import FakeClock
 from tests.support.in_process import OPEN_WINDOW
 from tests.support.scenario import launch, ny_contacts
 
@@ -40,24 +40,6 @@ pytestmark = pytest.mark.integration
 
 NO_REDIS = "redis://127.0.0.1:1/0"  # nothing listens there
 DAY = OPEN_WINDOW.date().isoformat()  # the campaigns' local date (New York)
-
-
-class StoppedClock:
-    """Simulated time that moves only when the test advances it."""
-
-    time_scale = 1.0
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-    def real_seconds(self, sim_seconds: float) -> float:
-        return max(0.0, sim_seconds / self.time_scale)
 
 
 class Recorder:
@@ -91,7 +73,7 @@ class Placing:
 @dataclasses.dataclass
 class World:
     rt: Runtime
-    clock: StoppedClock
+    clock: FakeClock
     dispatcher: Recorder
     provider: Placing
     leases: MemoryChannelLeases  # rt.leases, with its memory-only ``forget``
@@ -123,7 +105,7 @@ def world(database_url: str) -> Iterator[World]:
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    clock, dispatcher, provider = StoppedClock(OPEN_WINDOW), Recorder(), Placing()
+    clock, dispatcher, provider = FakeClock(OPEN_WINDOW), Recorder(), Placing()
     settings = load_settings(database_url=database_url, redis_url=NO_REDIS, tick_seconds=1.0)
     built = build_runtime(settings, dispatcher=dispatcher, provider_factory=lambda _: provider,
                           pool_size=2)
