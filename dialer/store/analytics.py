@@ -80,10 +80,10 @@ PICKUP_BY_CALLER_ID = text("""
     GROUP BY from_number ORDER BY count(*) DESC, from_number
 """)
 
-# A run's progress counts the contacts whose call of that run ended (as ExecutionView's
-# processed_members does), once per cycle: a contact requeued during the run is a member
-# again (store/leads.py), processed again when its new call ends. Failed: those among them
-# whose participant is now failed.
+# A run's progress counts the contacts whose call of that run ended (ExecutionView's
+# processed_members and execution_summary both read it here), once per cycle: a contact
+# requeued during the run is a member again (store/leads.py), processed again when its
+# new call ends. Failed: those among them whose participant is now failed.
 EXECUTIONS = text("""
     WITH per_run AS (
         SELECT k.execution_number,

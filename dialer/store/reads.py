@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, distinct, func, select, tuple_
+from sqlalchemy import Row, distinct, func, select
 from sqlalchemy.orm import Session
 
 from dialer.statuses import (
     CALL_HOLDING_CHANNEL,
     PARTICIPANT_OPEN,
-    CallStatus,
     Outcome,
-    ParticipantStatus,
 )
 from dialer.store import call_log
 from dialer.store.participants import is_due
@@ -24,29 +22,9 @@ from models.tables import (
     Campaign,
     Contact,
     Event,
-    Execution,
     Participant,
     SkipRecord,
 )
-
-
-def executions_with_progress(session: Session,
-                             campaign_id: str) -> list[tuple[Execution, int, int]]:
-    """Each execution with the contacts it processed (once per cycle: a contact requeued
-    during the run counts again, store/leads.py) and how many of them failed."""
-    processed_once = distinct(tuple_(Call.participant_id, Call.cycle))
-    processed = (
-        select(Call.execution_number, func.count(processed_once).label("n"),
-               func.count(processed_once).filter(
-                   Participant.status == ParticipantStatus.FAILED).label("failed"))
-        .join(Participant, Participant.id == Call.participant_id)
-        .where(Call.campaign_id == campaign_id, Call.status == CallStatus.ENDED)
-        .group_by(Call.execution_number).subquery())
-    return [(execution, int(n), int(failed)) for execution, n, failed in session.execute(
-        select(Execution, func.coalesce(processed.c.n, 0), func.coalesce(processed.c.failed, 0))
-        .outerjoin(processed, processed.c.execution_number == Execution.execution_number)
-        .where(Execution.campaign_id == campaign_id)
-        .order_by(Execution.execution_number))]
 
 
 def outcome_counts(session: Session, campaign_id: str) -> dict[str, int]:

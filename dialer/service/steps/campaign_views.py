@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from dialer.store import reads
+from dialer.store import analytics
 from dialer.views import CampaignView, ExecutionView
 from models.tables import Campaign
 
@@ -24,8 +24,10 @@ def campaign_view(session: Session, campaign: Campaign) -> CampaignView:
 
 
 def executions(session: Session, campaign_id: str) -> list[ExecutionView]:
+    """The runs with their progress, counted by the one query the analytics use
+    (``execution_summary``), so a run's numbers are the same wherever they show."""
     return [ExecutionView(
-        execution_number=e.execution_number, status=e.status, started_at=e.started_at,
-        ended_at=e.ended_at, total_members=e.total_members, processed_members=int(n),
-        failed_members=int(failed))
-        for e, n, failed in reads.executions_with_progress(session, campaign_id)]
+        execution_number=r.execution_number, status=r.status, started_at=r.started_at,
+        ended_at=r.ended_at, total_members=r.total_members, processed_members=r.processed,
+        failed_members=r.failed)
+        for r in analytics.executions(session, campaign_id)]
