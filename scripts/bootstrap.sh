@@ -26,3 +26,18 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# The console's browser tests drive Debian's Chromium (Playwright cannot download its own
+# here). Installed once, quietly, when missing and we may (root, apt).
+if [ ! -x "${DIALER_TEST_CHROMIUM:-/usr/bin/chromium}" ] && command -v apt-get >/dev/null \
+   && [ "$(id -u)" = 0 ]; then
+  printf '[install] installing Debian'"'"'s chromium for the console tests ...\n' >&2
+  log=.venv/apt-chromium.log
+  if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+       >"$log" 2>&1; then
+    printf '[install] chromium failed; the last lines of %s:\n' "$log" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+  printf '[install] chromium: %s\n' "$(/usr/bin/chromium --version 2>/dev/null)" >&2
+fi

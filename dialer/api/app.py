@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from dialer.api import atoms, errors, export_slots, openapi
+from dialer.api import atoms, console, errors, export_slots, openapi
 from dialer.api.access_log import redact_access_log
 from dialer.api.health import router as health_router
 from dialer.api.limits import BodySizeLimit
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(v1_router)
     app.include_router(atoms.router, prefix=atoms.PREFIX)
+    console.install(app)
     openapi.install(app)
     return app
 

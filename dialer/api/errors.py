@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dialer.errors import InvalidTransition, NotFound, ValidationError
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 FieldError = tuple[str | None, str]
 # (request, status, errors) -> the response for a surface with its own envelope.
-Envelope = Callable[[Request, int, list[FieldError]], JSONResponse]
+Envelope = Callable[[Request, int, list[FieldError]], Response]
 _ENVELOPES: dict[str, Envelope] = {}
 
 INTERNAL_ERROR = "internal error"
@@ -70,7 +71,7 @@ class ApiError(Exception):
 
 
 def error_response(request: Request, status: int, errors: Sequence[FieldError],
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   headers: dict[str, str] | None = None) -> Response:
     path = request.url.path
     for prefix, envelope in _ENVELOPES.items():
         if path.startswith(prefix):
@@ -100,7 +101,7 @@ def field_path(loc: Sequence[Any]) -> str | None:
     return out or None
 
 
-def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+def _request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -113,37 +114,37 @@ def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, 422, items)
 
 
-def _validation(request: Request, exc: Exception) -> JSONResponse:
+def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ValidationError)
     return error_response(request, 422, [(field or None, message)
                                          for field, message in exc.errors]
                           or [(None, str(exc))])
 
 
-def _not_found(request: Request, exc: Exception) -> JSONResponse:
+def _not_found(request: Request, exc: Exception) -> Response:
     # The same words for an unknown id and another organisation's: no hint either way.
     return error_response(request, 404, [(None, "not found")])
 
 
-def _invalid_transition(request: Request, exc: Exception) -> JSONResponse:
+def _invalid_transition(request: Request, exc: Exception) -> Response:
     # The field that forbids it: the status, or one the move needs (agent_id to start).
     field = exc.field if isinstance(exc, InvalidTransition) else "status"
     return error_response(request, 409, [(field, str(exc) or "forbidden transition")])
 
 
-def _api_error(request: Request, exc: Exception) -> JSONResponse:
+def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(request, exc.status, exc.errors, exc.headers)
 
 
-def _http(request: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     field = "body" if exc.status_code == 413 else None
     return error_response(request, exc.status_code, [(field, str(exc.detail))],
                           dict(exc.headers) if exc.headers else None)
 
 
-def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+def _unavailable(request: Request, exc: Exception) -> Response:
     # The class only: a driver's message can carry a host, a user or a row.
     log.warning("%s %s: %s (answered 503)", request.method, request.url.path,
                 type(exc).__name__)

@@ -26,8 +26,9 @@ class ApiServer:
     """``uvicorn dialer.api:app`` with ``env`` (a Stack's, so it shares its clock,
     database, Redis and broker); ``stop()`` sends SIGTERM and waits."""
 
-    def __init__(self, env: dict[str, str], *, extra_env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], *, extra_env: dict[str, str] | None = None,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.mkdtemp(prefix="dialer-api-")) / "uvicorn.log"
         self._log = self.log_path.open("w")

@@ -1,0 +1,51 @@
+"""Sign in with an API key, sign out, and the console's front door."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dialer.api.console.render import SECURITY_HEADERS, page, redirect
+from dialer.api.console.session import (
+    COOKIE,
+    PATH,
+    SIGN_IN,
+    Session,
+    authenticate,
+    safe_next,
+)
+
+router = APIRouter()
+
+# A person signs in once a working day: the browser forgets the key after this.
+SESSION_MAX_AGE_S = 12 * 3600
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_form(request: Request,
+                 next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+    return page(request, "sign_in.html", None, next=safe_next(next), error=None)
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(request: Request, api_key: Annotated[str, Form(max_length=200)] = "",
+            next: Annotated[str, Form(max_length=500)] = "") -> Response:
+    key = api_key.strip()
+    org = authenticate(request, key)
+    if org is None:
+        return page(request, "sign_in.html", None, status_code=401, next=safe_next(next),
+                    error="That API key is unknown or revoked.")
+    response = redirect(safe_next(next))
+    response.set_cookie(COOKIE, key, max_age=SESSION_MAX_AGE_S, path=PATH, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/sign-out", response_class=RedirectResponse)
+def sign_out(console: Session) -> RedirectResponse:
+    response = redirect(SIGN_IN)
+    response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="strict")
+    response.headers.update(SECURITY_HEADERS)
+    return response

@@ -1,0 +1,79 @@
+"""Signing in and out of the console: the key in an HttpOnly, SameSite cookie, forms
+refused without the session's token, one organisation's campaigns only."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.console.conftest import new_org_key, sign_in
+from tests.support.browser import screenshots
+from tests.support.scenario import campaign_spec
+
+
+def test_a_wrong_key_is_refused_with_a_message_and_the_right_one_signs_in(site, open_page):
+    page = open_page(site)
+    page.goto("/console/campaigns")
+    expect(page).to_have_url(f"{site.base_url}/console/sign-in?next=/console/campaigns")
+    screenshots(page, "sign-in")
+    page.get_by_label("API key").fill("dk_live_not-a-real-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("That API key is unknown or revoked.")
+
+    page.get_by_label("API key").fill(site.key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Campaigns", level=1)).to_be_visible()
+    cookie, = page.context.cookies()
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict",
+                                                                         "/console")
+
+
+def test_signing_out_ends_the_session(site, open_page):
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.context.cookies() == []
+    page.goto("/console/campaigns")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_revoked_key_signs_the_browser_out(site, open_page):
+    from dialer.service import orgs
+
+    page = open_page(site)
+    sign_in(page, site.key)
+    rt = site.stack.client().runtime
+    key_id, = [k.id for k in orgs.list_api_keys(rt, site.org)]
+    orgs.revoke_api_key(rt, key_id)
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_form_posted_without_the_session_token_or_from_another_site_is_refused(site):
+    with httpx.Client(base_url=site.base_url, follow_redirects=False) as http:
+        signed_in = http.post("/console/sign-in", data={"api_key": site.key})
+        assert signed_in.status_code == 303
+        assert http.post("/console/sign-out").status_code == 403
+        from dialer.api.console.session import csrf_token_for
+        token = csrf_token_for(site.key)
+        foreign = http.post("/console/sign-out", data={"csrf_token": token},
+                            headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+        assert http.post("/console/sign-out", data={"csrf_token": token}).status_code == 303
+
+
+def test_another_organisations_campaign_is_not_found(site, open_page):
+    other = site.stack.client(org="default")
+    audience = other.create_audience("theirs", [{"phone": "+12125550100"}])
+    number = other.add_phone_number("+12125550199")
+    theirs = other.create_campaign(campaign_spec(audience.id, name="Theirs",
+                                                 phone_number_ids=[number.id]))
+    new_org_key(site.stack, "spare")
+
+    page = open_page(site)
+    sign_in(page, site.key)
+    expect(page.get_by_text("Theirs")).to_have_count(0)
+    response = page.goto(f"/console/campaigns/{theirs.id}")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
