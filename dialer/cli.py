@@ -110,13 +110,17 @@ def demo(
     channels: int = typer.Option(25, min=1, max=200),
     time_scale: float = typer.Option(120.0, min=1.0, help="Simulated seconds per real second."),
     workers: int = typer.Option(1, min=1, max=8, help="Worker processes to start."),
+    console_port: int | None = typer.Option(
+        None, "--console", min=1, max=65535, metavar="PORT",
+        help="Also serve the web console on this port, print a key to sign in with, and "
+             "keep it up after the campaign ends (Ctrl-C)."),
 ) -> None:
     """Run a simulated campaign end to end with live progress."""
     from dialer.cli_demo import run_demo
 
     with user_errors():
         code = run_demo(contacts=contacts, channels=channels, time_scale=time_scale,
-                        workers=workers, console=console)
+                        workers=workers, console=console, console_port=console_port)
     raise typer.Exit(code)
 
 

@@ -26,6 +26,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from dialer.client import DialerClient
+from dialer.service import orgs
 from dialer.service.runtime import make_redis
 from dialer.settings import load_settings
 from dialer.statuses import PARTICIPANT_TERMINAL
@@ -72,7 +73,7 @@ def demo_contacts(count: int) -> list[dict]:
 
 
 def run_demo(*, contacts: int, channels: int, time_scale: float, workers: int,
-             console: Console) -> int:
+             console: Console, console_port: int | None = None) -> int:
     from models.db import upgrade
 
     env = demo_env(time_scale)
@@ -84,6 +85,11 @@ def run_demo(*, contacts: int, channels: int, time_scale: float, workers: int,
                           redis_url=env["DIALER_REDIS_URL"], time_scale=time_scale,
                           time_origin=env["DIALER_TIME_ORIGIN"], source="manual")
     try:
+        if console_port is not None:
+            processes.append(_start_api(env, console_port))
+            _, key = orgs.create_api_key(client.runtime, client.org.name, label="demo")
+            console.print(f"[bold]Console:[/bold] http://127.0.0.1:{console_port}/console "
+                          f"— sign in with the API key {key}")
         audience = client.create_audience("Demo audience", demo_contacts(contacts))
         number = _caller_id(client)
         campaign = client.create_campaign({
@@ -105,6 +111,8 @@ def run_demo(*, contacts: int, channels: int, time_scale: float, workers: int,
         detail = client.get(campaign.id)
         console.print()  # off a terminal, the live display's last line has no newline
         console.print(_summary(detail, time.monotonic() - started))
+        if console_port is not None:
+            _keep_console_up(console, console_port)
         return 0 if status == "completed" else 1
     finally:
         client.close()
@@ -131,6 +139,30 @@ def _start_processes(env: dict[str, str], workers: int) -> list[subprocess.Popen
         env=env, stdout=_log(logdir / "beat.log"), stderr=subprocess.STDOUT,
         start_new_session=True))
     return procs
+
+
+def _start_api(env: dict[str, str], port: int) -> subprocess.Popen:
+    logdir = Path(tempfile.mkdtemp(prefix="dialer-demo-api-"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "dialer.api:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=_log(logdir / "api.log"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+
+
+def _keep_console_up(console: Console, port: int) -> None:
+    """The campaign is done; its console, analytics and call log stay open to look at."""
+    console.print(f"The console stays up at http://127.0.0.1:{port}/console: Ctrl-C to stop.")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a SIGTERM too stops the worker, beat and API it started
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print()
 
 
 def _log(path: Path) -> IO[str]:

@@ -6,7 +6,7 @@
 # Without arguments (the full suite, as CI runs it) two passes run at once, each with
 # its own PostgreSQL database, Redis server and RabbitMQ vhost, so neither sees the
 # other's state or faults (a CLIENT PAUSE, a dropped database):
-#   - the first: unit, contract and integration;
+#   - the first: unit, contract and integration, then the console in Chromium;
 #   - the second: api and chaos, then the chaos tier again with RabbitMQ as the broker;
 # then, alone, the calendar tests: they run hours of simulated time at up to 7200x, where
 # a real millisecond of waiting for a core is seconds of simulated lateness.
@@ -50,14 +50,15 @@ second_pass() {
   return "$status"
 }
 
-echo "[test] two passes at once: unit+contract+integration here;" \
+echo "[test] two passes at once: unit+contract+integration+console here;" \
   "api+chaos (Redis, then RabbitMQ broker) beside it, shown when it ends" >&2
 second_pass >"$second_log" 2>&1 &
 second_pid=$!
 first_status=0
 calendar=tests/integration/test_calendar_pacing.py
 DIALER_TEST_DATABASE_URL="$database_url" .venv/bin/python -m pytest \
-  tests/unit tests/contract tests/integration --ignore="$calendar" || first_status=$?
+  tests/unit tests/contract tests/integration tests/console --ignore="$calendar" \
+  || first_status=$?
 second_status=0
 wait "$second_pid" || second_status=$?
 echo "[test] the second pass (api, chaos on Redis, chaos on RabbitMQ):" >&2
