@@ -52,6 +52,9 @@ def test_a_revoked_key_signs_the_browser_out(site, open_page):
 
 def test_a_form_posted_without_the_session_token_or_from_another_site_is_refused(site):
     with httpx.Client(base_url=site.base_url, follow_redirects=False) as http:
+        planted = http.post("/console/sign-in", data={"api_key": site.key},
+                            headers={"Origin": "https://evil.example"})
+        assert planted.status_code == 403 and "dialer_console" not in planted.cookies
         signed_in = http.post("/console/sign-in", data={"api_key": site.key})
         assert signed_in.status_code == 303
         assert http.post("/console/sign-out").status_code == 403

@@ -102,14 +102,19 @@ def console_session(request: Request) -> Iterator[Console]:
         client.close()
 
 
+def refuse_foreign_origin(request: Request) -> None:
+    """A browser names the page a form was posted from: it must be this site."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise CsrfRefused()
+
+
 async def guarded_session(request: Request,
                           console: Annotated[Console, Depends(console_session)]) -> Console:
     """The session, and for anything but a read the CSRF token checked."""
     if request.method in SAFE_METHODS:
         return console
-    origin = request.headers.get("origin")
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        raise CsrfRefused()
+    refuse_foreign_origin(request)
     token = request.headers.get(CSRF_HEADER)
     if token is None:
         content_type = request.headers.get("content-type", "")

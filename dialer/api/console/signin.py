@@ -14,6 +14,7 @@ from dialer.api.console.session import (
     SIGN_IN,
     Session,
     authenticate,
+    refuse_foreign_origin,
     safe_next,
 )
 
@@ -32,6 +33,9 @@ def sign_in_form(request: Request,
 @router.post("/sign-in", response_class=HTMLResponse)
 def sign_in(request: Request, api_key: Annotated[str, Form(max_length=200)] = "",
             next: Annotated[str, Form(max_length=500)] = "") -> Response:
+    # No session yet to derive a token from; another site's page still cannot sign a
+    # browser in to an organisation of its choosing.
+    refuse_foreign_origin(request)
     key = api_key.strip()
     org = authenticate(request, key)
     if org is None:
