@@ -139,7 +139,8 @@ def test_what_a_browser_posts_becomes_typed_values_and_blank_inputs_are_left_out
     spec = spec_form.spec_from_form({
         "name": ["Spring"], "description": [""], "pacing.channels": ["4"],
         "pacing.spacing_seconds": ["2.5"], "pacing.daily_limit": [""],
-        "schedule.allowed_days": ["mon", "wed"], "schedule.holidays": ["2026-12-25\n2026-12-26, 2027-01-01"],
+        "schedule.allowed_days": ["mon", "wed"],
+        "schedule.holidays": ["2026-12-25\n2026-12-26, 2027-01-01"],
         "safety.respect_dnc": ["on"], "timezone": ["America/New_York"],
         "scheduled_at": ["2026-03-05T10:00"], "retry.max_retries": ["three"],
     })
@@ -225,3 +226,8 @@ def test_an_instant_is_shown_on_the_campaigns_wall_clock():
     spec = stored({"name": "a", "audience_id": UUID, "timezone": "America/New_York",
                    "scheduled_at": (datetime(2026, 3, 5, 15, tzinfo=UTC)).isoformat()})
     assert spec_form.form_values(spec)["scheduled_at"] == ["2026-03-05T10:00"]
+
+
+def test_an_estimate_needs_no_name_yet():
+    assert spec_form.estimate_spec({"name": [""]})["name"] == "unsaved"
+    assert spec_form.estimate_spec({"name": ["Spring"]})["name"] == "Spring"

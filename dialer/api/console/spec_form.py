@@ -80,7 +80,7 @@ FIELDS: tuple[Field, ...] = (
     Field("safety.skip_recently_completed_hours",
           "Skip contacts answered in another campaign within (hours)", "float"),
     Field("safety.circuit_breaker.enabled", "Stop dialing when too many calls fail", "bool"),
-    Field("safety.circuit_breaker.failure_rate", "Failure share that trips it (0–1)", "float"),
+    Field("safety.circuit_breaker.failure_rate", "Failure share that trips it (0 to 1)", "float"),
     Field("safety.circuit_breaker.min_calls", "Calls before it may trip", "int"),
     Field("safety.circuit_breaker.window", "Recent calls it looks at", "int"),
 )
@@ -104,10 +104,39 @@ PRESET_NAMES = tuple(PRESETS)
 RECURRENCES = ("daily", "weekly", "monthly")
 
 
+def preset_choices() -> list[tuple[str, str]]:
+    """(preset, what it sets) for the preset select."""
+    out = []
+    for name, fields in PRESETS.items():
+        parts = [f"{fields['channels']} channels", f"{fields['calls_per_minute']} calls a minute"]
+        if fields["daily_limit"]:
+            parts.append(f"{fields['daily_limit']} a day")
+        out.append((name, f"{name.capitalize()}: {', '.join(parts)}"))
+    return out
+
+
 @cache
 def timezones() -> tuple[str, ...]:
     """The zones the time zone select offers (the ones ``is_iana_zone`` accepts)."""
     return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+
+
+RECURRENCE_CHOICES = [("daily", "Every day"), ("weekly", "Every week"),
+                      ("monthly", "Every month")]
+
+
+def audience_choices(audiences: Iterable[tuple[str, str, int]]) -> list[tuple[str, str]]:
+    """(id, what the select shows) per (id, name, contacts) audience."""
+    return [(id, f"{name} ({count:,} contact{'' if count == 1 else 's'})")
+            for id, name, count in audiences]
+
+
+def number_choices(numbers: Iterable[tuple[str, str, bool]],
+                   chosen: Collection[str]) -> list[tuple[str, str]]:
+    """(id, label) per (id, number, active) caller ID: the active ones, and a disabled
+    one only while the campaign still names it (so an edit can take it off)."""
+    return [(id, number if active else f"{number} (disabled)")
+            for id, number, active in numbers if active or id in chosen]
 
 
 def input_id(path: str) -> str:
@@ -129,6 +158,15 @@ def spec_from_form(values: Mapping[str, Iterable[str]]) -> dict[str, Any]:
 
 
 _BLANK: Any = object()
+
+
+def estimate_spec(values: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """The spec an estimate is computed from: what the form says, named already (a
+    forecast does not depend on the name, so an unnamed form is estimated too)."""
+    spec = spec_from_form(values)
+    if not (isinstance(spec.get("name"), str) and spec["name"].strip()):
+        spec["name"] = "unsaved"
+    return spec
 
 
 def _first(raw: Iterable[str] | None) -> str:
@@ -204,12 +242,9 @@ def _get(spec: Mapping[str, Any], path: str) -> Any:
 
 def form_values(spec: Mapping[str, Any]) -> FormValues:
     """What the form shows for a spec (a stored one, as the API dumps it)."""
-    zone = spec.get("timezone") if isinstance(spec.get("timezone"), str) else "UTC"
-    values: FormValues = {}
-    for field in FIELDS:
-        value = _get(spec, field.path)
-        values[field.path] = _show(field.kind, value, zone if is_iana_zone(zone) else "UTC")
-    return values
+    stored_zone = spec.get("timezone")
+    zone = stored_zone if isinstance(stored_zone, str) and is_iana_zone(stored_zone) else "UTC"
+    return {field.path: _show(field.kind, _get(spec, field.path), zone) for field in FIELDS}
 
 
 def _show(kind: Kind, value: Any, zone: str) -> list[str]:
@@ -301,8 +336,6 @@ def locks(status: str, *, agent_set: bool) -> dict[str, str]:
             out[field.path] = f"Can't change a campaign that is {status}"
         elif top == editing.AGENT and agent_set:
             out[field.path] = "The agent never changes once set"
-        elif top == editing.AGENT and status not in editing.AGENT_SETTABLE:
-            out[field.path] = f"Can't change while the campaign is {status}"
         elif not editing.editable(status, field.path):
             out[field.path] = f"Can't change while the campaign is {status}"
     return out
