@@ -67,7 +67,11 @@ def test_a_campaign_is_created_through_the_form_after_a_field_error_is_corrected
     expect(label(page, "Audience")).to_have_value(audience.id)
     screenshots(page, "campaign-new-errors")
 
-    summary.get_by_role("link", name="Calls until").click()
+    # By keyboard: the summary has the focus, its link leads to the field.
+    expect(summary).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(until).to_be_focused()
     until.fill("20:00")
     channels.fill("3")
     page.get_by_role("button", name="Create campaign").click()

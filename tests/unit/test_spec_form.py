@@ -231,3 +231,9 @@ def test_an_instant_is_shown_on_the_campaigns_wall_clock():
 def test_an_estimate_needs_no_name_yet():
     assert spec_form.estimate_spec({"name": [""]})["name"] == "unsaved"
     assert spec_form.estimate_spec({"name": ["Spring"]})["name"] == "Spring"
+
+
+def test_a_stored_zone_the_select_does_not_list_is_still_offered():
+    assert ("EST", "EST") in spec_form.zone_choices("EST")
+    assert spec_form.zone_choices("UTC") == spec_form.zone_choices("")
+    assert ("America/New_York", "America/New_York") in spec_form.zone_choices("")

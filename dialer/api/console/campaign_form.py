@@ -114,6 +114,6 @@ def _form(request: Request, console: Console, campaign: CampaignView | None,
         locked=locked, saved=saved, labels=spec_form.LABELS, input_id=spec_form.input_id,
         audience_options=spec_form.audience_choices(audiences),
         number_options=spec_form.number_choices(numbers, values.get("phone_number_ids", [])),
-        zone_options=[(zone, zone) for zone in spec_form.timezones()],
+        zone_options=spec_form.zone_choices((values.get("timezone") or [""])[0]),
         days=spec_form.DAY_NAMES, presets=spec_form.preset_choices(),
         recurrence_options=spec_form.RECURRENCE_CHOICES)

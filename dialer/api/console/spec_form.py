@@ -139,6 +139,14 @@ def number_choices(numbers: Iterable[tuple[str, str, bool]],
             for id, number, active in numbers if active or id in chosen]
 
 
+def zone_choices(current: str) -> list[tuple[str, str]]:
+    """The time zone select's options; a stored zone the list leaves out (``EST``) is
+    kept, so an edit never changes it unasked."""
+    zones = timezones()
+    return [(zone, zone) for zone in ((current, *zones) if current and current not in zones
+                                      else zones)]
+
+
 def input_id(path: str) -> str:
     return "f-" + path.replace(".", "-").replace("_", "-")
 
