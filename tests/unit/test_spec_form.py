@@ -237,3 +237,12 @@ def test_a_stored_zone_the_select_does_not_list_is_still_offered():
     assert ("EST", "EST") in spec_form.zone_choices("EST")
     assert spec_form.zone_choices("UTC") == spec_form.zone_choices("")
     assert ("America/New_York", "America/New_York") in spec_form.zone_choices("")
+
+
+def test_a_disabled_caller_id_is_offered_only_while_the_campaign_names_it():
+    numbers = [("a", "+12125550100", True), ("b", "+12125550101", False)]
+    assert spec_form.number_choices(numbers, []) == [("a", "+12125550100")]
+    assert spec_form.number_choices(numbers, ["b"]) == [
+        ("a", "+12125550100"), ("b", "+12125550101 (disabled)")]
+    assert spec_form.audience_choices([("x", "Leads", 1), ("y", "More", 2000)]) == [
+        ("x", "Leads (1 contact)"), ("y", "More (2,000 contacts)")]
