@@ -157,3 +157,22 @@ def test_a_form_for_a_campaign_of_another_organisation_is_not_found(site):
                            data={"csrf_token": csrf_token_for(site.key), "name": "Mine"})
         assert posted.status_code == 404
     assert other.get(theirs.id).campaign.name == "Theirs"
+
+
+def test_a_stopped_campaign_shows_its_settings_and_offers_no_save(site):
+    client, audience, _ = seed(site)
+    campaign = client.create_campaign(campaign_spec(audience.id, name="Done"))
+    client.stop(campaign.id)
+    with httpx.Client(base_url=site.base_url, follow_redirects=False) as http:
+        http.post("/console/sign-in", data={"api_key": site.key})
+        page = http.get(f"/console/campaigns/{campaign.id}/edit")
+        assert page.status_code == 200
+        assert "This campaign is stopped: its settings can no longer change." in page.text
+        assert "Save changes" not in page.text
+        assert "Can&#39;t change a campaign that is stopped" in page.text
+        # A post changes nothing (every field is locked), and says so.
+        posted = http.post(f"/console/campaigns/{campaign.id}/edit",
+                           data={"csrf_token": csrf_token_for(site.key), "name": "Renamed"})
+        assert posted.headers["location"].endswith("/edit?unchanged=1")
+        assert "Nothing to save" in http.get(posted.headers["location"]).text
+    assert client.get(campaign.id).campaign.name == "Done"

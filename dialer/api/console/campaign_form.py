@@ -54,10 +54,12 @@ def create_campaign(request: Request, console: Session, values: Posted) -> Respo
 
 @router.get("/campaigns/{campaign_id}/edit", response_class=HTMLResponse)
 def edit_campaign(request: Request, campaign_id: str, console: Session,
-                  saved: Annotated[bool, Query()] = False) -> HTMLResponse:
+                  saved: Annotated[bool, Query()] = False,
+                  unchanged: Annotated[bool, Query()] = False) -> HTMLResponse:
     campaign = console.client.get(campaign_id).campaign
+    notice = "Saved" if saved else "Nothing to save: no field changed" if unchanged else None
     return _form(request, console, campaign, spec_form.form_values(_stored(campaign)),
-                 saved=saved)
+                 notice=notice)
 
 
 @router.post("/campaigns/{campaign_id}/edit", response_class=HTMLResponse)
@@ -67,9 +69,10 @@ def update_campaign(request: Request, campaign_id: str, console: Session,
     stored = _stored(campaign)
     locked = spec_form.locks(campaign.status, agent_set=bool(campaign.agent_id))
     changes = spec_form.patch(stored, spec_form.spec_from_form(values), locked)
+    if not changes:
+        return redirect(f"/console/campaigns/{campaign.id}/edit?unchanged=1")
     try:
-        if changes:
-            console.client.update_campaign(campaign.id, changes)
+        console.client.update_campaign(campaign.id, changes)
     except (ValidationError, InvalidTransition) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else [(exc.field, str(exc))]
         shown = spec_form.shown_values(values, spec_form.form_values(stored), locked)
@@ -102,7 +105,7 @@ def _stored(campaign: CampaignView) -> dict[str, Any]:
 
 def _form(request: Request, console: Console, campaign: CampaignView | None,
           values: spec_form.FormValues, errors: list[tuple[str, str]] | None = None, *,
-          saved: bool = False) -> HTMLResponse:
+          notice: str | None = None) -> HTMLResponse:
     field_errors, summary = spec_form.place_errors(errors or [])
     locked = ({} if campaign is None else
               spec_form.locks(campaign.status, agent_set=bool(campaign.agent_id)))
@@ -111,7 +114,7 @@ def _form(request: Request, console: Console, campaign: CampaignView | None,
     return page(
         request, "campaigns/form.html", console, status_code=422 if errors else 200,
         campaign=campaign, values=values, field_errors=field_errors, summary=summary,
-        locked=locked, saved=saved, labels=spec_form.LABELS, input_id=spec_form.input_id,
+        locked=locked, notice=notice, labels=spec_form.LABELS, input_id=spec_form.input_id,
         audience_options=spec_form.audience_choices(audiences),
         number_options=spec_form.number_choices(numbers, values.get("phone_number_ids", [])),
         zone_options=spec_form.zone_choices((values.get("timezone") or [""])[0]),
