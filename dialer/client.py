@@ -514,5 +514,10 @@ class DialerClient:
         return commands.command(self.runtime, self.org, str(id), command, args,
                                 source=self._source)
 
+    def estimate(self, spec: dict[str, Any]) -> Forecast:
+        """The forecast of a spec not yet saved (calls per hour, ETA) for its audience's
+        contacts; ValidationError naming every bad field, as a creation would."""
+        return forecasting.estimate(self.runtime, self.org, spec)
+
 
 __all__ = ["DialerClient", "ValidationError"]

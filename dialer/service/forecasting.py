@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dialer.forecast import ContactGroup, simulate
 from dialer.service.runtime import Runtime
+from dialer.service.steps.campaign_creation import checked_spec
 from dialer.service.steps.campaign_state import campaign_spec, load_campaign
 from dialer.service.targets import zones_for
 from dialer.spec import CampaignSpec
@@ -25,19 +28,48 @@ def forecast(rt: Runtime, org: OrgRef, campaign_id: str) -> Forecast:
         rows = reads.open_contact_groups(session, campaign.id)
         avg_call_s, ended, retried = reads.ended_call_history(
             session, campaign.id, retrying=_retrying_outcomes(spec))
+    if avg_call_s is None or not ended:
+        avg_call_s = _default_call_s(spec)
+    retry_share = retried / ended if ended else DEFAULT_RETRY_SHARE
+    result = simulate(
+        spec=spec, groups=_groups(spec, rows), now=now,
+        avg_call_s=float(avg_call_s), retry_share=retry_share,
+        org_cap=org.channel_cap)
+    return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
+
+
+def estimate(rt: Runtime, org: OrgRef, spec_dict: dict[str, Any]) -> Forecast:
+    """The forecast of a campaign not yet saved (the console's form): the spec checked
+    as a creation checks it (ValidationError naming every bad field; the start instant
+    and the agent are not required), its audience's contacts in place of participants,
+    no call history (the default talk time and retry share), from its start when later
+    than now."""
+    now = rt.clock.now()
+    with rt.unit_of_work() as session:
+        spec = checked_spec(session, spec_dict, org_id=org.id, now=now, check_schedule=False,
+                            references=frozenset({"audience_id"}))
+        assert spec.audience_id is not None  # checked: required
+        rows = reads.audience_contact_groups(session, spec.audience_id)
+    start = max(now, spec.scheduled_at) if spec.scheduled_at else now
+    result = simulate(spec=spec, groups=_groups(spec, rows), now=start,
+                      avg_call_s=_default_call_s(spec), retry_share=DEFAULT_RETRY_SHARE,
+                      org_cap=org.channel_cap)
+    return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
+
+
+def _default_call_s(spec: CampaignSpec) -> float:
+    """A call's seconds before the campaign has any: half the ring, then the talk."""
+    return spec.call_handling.ring_timeout_s / 2 + min(
+        DEFAULT_TALK_S, spec.call_handling.max_duration_s)
+
+
+def _groups(spec: CampaignSpec, rows: list[tuple[str | None, str, int]]) -> list[ContactGroup]:
+    """Contacts grouped by their calling zones: a group shares its windows."""
     groups: dict[tuple, int] = {}
     for timezone, phone, count in rows:
         zones, guard = zones_for(spec, phone, timezone)
         groups[(zones, guard)] = groups.get((zones, guard), 0) + count
-    if avg_call_s is None or not ended:
-        avg_call_s = spec.call_handling.ring_timeout_s / 2 + min(
-            DEFAULT_TALK_S, spec.call_handling.max_duration_s)
-    retry_share = retried / ended if ended else DEFAULT_RETRY_SHARE
-    result = simulate(
-        spec=spec, groups=[ContactGroup(z, g, n) for (z, g), n in groups.items()], now=now,
-        avg_call_s=float(avg_call_s), retry_share=retry_share,
-        org_cap=org.channel_cap)
-    return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
+    return [ContactGroup(z, g, n) for (z, g), n in groups.items()]
 
 
 def _retrying_outcomes(spec: CampaignSpec) -> list[str]:

@@ -146,3 +146,14 @@ def ended_call_history(session: Session, campaign_id: str, *,
     ).where(Call.campaign_id == campaign_id, Call.ended_at.is_not(None),
             Call.placed_at.is_not(None))).one()
     return (None if avg_s is None else float(avg_s)), int(ended), int(retried)
+
+
+def audience_contact_groups(session: Session,
+                            audience_id: str) -> list[tuple[str | None, str, int]]:
+    """An audience's contacts (removed ones left out) grouped as open_contact_groups
+    groups a campaign's participants: (zone, a phone, count)."""
+    prefix = func.left(Contact.phone, 5)
+    return [(timezone, phone, int(count)) for timezone, _prefix, phone, count in session.execute(
+        select(Contact.timezone, prefix, func.min(Contact.phone), func.count())
+        .where(Contact.audience_id == audience_id, Contact.removed_at.is_(None))
+        .group_by(Contact.timezone, prefix))]

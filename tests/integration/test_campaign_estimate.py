@@ -1,0 +1,68 @@
+"""``DialerClient.estimate``: the forecast of a spec not yet saved (the console's form),
+on the real PostgreSQL, from the chosen audience's contacts."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from dialer.client import DialerClient
+from dialer.errors import ValidationError
+from dialer.service import orgs
+from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def client(clean_state, database_url, redis_url):
+    origin = f"{MONDAY_9AM_NY.isoformat()}@{time.time()}"
+    with DialerClient(database_url=database_url, redis_url=redis_url,
+                      time_origin=origin) as c:
+        yield c
+
+
+def test_an_unsaved_spec_is_forecast_for_its_audiences_contacts(client):
+    audience = client.create_audience("people", ny_contacts([["answered"]] * 300))
+    slow = client.estimate(campaign_spec(audience.id, pacing={"channels": 1}))
+    fast = client.estimate(campaign_spec(audience.id, pacing={"channels": 10}))
+    assert 0 < slow.calls_per_hour < fast.calls_per_hour
+    assert slow.eta is not None and fast.eta is not None
+    assert MONDAY_9AM_NY < fast.eta < slow.eta
+    # Nothing was saved: the estimate is not a campaign.
+    assert client.list() == []
+
+
+def test_an_estimate_starts_when_the_campaign_would(client):
+    audience = client.create_audience("people", ny_contacts([["answered"]] * 5))
+    later = MONDAY_9AM_NY + timedelta(days=2)
+    forecast = client.estimate(campaign_spec(audience.id, scheduled_at=later.isoformat()))
+    assert forecast.eta is not None and forecast.eta >= later
+
+
+def test_a_removed_contact_is_not_counted(client):
+    audience = client.create_audience("people", ny_contacts([["answered"]] * 200))
+    before = client.estimate(campaign_spec(audience.id, pacing={"channels": 1}))
+    members = client.audience_members(audience.id, limit=150).members
+    client.remove_audience_members(audience.id, [m.id for m in members])
+    after = client.estimate(campaign_spec(audience.id, pacing={"channels": 1}))
+    assert before.eta is not None and after.eta is not None and after.eta < before.eta
+
+
+def test_an_invalid_spec_names_every_field_as_a_creation_does(client):
+    with pytest.raises(ValidationError) as refused:
+        client.estimate({"name": "", "pacing": {"channels": -1},
+                         "schedule": {"call_window": {"start": "18:00", "end": "09:00"}}})
+    assert set(refused.value.fields) == {"name", "pacing.channels", "schedule.call_window",
+                                         "audience_id"}
+
+
+def test_another_organisations_audience_is_unknown(client, database_url, redis_url):
+    orgs.create_org(client.runtime, "acme")
+    with DialerClient(database_url=database_url, redis_url=redis_url, org="acme") as acme:
+        theirs = acme.create_audience("theirs", ny_contacts([["answered"]]))
+    with pytest.raises(ValidationError) as refused:
+        client.estimate(campaign_spec(theirs.id))
+    assert refused.value.fields == ["audience_id"]
