@@ -5,7 +5,7 @@ attempt and by caller ID, and the executions, each drawn as an accessible table 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -26,7 +26,7 @@ def campaign_analytics(request: Request, console: Session, campaign_id: str,
                        heat: Literal["placed", "answer_rate"] = "placed") -> HTMLResponse:
     client = console.client
     heatmap = client.heatmap(campaign_id)
-    context = {"campaign_id": campaign_id, "heatmap": heatmap, "heat": heat,
+    context: dict[str, Any] = {"campaign_id": campaign_id, "heatmap": heatmap, "heat": heat,
                "heat_label": HEAT_MEASURES[heat], "measures": HEAT_MEASURES,
                "heat_rows": heat_rows(heatmap, heat)}
     if is_htmx(request):
