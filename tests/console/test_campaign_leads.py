@@ -125,6 +125,15 @@ def test_a_finished_campaign_refuses_requeue_and_close_with_a_message(site, open
     page.get_by_role("button", name="Requeue").click()
     expect(page.get_by_role("alert")).to_contain_text("stopped")
 
+    # A filter the dialer does not know is named, not guessed; a page past the last says so.
+    response = page.goto(f"/console/campaigns/{campaign_id}/leads?status=bogus")
+    assert response is not None and response.status == 422
+    expect(page.get_by_role("heading", name="Not valid")).to_be_visible()
+    expect(page.get_by_text(re.compile("^status: "))).to_be_visible()
+    page.goto(f"/console/campaigns/{campaign_id}/leads?page=9")
+    page.get_by_role("link", name="Go to the first page").click()
+    expect(lead_row(page, 1)).to_be_visible()
+
 
 def test_the_call_log_of_a_real_run_with_links_filters_and_csv(start_site, open_page):
     site = start_site(dialing=True, time_scale=600)
@@ -141,6 +150,11 @@ def test_the_call_log_of_a_real_run_with_links_filters_and_csv(start_site, open_
     calls = client.calls(campaign.id)
     answered = sorted((c for c in calls if c.outcome == "answered"), key=lambda c: c.phone)
     assert len(answered) == 2 and all(c.recording_url for c in answered)
+    # A provider's URL that is not http(s) never becomes a link.
+    with client.runtime.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE calls SET recording_url = 'javascript:alert(1)' "
+                             "WHERE campaign_id = :c AND to_number = :n"),
+                     {"c": campaign.id, "n": phone(2)})
 
     page = open_page(site)
     sign_in(page, site.key)
