@@ -119,6 +119,7 @@ def test_a_finished_campaign_refuses_requeue_and_close_with_a_message(site, open
     page.get_by_role("button", name="Close").click()
     expect(page.get_by_role("alert")).to_contain_text("stopped")
     assert dialogs and "Close" in dialogs[0]
+    expect(page).to_have_url(re.compile(r"/leads$"))  # htmx swapped the refusal in
     expect(lead_row(page, 1).get_by_role("cell").nth(2)).to_have_text(before)
     expect(page.get_by_label("Select c1")).to_be_checked()  # the selection survives
 
