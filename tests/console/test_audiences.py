@@ -78,6 +78,8 @@ def test_a_csv_upload_reports_imported_and_rejected_rows_for_download(site, open
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Remove selected members").click()
     expect(page.get_by_role("status")).to_have_text("Removed 1 member.")
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"removed=1$"))
     expect(page.get_by_text("2 members ·")).to_be_visible()
     expect(page.get_by_text("+12125550101")).to_have_count(0)
 

@@ -19,9 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from dialer.api.bodies import save_csv
-from dialer.api.console.campaigns import page_count
+from dialer.api.console.listing import page_count, see_result
 from dialer.api.console.rejected_rows import data_uri, rejected_rows_csv
-from dialer.api.console.render import is_htmx, page, redirect
+from dialer.api.console.render import is_htmx, page
 from dialer.api.console.session import Session
 from dialer.api.errors import ApiError
 from dialer.errors import ValidationError
@@ -113,5 +113,4 @@ async def remove_members(request: Request, console: Session, audience_id: str) -
     ids = [v for v in form.getlist("member") if isinstance(v, str)]
     audience = await run_in_threadpool(console.client.audience, audience_id)
     removed = await run_in_threadpool(console.client.remove_audience_members, audience.id, ids)
-    return redirect(f"/console/audiences/{audience.id}?removed={removed}",
-                    htmx=is_htmx(request))
+    return see_result(request, f"/console/audiences/{audience.id}?removed={removed}")

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from dialer.api.console.listing import page_count
 from dialer.api.console.render import page
 from dialer.api.console.session import Session
 from dialer.statuses import CAMPAIGN_STATUSES
@@ -21,11 +22,6 @@ PAGE_SIZE = 20
 # What the sort select offers (``campaign_page``'s sorts: newest first, "-" ascending).
 SORTS = {"created_at": "Newest first", "-created_at": "Oldest first",
          "updated_at": "Recently updated", "-updated_at": "Least recently updated"}
-
-
-def page_count(matching: int, limit: int) -> int:
-    """Pages a list of ``matching`` rows takes, ``limit`` a page (at least one)."""
-    return max(1, -(-matching // limit))
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
