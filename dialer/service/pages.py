@@ -8,9 +8,9 @@ organisation's rows only.
 from __future__ import annotations
 
 from dialer.errors import ValidationError
-from dialer.statuses import CAMPAIGN_STATUSES
 from dialer.service.runtime import Runtime
 from dialer.service.steps.campaign_views import campaign_view
+from dialer.statuses import CAMPAIGN_STATUSES
 from dialer.store import campaign_pages
 from dialer.store import dnc as dnc_store
 from dialer.views import (

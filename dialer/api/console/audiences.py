@@ -11,6 +11,7 @@ on disk: nothing is kept on the server after the answer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -26,7 +27,7 @@ from dialer.api.console.session import Session
 from dialer.api.errors import ApiError
 from dialer.errors import ValidationError
 from dialer.settings import Settings
-from dialer.views import AudienceView
+from dialer.views import AudienceView, RejectedContact
 
 router = APIRouter()
 
@@ -77,14 +78,14 @@ async def upload(request: Request, console: Session) -> Response:
                  shown=audience.rejected[:REJECTED_SHOWN])
 
 
-def _sentence(errors: list[tuple[str | None, str]]) -> str:
+def _sentence(errors: Sequence[tuple[str | None, str]]) -> str:
     """The import's messages for the file field (``phone: ...`` keeps its column)."""
     return "; ".join(m if f in (None, "file", "csv_path") else f"{f}: {m}" for f, m in errors)
 
 
 def _page(request: Request, console: Session, *, errors: dict[str, str] | None = None,
           name: str = "", result: AudienceView | None = None, download: str | None = None,
-          shown: list | None = None) -> HTMLResponse:
+          shown: list[RejectedContact] | None = None) -> HTMLResponse:
     # htmx swaps only a successful answer in: a refused upload is 200 to it, 422 to a form.
     status = 422 if errors and not is_htmx(request) else 200
     return page(request, "audiences/list.html", console, status_code=status,
