@@ -35,6 +35,12 @@ def test_a_csv_upload_reports_imported_and_rejected_rows_for_download(site, open
     expect(page.get_by_text("No audiences yet")).to_be_visible()
     bar = page.get_by_role("progressbar", name="Upload progress")
     expect(bar).to_have_attribute("value", "0")
+    # console.js moves the bar on htmx's progress events (upload, then answer: it only grows).
+    for loaded in (50, 20):
+        page.evaluate("""loaded => document.querySelector("form.upload-form").dispatchEvent(
+            new CustomEvent("htmx:xhr:progress", {bubbles: true,
+                detail: {lengthComputable: true, loaded: loaded, total: 200}}))""", loaded)
+    expect(bar).to_have_attribute("value", "25")
 
     page.get_by_label("Audience name").fill("Spring renewals")
     page.get_by_label("CSV file").set_input_files(files=[_csv_file()])

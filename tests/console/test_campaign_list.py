@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from tests.console.conftest import sign_in
 from tests.support.browser import screenshots
-from tests.support.scenario import campaign_spec, ny_contacts
+from tests.support.scenario import campaign_spec, launch, ny_contacts, status_of
+from tests.support.stack import wait_for
 
 
 def _seed(site) -> None:
@@ -92,3 +93,25 @@ def test_a_long_list_is_paged(site, open_page):
     expect(page.get_by_text("Page 2 of 2")).to_be_visible()
     expect(page.get_by_role("row")).to_have_count(4)
     expect(page.get_by_role("link", name="Campaign 00")).to_be_visible()
+
+
+def test_a_row_shows_the_contacts_called_as_the_campaign_view_counts_them(start_site,
+                                                                          open_page):
+    site = start_site(dialing=True, time_scale=600)
+    client = site.client()
+    number = client.add_phone_number("+12125550199")
+    campaign_id = launch(client, ny_contacts([["answered"], ["busy", "answered"],
+                                              ["answered"]], ring_s=1, talk_s=5),
+                         name="Dialed", phone_number_ids=[number.id])
+    wait_for(lambda: status_of(client, campaign_id) == "completed", timeout_s=60,
+             what="the campaign completed")
+    called = client.get(campaign_id).metrics.contacts_called
+    assert called == client.campaign_facts([campaign_id])[campaign_id].contacts_called == 3
+
+    page = open_page(site)
+    sign_in(page, site.key)
+    row = page.get_by_role("row").filter(has_text="Dialed")
+    expect(row).to_contain_text("completed")
+    expect(row).to_contain_text("called 3 of 3")
+    expect(row.get_by_role("progressbar")).to_have_attribute("value", "3")
+    expect(page.get_by_role("link", name="Completed 1", exact=True)).to_be_visible()
