@@ -12,12 +12,14 @@ on disk: nothing is kept on the server after the answer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from dialer.api.bodies import save_csv
 from dialer.api.console.listing import page_count, see_result
@@ -44,7 +46,14 @@ def audience_list(request: Request, console: Session) -> HTMLResponse:
 @router.post("/audiences", response_class=HTMLResponse)
 async def upload(request: Request, console: Session) -> Response:
     settings: Settings = request.app.state.settings
-    async with request.form(max_files=1, max_fields=10) as form:
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except HTTPException as exc:
+        if exc.status_code != 413:
+            raise
+        # Past the whole request's cap (BodySizeLimit): said next to the file all the same.
+        return _page(request, console, errors={"file": _too_large(settings)})
+    try:
         name, file = form.get("name"), form.get("file")
         name = name.strip() if isinstance(name, str) else ""
         errors: dict[str, str] = {}
@@ -61,11 +70,10 @@ async def upload(request: Request, console: Session) -> Response:
                                            max_rows=settings.api_max_audience_members)
         except ApiError as exc:
             return _page(request, console, errors={"file": _sentence(exc.errors)}, name=name)
+    finally:
+        await form.close()
     try:
-        audience: AudienceView = await run_in_threadpool(
-            console.client.create_audience_from_csv, name, path)
-        download = data_uri(rejected_rows_csv(path, audience.rejected)) \
-            if audience.rejected else None
+        audience, download = await run_in_threadpool(_import, console, name, path)
     except ValidationError as exc:
         named = [(f, m) for f, m in exc.errors if f == "name"]
         errors = {"name": _sentence(named)} if named else {}
@@ -76,6 +84,18 @@ async def upload(request: Request, console: Session) -> Response:
         path.unlink(missing_ok=True)
     return _page(request, console, result=audience, download=download,
                  shown=audience.rejected[:REJECTED_SHOWN])
+
+
+def _import(console: Session, name: str, path: Path) -> tuple[AudienceView, str | None]:
+    """The audience imported, and its rejected rows as a download link (None: none)."""
+    audience = console.client.create_audience_from_csv(name, path)
+    if not audience.rejected:
+        return audience, None
+    return audience, data_uri(rejected_rows_csv(path, audience.rejected))
+
+
+def _too_large(settings: Settings) -> str:
+    return f"the file is larger than the {settings.api_max_csv_bytes} bytes an upload may be"
 
 
 def _sentence(errors: Sequence[tuple[str | None, str]]) -> str:
@@ -90,6 +110,8 @@ def _page(request: Request, console: Session, *, errors: dict[str, str] | None =
     status = 422 if errors and not is_htmx(request) else 200
     return page(request, "audiences/list.html", console, status_code=status,
                 audiences=console.client.audiences(), errors=errors or {}, name=name,
+                max_bytes=request.app.state.settings.api_max_csv_bytes,
+                max_rows=request.app.state.settings.api_max_audience_members,
                 result=result, download=download, shown=shown or [],
                 posted=request.method == "POST")
 
