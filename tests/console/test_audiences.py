@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from dialer.api.console.session import csrf_token_for
 from tests.console.conftest import sign_in
 from tests.support.browser import screenshots
+from tests.support.scenario import campaign_spec
 
 CSV = ("phone,name,plan\n"
        "+12125550100,Ann Archer,gold\n"
@@ -69,7 +70,15 @@ def test_a_csv_upload_reports_imported_and_rejected_rows_for_download(site, open
         ("6", ["", "Nobody", ""])]
     assert rows[2][1] == "duplicate phone in this audience"
 
-    page.get_by_role("link", name="See its members").click()
+    # An audience lists the campaigns using it.
+    spring = site.client().audiences()[0]
+    expect(page.get_by_role("link", name="See its members")).to_have_attribute(
+        "href", f"/console/audiences/{spring.id}")
+    site.client().create_campaign(campaign_spec(spring.id, name="Spring calls"))
+    page.reload()
+    expect(page.get_by_role("row").filter(has_text="Spring renewals")).to_contain_text(
+        "Spring calls draft")
+    page.goto(f"/console/audiences/{spring.id}")
     expect(page.get_by_role("heading", name="Spring renewals", level=1)).to_be_visible()
     members = page.get_by_role("table", name=re.compile("3 members"))
     expect(members.get_by_role("row")).to_have_count(4)

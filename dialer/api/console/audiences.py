@@ -109,7 +109,8 @@ def _page(request: Request, console: Session, *, errors: dict[str, str] | None =
     # htmx swaps only a successful answer in: a refused upload is 200 to it, 422 to a form.
     status = 422 if errors and not is_htmx(request) else 200
     return page(request, "audiences/list.html", console, status_code=status,
-                audiences=console.client.audiences(), errors=errors or {}, name=name,
+                audiences=console.client.audiences(), used_by=console.client.audience_campaigns(),
+                errors=errors or {}, name=name,
                 max_bytes=request.app.state.settings.api_max_csv_bytes,
                 max_rows=request.app.state.settings.api_max_audience_members,
                 result=result, download=download, shown=shown or [],
