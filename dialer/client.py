@@ -335,8 +335,13 @@ class DialerClient:
 
     def campaign_facts(self, ids: builtins.list[str]) -> dict[str, CampaignFacts]:
         """Per campaign id: participants, retries placed, contacts canceled by a stop, its
-        last pause and failure, its audience's name (zeros for a foreign or unknown id)."""
+        last pause and failure, its audience's name, contacts called (zeros for a foreign
+        or unknown id)."""
         return pages.campaign_facts(self.runtime, self.org, [str(i) for i in ids])
+
+    def campaign_status_counts(self) -> dict[str, int]:
+        """Every campaign status → how many live campaigns have it (zeros included)."""
+        return pages.campaign_status_counts(self.runtime, self.org)
 
     def campaign_activity(self, id: str, after: ActivityCursor | None = None,
                           limit: int = 500) -> CampaignActivity:

@@ -228,6 +228,8 @@ class CampaignFacts(View):
     failed_at: datetime | None = None
     error: str | None = None
     audience_name: str | None = None
+    # Contacts with a call placed (``Metrics.contacts_called``), for a list's progress.
+    contacts_called: int = 0
 
 
 class CampaignPage(View):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dialer.errors import ValidationError
 from dialer.service.runtime import Runtime
 from dialer.service.steps.campaign_views import campaign_view
+from dialer.statuses import CAMPAIGN_STATUSES
 from dialer.store import campaign_pages
 from dialer.store import dnc as dnc_store
 from dialer.views import (
@@ -48,6 +49,7 @@ def campaign_facts(rt: Runtime, org: OrgRef, ids: list[str]) -> dict[str, Campai
         retries = campaign_pages.retries_placed(session, org_id=org.id, ids=ids)
         last = campaign_pages.last_pause_and_failure(session, org_id=org.id, ids=ids)
         names = campaign_pages.audience_names(session, org_id=org.id, ids=ids)
+        called = campaign_pages.contacts_called(session, org_id=org.id, ids=ids)
     out = {}
     for campaign_id in ids:
         paused = last.get((campaign_id, "paused"))
@@ -58,8 +60,17 @@ def campaign_facts(rt: Runtime, org: OrgRef, ids: list[str]) -> dict[str, Campai
             cancelled=int(canceled.get(campaign_id, 0)),
             paused_at=paused[0] if paused else None,
             failed_at=failed[0] if failed else None, error=failed[1] if failed else None,
-            audience_name=names.get(campaign_id))
+            audience_name=names.get(campaign_id),
+            contacts_called=int(called.get(campaign_id, 0)))
     return out
+
+
+def campaign_status_counts(rt: Runtime, org: OrgRef) -> dict[str, int]:
+    """Every campaign status → how many of the organisation's live campaigns have it
+    (zero included), in the order of ``CAMPAIGN_STATUSES``."""
+    with rt.unit_of_work() as session:
+        counts = campaign_pages.status_counts(session, org_id=org.id)
+    return {str(status): counts.get(str(status), 0) for status in CAMPAIGN_STATUSES}
 
 
 def audience_campaigns(rt: Runtime, org: OrgRef) -> dict[str, list[CampaignRef]]:

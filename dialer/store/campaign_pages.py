@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from dialer.statuses import ParticipantStatus
@@ -86,3 +86,21 @@ def live_by_audience(session: Session, *, org_id: str) -> list[Campaign]:
     return list(session.scalars(select(Campaign).where(
         Campaign.org_id == org_id, Campaign.audience_id.is_not(None),
         Campaign.deleted_at.is_(None)).order_by(Campaign.created_at, Campaign.id)))
+
+
+def status_counts(session: Session, *, org_id: str) -> dict[str, int]:
+    """Status → how many of the organisation's live campaigns have it (one GROUP BY)."""
+    return {str(status): int(n) for status, n in session.execute(
+        select(Campaign.status, func.count()).where(
+            Campaign.org_id == org_id, Campaign.deleted_at.is_(None))
+        .group_by(Campaign.status))}
+
+
+def contacts_called(session: Session, *, org_id: str, ids: list[str]) -> dict[str, int]:
+    """Per campaign of the organisation: contacts with a call placed (as ``Metrics``
+    counts ``contacts_called``), for all the campaigns of a page in one query."""
+    campaigns = select(Campaign.id).where(Campaign.org_id == org_id, Campaign.id.in_(ids))
+    return dict(session.execute(
+        select(Call.campaign_id, func.count(distinct(Call.contact_id))).where(
+            Call.campaign_id.in_(campaigns), Call.placed_at.is_not(None))
+        .group_by(Call.campaign_id)).all())

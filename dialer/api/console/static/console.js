@@ -15,3 +15,26 @@
     return key;
   });
 })();
+
+// Admin area: a CSV upload's progress bar (audiences/list.html) follows the file as the
+// browser sends it. htmx reports the upload's and then the answer's progress as the same
+// event, so the bar only grows during a request (the page's answer replaces it anyway).
+(function () {
+  "use strict";
+  function bar(evt) {
+    var form = evt.target;
+    return form && form.querySelector ? form.querySelector("progress[data-upload-progress]") : null;
+  }
+  document.addEventListener("htmx:beforeSend", function (evt) {
+    var progress = bar(evt);
+    if (progress) { progress.value = 0; progress.textContent = "0%"; }
+  });
+  document.addEventListener("htmx:xhr:progress", function (evt) {
+    var progress = bar(evt);
+    var d = evt.detail;
+    if (progress && d && d.lengthComputable && d.total > 0) {
+      var pct = Math.round(100 * d.loaded / d.total);
+      if (pct > progress.value) { progress.value = pct; progress.textContent = pct + "%"; }
+    }
+  });
+})();

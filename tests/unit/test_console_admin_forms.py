@@ -1,0 +1,48 @@
+"""What the console's admin pages read from a form: numbers typed one a line, a number
+search without its punctuation, the invalid numbers named back, pages of a list."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dialer.api.console.dnc import invalid_numbers, numbers_typed
+from dialer.api.console.listing import page_count
+from dialer.api.console.numbers import number_search
+from dialer.errors import ValidationError
+
+
+def test_numbers_are_read_one_a_line_or_comma_separated_blanks_left_out():
+    assert numbers_typed(" +12125550100 \r\n\n+12125550101, +12125550102,\n  ") == [
+        "+12125550100", "+12125550101", "+12125550102"]
+    assert numbers_typed("\n \n") == []
+
+
+def test_a_number_search_keeps_digits_and_plus():
+    assert number_search(" +1 (212) 555-0100 ") == "+12125550100"
+    assert number_search("212.555/01\x00") == "21255501"
+
+
+def test_the_invalid_numbers_are_named_by_what_was_typed():
+    typed = ["+12125550100", "banana", "12"]
+    error = ValidationError([("numbers[1]", "not a valid phone number"),
+                             ("numbers[2]", "too short")])
+    assert invalid_numbers(typed, error) == (
+        "Not valid: “banana” (not a valid phone number); “12” (too short). "
+        "Nothing was added.")
+    assert invalid_numbers([], ValidationError([("numbers", "must be a list")])) == \
+        "Not valid: must be a list. Nothing was added."
+
+
+def test_many_invalid_numbers_are_counted_past_the_first_twenty():
+    typed = [f"x{n}" for n in range(25)]
+    error = ValidationError([(f"numbers[{n}]", "bad") for n in range(25)])
+    message = invalid_numbers(typed, error)
+    assert "“x19”" in message and "“x20”" not in message and "and 5 more" in message
+
+
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=500))
+def test_pages_hold_every_row_and_no_empty_page_but_the_first(matching, limit):
+    pages = page_count(matching, limit)
+    assert pages >= 1
+    assert (pages - 1) * limit < max(matching, 1) <= pages * limit
