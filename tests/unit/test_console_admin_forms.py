@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dialer.api.console.charts import page_count
 from dialer.api.console.dnc import invalid_numbers, numbers_typed
-from dialer.api.console.listing import page_count
 from dialer.api.console.numbers import number_search
 from dialer.errors import ValidationError
 

@@ -22,9 +22,9 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from dialer.api.bodies import save_csv
-from dialer.api.console.listing import page_count, see_result
+from dialer.api.console.charts import page_count
 from dialer.api.console.rejected_rows import data_uri, rejected_rows_csv
-from dialer.api.console.render import is_htmx, page
+from dialer.api.console.render import is_htmx, page, see_result
 from dialer.api.console.session import Session
 from dialer.api.errors import ApiError
 from dialer.errors import ValidationError

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from dialer.api.console.listing import page_count
+from dialer.api.console.charts import page_count
 from dialer.api.console.render import page
 from dialer.api.console.session import Session
 from dialer.statuses import CAMPAIGN_STATUSES

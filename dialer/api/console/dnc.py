@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dialer.api.console.listing import page_count, see_result
+from dialer.api.console.charts import page_count
 from dialer.api.console.numbers import number_search
-from dialer.api.console.render import page
+from dialer.api.console.render import page, see_result
 from dialer.api.console.session import Session
 from dialer.errors import ValidationError
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from dialer.api.console.charts import duration, page_count, web_link
-from dialer.api.console.render import SECURITY_HEADERS, is_htmx, redirect
+from dialer.api.console.render import SECURITY_HEADERS, is_htmx, see_result
 from dialer.api.console.render import page as render_page
 from dialer.api.console.session import Session
 from dialer.api.export_slots import ExportSlots, export_slots
@@ -85,10 +85,7 @@ def steer_leads(request: Request, console: Session, campaign_id: str, verb: str,
                            status_code=200 if is_htmx(request) else 409)
     url = f"/console/campaigns/{campaign_id}/leads" + _query(
         status=status, page=page, done=verb, count=count)
-    if is_htmx(request):
-        # htmx follows HX-Redirect itself (a 303 would be followed inside the request).
-        return Response(status_code=204, headers={"HX-Redirect": url, **SECURITY_HEADERS})
-    return redirect(url)
+    return see_result(request, url)
 
 
 @router.get("/campaigns/{campaign_id}/calls", response_class=HTMLResponse)

@@ -17,8 +17,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from dialer.api.console.listing import see_result
-from dialer.api.console.render import page
+from dialer.api.console.render import page, see_result
 from dialer.api.console.session import Session
 from dialer.errors import ValidationError
 from dialer.views import PhoneNumberView

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from dialer.api.console.session import CSRF_FIELD, Console
@@ -68,12 +68,21 @@ def fragment(request: Request, template: str, console: Console | None, *,
     return page(request, template, console, status_code=status_code, **context)
 
 
-def redirect(url: str, *, htmx: bool = False) -> RedirectResponse:
-    """After a form: see the result (303, so a reload does not post again). An htmx
-    request follows ``HX-Redirect`` instead of swapping the next page into a fragment."""
+def redirect(url: str) -> RedirectResponse:
+    """After a form: see the result (303, so a reload does not post again)."""
     response = RedirectResponse(url, status_code=303)
-    if htmx:
-        response.headers["HX-Redirect"] = url
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def see_result(request: Request, url: str) -> Response:
+    """After a form: a plain POST is redirected (303); an htmx one is answered 204 with
+    ``HX-Redirect``, which htmx follows as a whole page. (A 303 would not do for htmx:
+    its request follows the redirect unseen and swaps the next page into the form.)"""
+    if not is_htmx(request):
+        return redirect(url)
+    response = Response(status_code=204)
+    response.headers["HX-Redirect"] = url
     response.headers.update(SECURITY_HEADERS)
     return response
 
