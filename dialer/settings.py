@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # a pooled connection while its client reads (dialer/api/export_slots.py).
     api_max_exports: int = Field(default=4, ge=1, le=100)
     api_max_exports_per_org: int = Field(default=2, ge=1, le=100)
+    # A web console session lasts this many real hours (docs/console.md); signing out,
+    # or revoking its key, ends it sooner.
+    console_session_hours: float = Field(default=12.0, gt=0, le=24 * 90)
 
     @model_validator(mode="after")
     def _signing_all_or_nothing(self) -> Settings:

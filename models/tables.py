@@ -77,6 +77,22 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class ConsoleSession(Base):
+    """A person signed in to the web console with an API key. The browser's cookie holds
+    a random token; only its SHA-256 is kept. It ends at sign-out, at ``expires_at``, or
+    when its key is revoked (the key is checked on every request)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"),
+                                            index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 def _org_fk() -> Any:
     return mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
 

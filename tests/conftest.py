@@ -50,7 +50,7 @@ def empty_state(database_url: str, redis_url: str) -> None:
         conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         # Organisations other than `default` (migration 0005) go with their API keys.
         conn.execute(sa.text("DELETE FROM organisations WHERE name <> 'default'"))
-        conn.execute(sa.text("TRUNCATE api_keys"))
+        conn.execute(sa.text("TRUNCATE api_keys CASCADE"))  # and their console sessions
     engine.dispose()
     client = redis.Redis.from_url(redis_url)
     client.flushdb()

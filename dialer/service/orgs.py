@@ -30,14 +30,18 @@ from models.tables import DEFAULT_ORG_NAME, ApiKey, Organisation
 KEY_PREFIX = "dk_"
 _PREFIX_LEN = len(KEY_PREFIX) + 8
 _KEY_SHAPE = re.compile(r"^dk_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}$")
+# A console session's token: 256 random bits, only its SHA-256 stored (like a key's).
+CONSOLE_TOKEN_PREFIX = "dcs_"
+_SESSION_SHAPE = re.compile(r"^dcs_[A-Za-z0-9_-]{40,60}$")
 _NAME_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PREFIX_ATTEMPTS = 5
 # last_used_at is written at most this often per key: not one UPDATE per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-__all__ = ["DEFAULT_ORG_NAME", "OrgRef", "authenticate", "create_api_key", "create_org",
-           "list_api_keys", "list_orgs", "org_of_call", "resolve_org", "revoke_api_key",
-           "set_channel_cap", "webhook_secret"]
+__all__ = ["DEFAULT_ORG_NAME", "OrgRef", "authenticate", "console_session_org",
+           "create_api_key", "create_org", "end_console_session", "list_api_keys",
+           "list_orgs", "org_of_call", "resolve_org", "revoke_api_key", "set_channel_cap",
+           "start_console_session", "webhook_secret"]
 
 
 def org_view(rt: Runtime, row: Organisation) -> OrganisationView:
@@ -136,24 +140,75 @@ def revoke_api_key(rt: Runtime, key_id: str) -> ApiKeyView:
 def authenticate(rt: Runtime, api_key: str) -> OrgRef | None:
     """The organisation of a valid, unrevoked key; None for anything else (unknown,
     revoked, malformed: the caller cannot tell which)."""
+    with rt.unit_of_work() as session:
+        found = _valid_key(rt, session, api_key)
+        return None if found is None else org_ref(rt, found[1])
+
+
+def _valid_key(rt: Runtime, session: Session, api_key: str
+               ) -> tuple[ApiKey, Organisation] | None:
     if not isinstance(api_key, str) or not _KEY_SHAPE.match(api_key):
         # Still hash, so a malformed key costs what a wrong one does.
         hmac.compare_digest(_digest(str(api_key)), _digest(""))
         return None
     presented = _digest(api_key)
+    found = store.key_by_prefix(session, api_key[:_PREFIX_LEN])
+    stored = found[0].key_hash if found else _digest("")
+    if not hmac.compare_digest(presented, stored) or found is None:
+        return None
+    key, org = found
+    if key.revoked_at is not None:
+        return None
+    now = rt.clock.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        store.touch_key(session, key.id, now=now)
+        session.commit()
+    return key, org
+
+
+def start_console_session(rt: Runtime, api_key: str) -> tuple[OrgRef, str] | None:
+    """Sign in to the web console with an API key: the organisation and a new session
+    token for the browser's cookie (only its hash is kept), or None for a key that
+    ``authenticate`` refuses. The session lasts ``console_session_hours`` real hours."""
+    now = rt.clock.now()
+    lifetime = timedelta(hours=rt.settings.console_session_hours * rt.settings.time_scale)
     with rt.unit_of_work() as session:
-        found = store.key_by_prefix(session, api_key[:_PREFIX_LEN])
-        stored = found[0].key_hash if found else _digest("")
-        if not hmac.compare_digest(presented, stored) or found is None:
+        found = _valid_key(rt, session, api_key)
+        if found is None:
             return None
         key, org = found
-        if key.revoked_at is not None:
+        token = CONSOLE_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        store.drop_finished_console_sessions(session, key.id, now=now)
+        store.insert_console_session(session, id=str(uuid.uuid4()), token_hash=_digest(token),
+                                     api_key_id=key.id, created_at=now,
+                                     expires_at=now + lifetime, ended_at=None)
+        session.commit()
+        return org_ref(rt, org), token
+
+
+def console_session_org(rt: Runtime, token: str) -> OrgRef | None:
+    """Who a console session acts for: None once it ended, expired or its key was
+    revoked (or for anything that is not a session token)."""
+    if not isinstance(token, str) or not _SESSION_SHAPE.match(token):
+        return None
+    with rt.unit_of_work() as session:
+        found = store.console_session(session, _digest(token))
+        if found is None:
             return None
-        now = rt.clock.now()
-        if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-            store.touch_key(session, key.id, now=now)
-            session.commit()
+        row, key, org = found
+        if row.ended_at is not None or key.revoked_at is not None \
+                or row.expires_at <= rt.clock.now():
+            return None
         return org_ref(rt, org)
+
+
+def end_console_session(rt: Runtime, token: str) -> None:
+    """Sign out: the token signs nothing in from now on."""
+    if not isinstance(token, str) or not _SESSION_SHAPE.match(token):
+        return
+    with rt.unit_of_work() as session:
+        store.end_console_session(session, _digest(token), now=rt.clock.now())
+        session.commit()
 
 
 def webhook_secret(rt: Runtime, org_id: str) -> str:

@@ -1,14 +1,14 @@
-"""Organisations and their API keys."""
+"""Organisations, their API keys, and the console sessions signed in with those keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.tables import ApiKey, Call, Campaign, Organisation
+from models.tables import ApiKey, Call, Campaign, ConsoleSession, Organisation
 
 
 def by_name(session: Session, name: str) -> Organisation | None:
@@ -80,3 +80,35 @@ def keys(session: Session, *, org_id: str | None) -> list[tuple[ApiKey, str]]:
 def count_keys(session: Session, org_id: str) -> int:
     return session.scalar(select(func.count()).where(ApiKey.org_id == org_id,
                                                      ApiKey.revoked_at.is_(None))) or 0
+
+
+def insert_console_session(session: Session, **columns: Any) -> ConsoleSession:
+    row = ConsoleSession(**columns)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def console_session(session: Session, token_hash: str
+                    ) -> tuple[ConsoleSession, ApiKey, Organisation] | None:
+    """The session with this token hash, its key and the key's organisation."""
+    row = session.execute(select(ConsoleSession, ApiKey, Organisation)
+                          .join(ApiKey, ApiKey.id == ConsoleSession.api_key_id)
+                          .join(Organisation, Organisation.id == ApiKey.org_id)
+                          .where(ConsoleSession.token_hash == token_hash)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def end_console_session(session: Session, token_hash: str, *, now: datetime) -> None:
+    session.execute(update(ConsoleSession)
+                    .where(ConsoleSession.token_hash == token_hash,
+                           ConsoleSession.ended_at.is_(None))
+                    .values(ended_at=now))
+
+
+def drop_finished_console_sessions(session: Session, api_key_id: str, *,
+                                   now: datetime) -> None:
+    """A key's sessions that ended or expired: kept no longer than its next sign-in."""
+    session.execute(delete(ConsoleSession).where(
+        ConsoleSession.api_key_id == api_key_id,
+        or_(ConsoleSession.ended_at.is_not(None), ConsoleSession.expires_at <= now)))

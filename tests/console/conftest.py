@@ -5,12 +5,15 @@ driven by Playwright."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from dialer.api.console.session import COOKIE, csrf_token_for
 from dialer.service import orgs
 from tests.support.api_server import ApiServer
 from tests.support.browser import guarded_page, launch
@@ -103,6 +106,15 @@ def open_page(browser: Browser) -> Iterator[Callable[[Site], Page]]:
     yield factory
     for manager in reversed(stack):
         manager.__exit__(None, None, None)
+
+
+@contextmanager
+def signed_in_http(site: Site) -> Iterator[tuple[httpx.Client, str]]:
+    """A plain HTTP client signed in to the console (its cookie), and the session's CSRF
+    token: for what a browser would not send (a forged or token-less form)."""
+    with httpx.Client(base_url=site.base_url, follow_redirects=False) as http:
+        assert http.post("/console/sign-in", data={"api_key": site.key}).status_code == 303
+        yield http, csrf_token_for(http.cookies[COOKIE])
 
 
 def sign_in(page: Page, key: str) -> None:

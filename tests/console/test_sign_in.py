@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import expect
 
-from tests.console.conftest import new_org_key, sign_in
+from dialer.api.console.session import COOKIE
+from tests.console.conftest import new_org_key, sign_in, signed_in_http
 from tests.support.browser import screenshots
 from tests.support.scenario import campaign_spec
 
@@ -54,16 +55,36 @@ def test_a_form_posted_without_the_session_token_or_from_another_site_is_refused
     with httpx.Client(base_url=site.base_url, follow_redirects=False) as http:
         planted = http.post("/console/sign-in", data={"api_key": site.key},
                             headers={"Origin": "https://evil.example"})
-        assert planted.status_code == 403 and "dialer_console" not in planted.cookies
-        signed_in = http.post("/console/sign-in", data={"api_key": site.key})
-        assert signed_in.status_code == 303
+        assert planted.status_code == 403 and COOKIE not in planted.cookies
+    with signed_in_http(site) as (http, token):
         assert http.post("/console/sign-out").status_code == 403
-        from dialer.api.console.session import csrf_token_for
-        token = csrf_token_for(site.key)
         foreign = http.post("/console/sign-out", data={"csrf_token": token},
                             headers={"Origin": "https://evil.example"})
         assert foreign.status_code == 403
         assert http.post("/console/sign-out", data={"csrf_token": token}).status_code == 303
+
+
+def test_the_cookie_holds_a_session_not_the_key_and_sign_out_ends_it_on_the_server(site):
+    with signed_in_http(site) as (http, token):
+        cookie = http.cookies[COOKIE]
+        assert cookie.startswith("dcs_") and site.key not in cookie
+        assert http.get("/console/campaigns").status_code == 200
+        assert http.post("/console/sign-out", data={"csrf_token": token}).status_code == 303
+    # The same cookie, kept by someone who copied it, no longer signs anything in.
+    with httpx.Client(base_url=site.base_url, follow_redirects=False,
+                      cookies={COOKIE: cookie}) as copied:
+        refused = copied.get("/console/campaigns")
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/console/sign-in")
+
+
+def test_a_plain_form_posted_after_the_session_ended_goes_back_to_sign_in(site):
+    with signed_in_http(site) as (http, token):
+        http.post("/console/sign-out", data={"csrf_token": token})
+        late = http.post("/console/dnc", data={"csrf_token": token, "numbers": "+12125550100"},
+                         headers={"Referer": f"{site.base_url}/console/dnc"})
+        assert late.status_code == 303
+        assert late.headers["location"] == "/console/sign-in?next=/console/dnc"
 
 
 def test_another_organisations_campaign_is_not_found(site, open_page):

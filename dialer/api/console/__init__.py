@@ -42,8 +42,9 @@ def front_door() -> RedirectResponse:
 
 def _sign_in_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
-    if request.method == "GET" and request.headers.get("hx-request") != "true" and \
+    if request.headers.get("hx-request") != "true" and \
             "text/event-stream" not in request.headers.get("accept", ""):
+        # A page, or a form posted without script: to the sign-in form, then back.
         return redirect(sign_in_url(exc.next_path))
     # htmx follows HX-Redirect; an event stream just ends (the page's next load signs in).
     response = Response("sign in first", status_code=401, media_type="text/plain")

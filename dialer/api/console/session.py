@@ -1,15 +1,16 @@
 """Who is signed in to the console, and the guard on every form it posts.
 
-The session cookie carries the API key the person signed in with: HttpOnly (no script
-reads it), SameSite=Strict (no other site's page sends it), Path=/console, Secure over
-HTTPS. So revoking the key ends every console session at once, a restart of the API
-signs nobody out (the event log reconnects as the same person), and the server keeps
-no session state. The key is checked like a Bearer key on every request
-(``orgs.authenticate``: only its hash is stored).
+Signing in with an API key starts a session (``orgs.start_console_session``): the
+browser's cookie holds a random session token, never the key, and the server keeps
+only the token's hash. The cookie is HttpOnly (no script reads it), SameSite=Strict (no
+other site's page sends it), Path=/console, Secure over HTTPS. The session ends at sign
+out, after ``DIALER_CONSOLE_SESSION_HOURS``, or as soon as its key is revoked; it lives
+in PostgreSQL, so a restart of the API signs nobody out (the event log reconnects as
+the same person).
 
-Forms are also guarded against cross-site requests by a token derived from the key
+Forms are also guarded against cross-site requests by a token derived from the session
 (HMAC): every form carries it as ``csrf_token``, every htmx request as the
-``X-CSRF-Token`` header; a request whose ``Origin`` is another site is refused too.
+``X-CSRF-Token`` header; a request whose ``Origin`` names another host is refused too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
@@ -56,16 +57,18 @@ class Console:
     client: DialerClient
     org: OrgRef
     csrf_token: str
-    api_key: str
+    session_token: str = field(repr=False)
 
     def still_signed_in(self) -> bool:
-        """For a long-lived stream: the key may be revoked while it runs."""
-        org = orgs.authenticate(self.client.runtime, self.api_key)
+        """For a long-lived stream: the session may end (sign out, key revoked) while it
+        runs."""
+        org = orgs.console_session_org(self.client.runtime, self.session_token)
         return org is not None and org.id == self.org.id
 
 
-def csrf_token_for(api_key: str) -> str:
-    return hmac.new(api_key.encode(), b"dialer-console-csrf", hashlib.sha256).hexdigest()
+def csrf_token_for(session_token: str) -> str:
+    return hmac.new(session_token.encode(), b"dialer-console-csrf",
+                    hashlib.sha256).hexdigest()
 
 
 def sign_in_url(next_path: str | None = None) -> str:
@@ -82,30 +85,47 @@ def safe_next(next_path: str | None) -> str:
     return f"{PATH}/campaigns"
 
 
-def authenticate(request: Request, api_key: str | None) -> OrgRef | None:
-    if not api_key:
-        return None
-    return orgs.authenticate(runtime(request), api_key)
+def start_session(request: Request, api_key: str) -> str | None:
+    """Sign in: the new session's token for the cookie, or None for a refused key."""
+    started = orgs.start_console_session(runtime(request), api_key) if api_key else None
+    return None if started is None else started[1]
+
+
+def end_session(request: Request) -> None:
+    token = request.cookies.get(COOKIE)
+    if token:
+        orgs.end_console_session(runtime(request), token)
 
 
 def console_session(request: Request) -> Iterator[Console]:
-    api_key = request.cookies.get(COOKIE)
-    org = authenticate(request, api_key)
-    if org is None or api_key is None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(path)
+    token = request.cookies.get(COOKIE)
+    org = orgs.console_session_org(runtime(request), token) if token else None
+    if org is None or token is None:
+        raise SignInRequired(_here(request))
     client = DialerClient.for_org(runtime(request), org, source=EventSource.MANUAL)
     try:
-        yield Console(client=client, org=org, csrf_token=csrf_token_for(api_key),
-                      api_key=api_key)
+        yield Console(client=client, org=org, csrf_token=csrf_token_for(token),
+                      session_token=token)
     finally:
         client.close()
 
 
+def _here(request: Request) -> str:
+    """Where to come back to after signing in: this page, or for a form posted without
+    script, the page it was posted from (what was typed is lost either way)."""
+    if request.method in SAFE_METHODS:
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_host = referer.netloc == request.headers.get("host", "")
+    return referer.path if same_host and referer.path else request.url.path
+
+
 def refuse_foreign_origin(request: Request) -> None:
-    """A browser names the page a form was posted from: it must be this site."""
+    """A browser names the site a form was posted from: it must be this host. The host,
+    not the scheme: behind a TLS-terminating proxy the app sees http while the browser
+    says https (docs/console.md, "Behind a proxy")."""
     origin = request.headers.get("origin")
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
         raise CsrfRefused()
 
 

@@ -13,15 +13,14 @@ from dialer.api.console.session import (
     PATH,
     SIGN_IN,
     Session,
-    authenticate,
+    end_session,
     refuse_foreign_origin,
     safe_next,
+    start_session,
 )
+from dialer.settings import Settings
 
 router = APIRouter()
-
-# A person signs in once a working day: the browser forgets the key after this.
-SESSION_MAX_AGE_S = 12 * 3600
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -36,19 +35,21 @@ def sign_in(request: Request, api_key: Annotated[str, Form(max_length=200)] = ""
     # No session yet to derive a token from; another site's page still cannot sign a
     # browser in to an organisation of its choosing.
     refuse_foreign_origin(request)
-    key = api_key.strip()
-    org = authenticate(request, key)
-    if org is None:
+    token = start_session(request, api_key.strip())
+    if token is None:
         return page(request, "sign_in.html", None, status_code=401, next=safe_next(next),
                     error="That API key is unknown or revoked.")
     response = redirect(safe_next(next))
-    response.set_cookie(COOKIE, key, max_age=SESSION_MAX_AGE_S, path=PATH, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https")
+    settings: Settings = request.app.state.settings
+    response.set_cookie(COOKIE, token, max_age=int(settings.console_session_hours * 3600),
+                        path=PATH, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
     return response
 
 
 @router.post("/sign-out", response_class=RedirectResponse)
-def sign_out(console: Session) -> RedirectResponse:
+def sign_out(request: Request, console: Session) -> RedirectResponse:
+    end_session(request)
     response = redirect(SIGN_IN)
     response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="strict")
     response.headers.update(SECURITY_HEADERS)
