@@ -32,7 +32,8 @@
       source.setAttribute("sse-connect", url.pathname + url.search);
     }
     var rows = document.getElementById("log-rows");
-    while (rows && rows.children.length > MAX_LOG_ROWS) { rows.removeChild(rows.lastElementChild); }
+    // (Oldest first in the document: the log is drawn newest at the top, console.css.)
+    while (rows && rows.children.length > MAX_LOG_ROWS) { rows.removeChild(rows.firstElementChild); }
   });
 
   // "Live" while the stream is open, "Reconnecting…" while the browser retries.
