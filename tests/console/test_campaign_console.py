@@ -170,7 +170,8 @@ def test_start_then_the_gauge_counters_and_log_move_without_a_reload_and_nothing
     reading = box.evaluate(READING_ROW)
     rows_before = _log(page).count()
     expect(_log(page).nth(rows_before + 4)).to_be_attached()
-    assert box.evaluate(READING_ROW) == reading
+    still = box.evaluate(READING_ROW)
+    assert still[0] == reading[0] and abs(still[1] - reading[1]) <= 2, (reading, still)
     assert "+1212555" not in re.sub(r"\+1212555\*{4}", "", page.content())
     screenshots(page, "campaign-console")
 
