@@ -175,14 +175,25 @@ def test_start_then_the_gauge_counters_and_log_move_without_a_reload_and_nothing
     assert "+1212555" not in re.sub(r"\+1212555\*{4}", "", page.content())
     screenshots(page, "campaign-console")
 
-    page.on("dialog", lambda dialog: dialog.accept())
+    asked: list[str] = []
+
+    def confirm(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", confirm)
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_text("Paused.")).to_be_visible()
+    assert asked == ["Pause Spring renewals? No new calls are placed; calls in progress "
+                     "finish."]
     expect(page.locator(".page-head .badge")).to_have_text("paused")
     expect(_log(page).filter(has_text="paused")).not_to_have_count(0)
     page.get_by_role("button", name="Resume").click()
     expect(page.get_by_text("Resumed.")).to_be_visible()
     expect(page.locator(".page-head .badge")).to_have_text(re.compile("running|completed"))
+    assert len(asked) == 1  # resuming starts dialing again: nothing to confirm
+    ids = page.eval_on_selector_all("#log-rows li", "rows => rows.map(r => r.id)")
+    assert ids and len(ids) == len(set(ids))
 
 
 def test_a_tripped_breaker_is_shown_and_reset_from_the_page(start_site, open_page):

@@ -18,6 +18,7 @@ the same positions, resume and overlap rules) with each event translated:
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -36,11 +37,11 @@ from dialer.client import DialerClient
 from dialer.errors import NotFound
 from dialer.phones import mask
 from dialer.statuses import CAMPAIGN_TERMINAL
-from dialer.views import ActivityCursor, CampaignDetail, CampaignView, ReadinessView
+from dialer.views import CampaignView
 
-# The rows the page shows at load: lifecycle events and skips from the first (at most
-# this many of each), calls placed or ended in the last RECENT_REAL_S real seconds.
-LOAD_LIMIT = 200
+# The rows the page shows at load (``recent_log``).
+LOAD_LIMIT = 500
+LOAD_READS = 20
 RECENT_REAL_S = 600.0
 SHOWN_AT_LOAD = 100
 
@@ -175,25 +176,32 @@ class RecentLog:
 
 def recent_log(client: DialerClient, campaign_id: str, zone: str) -> RecentLog:
     """The rows the page shows at load, newest first, and the stream position after
-    them (the page's stream continues from there)."""
+    them (the page's stream continues from there). Calls are read from the last
+    RECENT_REAL_S real seconds; lifecycle events and skips (ids, no instant to start
+    from) from the first, in reads of LOAD_LIMIT, at most LOAD_READS of them: what a
+    longer history leaves the stream sends on."""
     feeds = CampaignFeeds(time_scale=client.runtime.clock.time_scale)
     since = client.now() - timedelta(seconds=RECENT_REAL_S * client.runtime.clock.time_scale)
     feeds.placed.position = feeds.ended.position = since + feeds.placed.overlap
-    activity = client.campaign_activity(campaign_id, after=ActivityCursor(
-        placed_since=since, ended_since=since), limit=LOAD_LIMIT)
     translator = LogTranslator(zone)
-    rows = [row for name, values, _ in feeds.poll(activity)
-            if (row := translator.row(name, values)) is not None]
-    rows.sort(key=lambda r: r.at.timestamp() if r.at else 0.0, reverse=True)
-    return RecentLog(rows=rows[:SHOWN_AT_LOAD], cursor=feeds.cursor())
-
-
-@dataclass
-class Figures:
-    """What a ``metrics`` event re-renders."""
-
-    detail: CampaignDetail
-    readiness: ReadinessView | None  # given when the state changed
+    # Newest first as the stream would have added them: by instant, then (a retry and
+    # its outcome share one) the later sent above.
+    rows: list[tuple[float, int, LogRow]] = []
+    sent = itertools.count()
+    limit = LOAD_LIMIT
+    for _ in range(LOAD_READS):
+        activity = client.campaign_activity(campaign_id, after=feeds.after(), limit=limit)
+        new = feeds.poll(activity)
+        rows += [(row.at.timestamp() if row.at else 0.0, next(sent), row)
+                 for name, values, _ in new
+                 if (row := translator.row(name, values)) is not None]
+        rows.sort(key=lambda item: item[:2], reverse=True)
+        del rows[SHOWN_AT_LOAD:]
+        if not new or all(len(part) < limit for part in (
+                activity.events, activity.skips, activity.placed, activity.ended)):
+            break
+        limit = feeds.limit()
+    return RecentLog(rows=[row for _, _, row in rows], cursor=feeds.cursor())
 
 
 Render = Callable[[str, dict[str, Any]], str]
