@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import Page, expect
 
-from dialer.api.console.live_stream import LogTranslator
+from dialer.api.console.live_stream import LogTranslator, actions_for
+from dialer.views import CampaignView
 from tests.console.conftest import Site, new_org_key, sign_in
 from tests.support.browser import screenshots
 from tests.support.scenario import campaign_spec, ny_contacts
@@ -90,6 +91,19 @@ def test_a_log_row_masks_every_phone_number_and_keeps_its_event_key():
     assert retry.at == at and retry.text == "Contact 3: attempt 2 at Mar 02 09:01:05"
 
 
+def test_the_actions_are_those_the_status_allows_and_those_that_stop_dialing_ask_first():
+    def labels(status: str, breaker_open: bool = False) -> list[str]:
+        campaign = CampaignView.model_construct(name="C", status=status,
+                                                breaker_open=breaker_open)
+        return [a.label + ("?" if a.confirm else "") for a in actions_for(campaign)]
+
+    assert labels("draft") == ["Start", "Stop?"]
+    assert labels("running") == ["Pause?", "Stop?"]
+    assert labels("paused") == ["Resume", "Stop?"]
+    assert labels("paused", breaker_open=True) == ["Stop?"]  # reset the breaker first
+    assert labels("completed") == labels("stopped") == labels("failed") == []
+
+
 def test_readiness_names_what_is_in_the_way_and_a_refused_action_says_why(
         start_site, open_page):
     site = start_site(extra_env=FAST_METRICS)
@@ -163,6 +177,10 @@ def test_start_then_the_gauge_counters_and_log_move_without_a_reload_and_nothing
     shift = page.evaluate("window.__layoutShift") - shift_before
     assert shift < 0.01, f"layout shift {shift} while the log streamed"
     assert page.evaluate("window.__navigated") is True
+    # Were the browser to open a new stream (the server was gone), it would resume
+    # after the last event the page has, not from the page's load.
+    stream = page.locator("[sse-connect]").get_attribute("sse-connect") or ""
+    assert re.search(r"after=e\d+\.s\d+\.p\d+\.o\d+$", stream), stream
 
     # Someone reading an older row (the log scrolled): arrivals do not move it.
     box = page.get_by_role("region", name="Event log")

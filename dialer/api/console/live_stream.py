@@ -63,7 +63,7 @@ def _attempt(n: int) -> str:
 def _lifecycle(e: stream_events.StreamLifecycle) -> LogRow:
     action = e.action.replace("_", " ")
     text = f"{action}: {e.detail}" if e.detail else action
-    return LogRow(f"log-e{e.id}", e.at, "lifecycle", f"{text} (by {e.source})")
+    return LogRow(f"log-e{e.id}", e.at, "lifecycle", f"{text} ({e.source})")
 
 
 def _placed(e: stream_events.StreamPlaced) -> LogRow:
