@@ -147,7 +147,7 @@ def test_start_then_the_gauge_counters_and_log_move_without_a_reload_and_nothing
         start_site, open_page):
     site = start_site(dialing=True, time_scale=120, extra_env=FAST_METRICS)
     contacts = ny_contacts([["no_answer", "answered"], ["answered"], ["busy", "answered"]] * 14,
-                           talk_s=60)
+                           talk_s=120)  # still running when the test pauses it
     campaign_id = _campaign(site, contacts, pacing={"channels": 3})
     page = open_page(site)
     page.add_init_script(LAYOUT_SHIFT_OBSERVER)
