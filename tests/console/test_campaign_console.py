@@ -130,6 +130,22 @@ def test_readiness_names_what_is_in_the_way_and_a_refused_action_says_why(
     expect(page.get_by_text("0 of 2 channels in use")).to_be_visible()
 
 
+def test_a_revoked_key_closes_the_live_log_and_says_why(start_site, open_page):
+    from dialer.service import orgs
+
+    site = start_site(extra_env=FAST_METRICS)
+    campaign_id = _campaign(site, ny_contacts([["answered"]]))
+    page = open_page(site)
+    _open_console(page, site, campaign_id)
+    expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+    rt = site.stack.client().runtime
+    key_id, = [k.id for k in orgs.list_api_keys(rt, site.org)]
+    orgs.revoke_api_key(rt, key_id)
+    expect(page.get_by_role("status").filter(has_text="Signed out")).to_be_visible()
+    page.get_by_role("link", name="Sign in again").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
 def test_another_organisations_campaign_stream_is_not_found(site):
     other = site.stack.client(org="default")
     audience = other.create_audience("theirs", [{"phone": "+12125550100"}])

@@ -13,7 +13,9 @@ the same positions, resume and overlap rules) with each event translated:
   (the swap target's content), the status badge out of band, and the readiness and
   actions out of band when the status or the breaker changed since this connection
   last said.
-- ``end`` is not sent on: the page keeps listening and the browser reconnects.
+- ``end`` after a shutdown is not sent on (the browser reconnects); after a revoked
+  key or a deleted campaign it becomes ``closed``, saying so, and the page stops
+  listening.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ LOAD_LIMIT = 500
 LOAD_READS = 20
 RECENT_REAL_S = 600.0
 SHOWN_AT_LOAD = 100
+# The stream's ``end`` reasons after which reconnecting cannot help.
+CLOSED = ("unauthorized", "deleted")
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,14 @@ async def console_events(events: AsyncIterator[ServerSentEvent], *, client: Dial
             if row is not None:
                 yield ServerSentEvent(data=_one_line(render("campaigns/_live_row.html", {
                     "row": row, "zone": zone})), event="log", id=event.id)
-        # ``end``: not sent on (a shutdown, a deleted campaign); the browser reconnects.
+        elif name == "end":
+            # A shutdown: nothing to say, the browser reconnects. A revoked key or a
+            # deleted campaign: reconnecting cannot help, so the page is told why and
+            # closes its stream (sse-close="closed").
+            reason = json.loads(str(event.data)).get("reason")
+            if reason in CLOSED:
+                yield ServerSentEvent(data=_one_line(render("campaigns/_live_closed.html", {
+                    "reason": reason})), event="closed")
 
 
 def _one_line(html: str) -> str:

@@ -48,4 +48,9 @@
   document.addEventListener("htmx:sseError", function (evt) {
     connection(evt, "Reconnecting…", false);
   });
+  // Closed for good (the "closed" event said why, in the indicator's own text).
+  document.addEventListener("htmx:sseClose", function (evt) {
+    var box = evt.target.querySelector && evt.target.querySelector("[data-connection]");
+    if (box) { box.classList.remove("connection-live"); }
+  });
 })();
