@@ -120,6 +120,7 @@ def test_readiness_names_what_is_in_the_way_and_a_refused_action_says_why(
 
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("alert")).to_contain_text("Start refused: cannot start")
+    expect(page).to_have_url(f"{site.base_url}/console/campaigns/{campaign_id}")  # reloadable
     page.get_by_label("Channels to allocate").fill("")
     page.get_by_role("button", name="Allocate channels").click()
     expect(page.get_by_label("Channels to allocate")).to_have_attribute("aria-invalid", "true")

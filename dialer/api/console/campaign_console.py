@@ -61,13 +61,16 @@ def campaign_console(request: Request, campaign_id: str, console: Session,
 
 def _refused(request: Request, console: Console, campaign_id: str, action: str,
              exc: Exception) -> HTMLResponse:
-    # A boosted form (htmx) swaps in only a 2xx answer; a plain form gets the status.
-    status = 200 if is_htmx(request) else (422 if isinstance(exc, ValidationError) else 409)
+    # A boosted form (htmx) swaps in only a 2xx answer, and the address bar shows the
+    # console, not the action's URL (a reload would GET it); a plain form gets the status.
+    htmx = is_htmx(request)
+    status = 200 if htmx else (422 if isinstance(exc, ValidationError) else 409)
     message = f"{REFUSED[action]} refused: {exc}"
-    if action == "channels":
-        return _console_page(request, console, campaign_id, status_code=status,
-                             channels_error=message)
-    return _console_page(request, console, campaign_id, status_code=status, error=message)
+    errors = {"channels_error": message} if action == "channels" else {"error": message}
+    response = _console_page(request, console, campaign_id, status_code=status, **errors)
+    if htmx:
+        response.headers["HX-Push-Url"] = _url(campaign_id)
+    return response
 
 
 def _command_route(action: str, command: str) -> None:
