@@ -166,6 +166,7 @@ def test_start_then_the_gauge_counters_and_log_move_without_a_reload_and_nothing
     contacts = ny_contacts([["no_answer", "answered"], ["answered"], ["busy", "answered"]] * 14,
                            talk_s=120)  # still running when the test pauses it
     campaign_id = _campaign(site, contacts, pacing={"channels": 3})
+    site.client().add_dnc("+12125550005")  # skipped, with the reason in the log
     page = open_page(site)
     page.add_init_script(LAYOUT_SHIFT_OBSERVER)
     _open_console(page, site, campaign_id)
@@ -182,6 +183,7 @@ def test_start_then_the_gauge_counters_and_log_move_without_a_reload_and_nothing
     expect(_stat(page, "Connected")).to_have_text(re.compile(r"^[1-9]\d*$"))
     expect(_log(page).filter(has_text=re.compile(r"Call to \+1212555\*{4}"))).not_to_have_count(0)
     expect(_log(page).filter(has_text="answered")).not_to_have_count(0)
+    expect(_log(page).filter(has_text=re.compile(r"\+1212555\*{4} skipped: \w"))).to_have_count(1)
     expect(page.locator(".page-head .badge")).to_have_text("running")
 
     # Rows keep arriving; the page around the log does not move (the log and what
