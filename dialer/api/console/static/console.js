@@ -3,16 +3,55 @@
 // htmx leaves to the page.
 (function () {
   "use strict";
+
+  // -- The campaign console's live log (campaigns/console.html) --------------------
+  var MAX_LOG_ROWS = 500;
+
   // An event the log shows already (the stream resumed from an earlier position
   // after a reconnect) is not shown twice: each row carries its event's key as id.
   document.addEventListener("htmx:sseBeforeMessage", function (evt) {
-    var key = evt.detail && evt.detail.lastEventId;
     var data = evt.detail && evt.detail.data;
     if (typeof data === "string") {
-      var match = data.match(/ id="(log-[^"]+)"/);
+      var match = data.match(/^\s*<li id="(log-[^"]+)"/);
       if (match && document.getElementById(match[1])) { evt.preventDefault(); }
     }
-    return key;
+  });
+
+  // After each event: the extension's own reconnect (a new EventSource, once the
+  // server was gone) resumes after the last event received, not from the page's
+  // load; and the log keeps its newest rows only.
+  document.addEventListener("htmx:sseMessage", function (evt) {
+    var source = evt.target.closest && evt.target.closest("[sse-connect]");
+    var id = evt.detail && evt.detail.lastEventId;
+    if (source) {
+      var url = new URL(source.getAttribute("sse-connect"), document.baseURI);
+      if (id) { url.searchParams.set("after", id); }
+      // The page now shows what this stream drew: the state it was rendered in no
+      // longer says what is on screen.
+      if (evt.detail && evt.detail.type === "metrics") { url.searchParams.delete("state"); }
+      source.setAttribute("sse-connect", url.pathname + url.search);
+    }
+    var rows = document.getElementById("log-rows");
+    // (Oldest first in the document: the log is drawn newest at the top, console.css.)
+    while (rows && rows.children.length > MAX_LOG_ROWS) { rows.removeChild(rows.firstElementChild); }
+  });
+
+  // "Live" while the stream is open, "Reconnecting…" while the browser retries.
+  function connection(evt, text, live) {
+    var box = evt.target.querySelector && evt.target.querySelector("[data-connection]");
+    if (box) {
+      box.textContent = text;
+      box.classList.toggle("connection-live", live);
+    }
+  }
+  document.addEventListener("htmx:sseOpen", function (evt) { connection(evt, "Live", true); });
+  document.addEventListener("htmx:sseError", function (evt) {
+    connection(evt, "Reconnecting…", false);
+  });
+  // Closed for good (the "closed" event said why, in the indicator's own text).
+  document.addEventListener("htmx:sseClose", function (evt) {
+    var box = evt.target.querySelector && evt.target.querySelector("[data-connection]");
+    if (box) { box.classList.remove("connection-live"); }
   });
 })();
 
