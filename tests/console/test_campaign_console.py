@@ -195,14 +195,17 @@ def test_start_then_the_gauge_counters_and_log_move_without_a_reload_and_nothing
     expect(_log(page).nth(rows_before + 9)).to_be_attached()
     shift = page.evaluate("window.__layoutShift") - shift_before
     assert shift < 0.01, f"layout shift {shift} while the log streamed"
+    # At its end, the log follows the newest row (appended at the end, as a log reads).
+    box = page.get_by_role("region", name="Event log")
+    assert box.evaluate("b => b.scrollHeight > b.clientHeight"), "the log never filled its box"
+    assert box.evaluate("b => b.scrollHeight - b.scrollTop - b.clientHeight < 8")
     assert page.evaluate("window.__navigated") is True
     # Were the browser to open a new stream (the server was gone), it would resume
     # after the last event the page has, not from the page's load.
     stream = page.locator("[sse-connect]").get_attribute("sse-connect") or ""
     assert re.search(r"after=e\d+\.s\d+\.p\d+\.o\d+$", stream), stream
 
-    # Someone reading an older row (the log scrolled): arrivals do not move it.
-    box = page.get_by_role("region", name="Event log")
+    # Someone reading an older row (the log scrolled up): arrivals do not move it.
     box.evaluate("box => { box.scrollTop = 120; }")
     reading = box.evaluate(READING_ROW)
     rows_before = _log(page).count()

@@ -7,14 +7,26 @@
   // -- The campaign console's live log (campaigns/console.html) --------------------
   var MAX_LOG_ROWS = 500;
 
+  function logBox() { return document.querySelector(".event-log"); }
+  function atEnd(box) { return box.scrollHeight - box.scrollTop - box.clientHeight < 8; }
+
+  // The log opens at its newest row (its end).
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = logBox();
+    if (box) { box.scrollTop = box.scrollHeight; }
+  });
+
   // An event the log shows already (the stream resumed from an earlier position
   // after a reconnect) is not shown twice: each row carries its event's key as id.
+  // Before a row is added: is the person at the log's end (then the log follows)?
   document.addEventListener("htmx:sseBeforeMessage", function (evt) {
     var data = evt.detail && evt.detail.data;
     if (typeof data === "string") {
       var match = data.match(/^\s*<li id="(log-[^"]+)"/);
-      if (match && document.getElementById(match[1])) { evt.preventDefault(); }
+      if (match && document.getElementById(match[1])) { evt.preventDefault(); return; }
     }
+    var box = logBox();
+    if (box) { box.dataset.follow = atEnd(box) ? "yes" : "no"; }
   });
 
   // After each event: the extension's own reconnect (a new EventSource, once the
@@ -32,8 +44,9 @@
       source.setAttribute("sse-connect", url.pathname + url.search);
     }
     var rows = document.getElementById("log-rows");
-    // (Oldest first in the document: the log is drawn newest at the top, console.css.)
     while (rows && rows.children.length > MAX_LOG_ROWS) { rows.removeChild(rows.firstElementChild); }
+    var box = logBox();
+    if (box && box.dataset.follow === "yes") { box.scrollTop = box.scrollHeight; }
   });
 
   // "Live" while the stream is open, "Reconnecting…" while the browser retries.
