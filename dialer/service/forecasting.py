@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from dialer.forecast import ContactGroup, simulate
+from dialer.forecast import HORIZON, ContactGroup, no_calls_reason, simulate
 from dialer.service.runtime import Runtime
 from dialer.service.steps.campaign_creation import checked_spec
 from dialer.service.steps.campaign_state import campaign_spec, load_campaign
@@ -35,7 +36,7 @@ def forecast(rt: Runtime, org: OrgRef, campaign_id: str) -> Forecast:
         spec=spec, groups=_groups(spec, rows), now=now,
         avg_call_s=float(avg_call_s), retry_share=retry_share,
         org_cap=org.channel_cap)
-    return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
+    return _view(spec, result.calls_per_hour, result.eta, org)
 
 
 def estimate(rt: Runtime, org: OrgRef, spec_dict: dict[str, Any]) -> Forecast:
@@ -54,7 +55,14 @@ def estimate(rt: Runtime, org: OrgRef, spec_dict: dict[str, Any]) -> Forecast:
     result = simulate(spec=spec, groups=_groups(spec, rows), now=start,
                       avg_call_s=_default_call_s(spec), retry_share=DEFAULT_RETRY_SHARE,
                       org_cap=org.channel_cap)
-    return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
+    return _view(spec, result.calls_per_hour, result.eta, org)
+
+
+def _view(spec: CampaignSpec, calls_per_hour: float, eta: datetime | None,
+          org: OrgRef) -> Forecast:
+    return Forecast(calls_per_hour=round(calls_per_hour, 1), eta=eta,
+                    horizon_days=HORIZON.days,
+                    no_calls_reason=no_calls_reason(spec, org_cap=org.channel_cap))
 
 
 def _default_call_s(spec: CampaignSpec) -> float:

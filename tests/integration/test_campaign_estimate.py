@@ -66,3 +66,13 @@ def test_another_organisations_audience_is_unknown(client, database_url, redis_u
     with pytest.raises(ValidationError) as refused:
         client.estimate(campaign_spec(theirs.id))
     assert refused.value.fields == ["audience_id"]
+
+
+def test_an_estimate_says_its_horizon_and_why_no_call_would_be_placed(client):
+    audience = client.create_audience("people", ny_contacts([["answered"]] * 5))
+    idle = client.estimate(campaign_spec(audience.id, pacing={"channels": 0}))
+    assert idle.calls_per_hour == 0 and idle.eta is None
+    assert idle.horizon_days == 120
+    assert idle.no_calls_reason == "the pacing has no channels"
+    busy = client.estimate(campaign_spec(audience.id, pacing={"channels": 2}))
+    assert busy.no_calls_reason is None and busy.horizon_days == 120
