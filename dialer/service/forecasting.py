@@ -39,21 +39,34 @@ def forecast(rt: Runtime, org: OrgRef, campaign_id: str) -> Forecast:
     return _view(spec, result.calls_per_hour, result.eta, org)
 
 
-def estimate(rt: Runtime, org: OrgRef, spec_dict: dict[str, Any]) -> Forecast:
+def estimate(rt: Runtime, org: OrgRef, spec_dict: dict[str, Any],
+             campaign_id: str | None = None) -> Forecast:
     """The forecast of a campaign not yet saved (the console's form): the spec checked
     as a creation checks it (ValidationError naming every bad field; the start instant
-    and the agent are not required), its audience's contacts in place of participants,
-    no call history (the default talk time and retry share), from its start when later
-    than now."""
+    and the agent are not required), from its start when later than now. For a new
+    campaign: its audience's contacts in place of participants and no call history
+    (the default talk time and retry share). For an edit of ``campaign_id`` (NotFound
+    for another organisation's) that keeps its audience: the campaign's open
+    participants and its call history, as its own forecast."""
     now = rt.clock.now()
     with rt.unit_of_work() as session:
         spec = checked_spec(session, spec_dict, org_id=org.id, now=now, check_schedule=False,
                             references=frozenset({"audience_id"}))
         assert spec.audience_id is not None  # checked: required
-        rows = reads.audience_contact_groups(session, spec.audience_id)
+        campaign = (None if campaign_id is None
+                    else load_campaign(session, campaign_id, org_id=org.id))
+        if campaign is not None and campaign.audience_id == spec.audience_id:
+            rows = reads.open_contact_groups(session, campaign.id)
+            avg_call_s, ended, retried = reads.ended_call_history(
+                session, campaign.id, retrying=_retrying_outcomes(spec))
+        else:
+            rows = reads.audience_contact_groups(session, spec.audience_id)
+            avg_call_s, ended, retried = None, 0, 0
     start = max(now, spec.scheduled_at) if spec.scheduled_at else now
     result = simulate(spec=spec, groups=_groups(spec, rows), now=start,
-                      avg_call_s=_default_call_s(spec), retry_share=DEFAULT_RETRY_SHARE,
+                      avg_call_s=float(avg_call_s) if avg_call_s and ended
+                      else _default_call_s(spec),
+                      retry_share=retried / ended if ended else DEFAULT_RETRY_SHARE,
                       org_cap=org.channel_cap)
     return _view(spec, result.calls_per_hour, result.eta, org)
 

@@ -129,6 +129,9 @@ def test_an_edit_shows_what_cannot_change_now_and_saves_what_can(site, open_page
     expect(label(page, "Agent")).to_have_accessible_description(
         re.compile("The agent never changes once set"))
     expect(label(page, "Channels")).to_be_editable()
+    # Estimated for the campaign's own participants and calls so far.
+    expect(page.get_by_role("status", name="Estimate")).to_contain_text(
+        re.compile(r"\d+ calls per hour"))
     label(page, "Channels").fill("6")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Saved", exact=True)).to_be_visible()

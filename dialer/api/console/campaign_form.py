@@ -84,15 +84,17 @@ def update_campaign(request: Request, campaign_id: str, console: Session,
 
 
 @router.post("/campaigns/estimate", response_class=HTMLResponse)
-def estimate(request: Request, console: Session, values: Posted) -> HTMLResponse:
-    """The estimate box's content for the form's unsaved values (htmx swaps it in)."""
+def estimate(request: Request, console: Session, values: Posted,
+             campaign: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    """The estimate box's content for the form's unsaved values (htmx swaps it in); an
+    edit form names its ``campaign``, whose open participants are estimated."""
     spec = spec_form.estimate_spec(values)
     context: dict[str, Any] = {"forecast": None, "missing": [], "zone": spec.get("timezone")}
     if not spec.get("audience_id"):
         context["missing"] = [("Audience", "choose one to see an estimate")]
     else:
         try:
-            context["forecast"] = console.client.estimate(spec)
+            context["forecast"] = console.client.estimate(spec, campaign_id=campaign)
         except ValidationError as exc:
             _, summary = spec_form.place_errors(exc.errors)
             context["missing"] = [(what, message) for _, what, message in summary]
