@@ -99,5 +99,6 @@ def test_another_organisations_campaign_is_not_estimated(client, database_url, r
         audience = acme.create_audience("theirs", ny_contacts([["answered"]]))
         theirs = acme.create_campaign(campaign_spec(audience.id))
     mine = client.create_audience("mine", ny_contacts([["answered"]]))
-    with pytest.raises(NotFound):
-        client.estimate(campaign_spec(mine.id), campaign_id=theirs.id)
+    for unknown in (theirs.id, "not-a-campaign"):
+        with pytest.raises(NotFound):
+            client.estimate(campaign_spec(mine.id), campaign_id=unknown)
