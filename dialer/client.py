@@ -519,10 +519,12 @@ class DialerClient:
         return commands.command(self.runtime, self.org, str(id), command, args,
                                 source=self._source)
 
-    def estimate(self, spec: dict[str, Any]) -> Forecast:
+    def estimate(self, spec: dict[str, Any], *, campaign_id: str | None = None) -> Forecast:
         """The forecast of a spec not yet saved (calls per hour, ETA) for its audience's
-        contacts; ValidationError naming every bad field, as a creation would."""
-        return forecasting.estimate(self.runtime, self.org, spec)
+        contacts, or, for an edit of ``campaign_id``, for that campaign's open
+        participants; ValidationError naming every bad field, as a creation would."""
+        return forecasting.estimate(self.runtime, self.org, spec,
+                                    None if campaign_id is None else str(campaign_id))
 
 
 __all__ = ["DialerClient", "ValidationError"]

@@ -19,7 +19,7 @@ from dialer.spec import CampaignSpec
 STEP = timedelta(minutes=1)
 # Work that becomes callable at an instant: (available_at, seq, group, calls, wave).
 Work = tuple[datetime, int, int, float, int]
-HORIZON = timedelta(days=120)
+HORIZON = timedelta(days=120)  # an ETA further away is not given (eta None)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,15 @@ def dialing_rate_per_s(spec: CampaignSpec, *, avg_call_s: float, org_cap: int) -
     if gap > 0:
         rate = min(rate, 1.0 / gap)
     return rate
+
+
+def no_calls_reason(spec: CampaignSpec, *, org_cap: int) -> str | None:
+    """Why the pacing would place no call at all (a rate of 0), or None."""
+    if spec.pacing.channels <= 0:
+        return "the pacing has no channels"
+    if org_cap <= 0:
+        return "the organisation has no channels"
+    return None
 
 
 def expected_calls_per_contact(*, retry_share: float, attempts_left: int) -> float:

@@ -169,6 +169,10 @@ class SkipView(View):
 class Forecast(View):
     calls_per_hour: float
     eta: datetime | None
+    # eta is None when not done within this many days (dialer.forecast.HORIZON).
+    horizon_days: int
+    # Why no call would be placed (calls_per_hour 0), else None.
+    no_calls_reason: str | None = None
 
 
 class CheckView(View):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from dialer.forecast import ContactGroup, simulate
+from dialer.forecast import HORIZON, ContactGroup, no_calls_reason, simulate
 from dialer.service.runtime import Runtime
 from dialer.service.steps.campaign_creation import checked_spec
 from dialer.service.steps.campaign_state import campaign_spec, load_campaign
@@ -35,26 +36,46 @@ def forecast(rt: Runtime, org: OrgRef, campaign_id: str) -> Forecast:
         spec=spec, groups=_groups(spec, rows), now=now,
         avg_call_s=float(avg_call_s), retry_share=retry_share,
         org_cap=org.channel_cap)
-    return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
+    return _view(spec, result.calls_per_hour, result.eta, org)
 
 
-def estimate(rt: Runtime, org: OrgRef, spec_dict: dict[str, Any]) -> Forecast:
+def estimate(rt: Runtime, org: OrgRef, spec_dict: dict[str, Any],
+             campaign_id: str | None = None) -> Forecast:
     """The forecast of a campaign not yet saved (the console's form): the spec checked
     as a creation checks it (ValidationError naming every bad field; the start instant
-    and the agent are not required), its audience's contacts in place of participants,
-    no call history (the default talk time and retry share), from its start when later
-    than now."""
+    and the agent are not required), from its start when later than now. For a new
+    campaign: its audience's contacts in place of participants and no call history
+    (the default talk time and retry share). For an edit of ``campaign_id`` (NotFound
+    for another organisation's) that keeps its audience: the campaign's open
+    participants and its call history, as its own forecast."""
     now = rt.clock.now()
     with rt.unit_of_work() as session:
         spec = checked_spec(session, spec_dict, org_id=org.id, now=now, check_schedule=False,
                             references=frozenset({"audience_id"}))
         assert spec.audience_id is not None  # checked: required
-        rows = reads.audience_contact_groups(session, spec.audience_id)
+        campaign = (None if campaign_id is None
+                    else load_campaign(session, campaign_id, org_id=org.id))
+        if campaign is not None and campaign.audience_id == spec.audience_id:
+            rows = reads.open_contact_groups(session, campaign.id)
+            avg_call_s, ended, retried = reads.ended_call_history(
+                session, campaign.id, retrying=_retrying_outcomes(spec))
+        else:
+            rows = reads.audience_contact_groups(session, spec.audience_id)
+            avg_call_s, ended, retried = None, 0, 0
     start = max(now, spec.scheduled_at) if spec.scheduled_at else now
     result = simulate(spec=spec, groups=_groups(spec, rows), now=start,
-                      avg_call_s=_default_call_s(spec), retry_share=DEFAULT_RETRY_SHARE,
+                      avg_call_s=float(avg_call_s) if avg_call_s and ended
+                      else _default_call_s(spec),
+                      retry_share=retried / ended if ended else DEFAULT_RETRY_SHARE,
                       org_cap=org.channel_cap)
-    return Forecast(calls_per_hour=round(result.calls_per_hour, 1), eta=result.eta)
+    return _view(spec, result.calls_per_hour, result.eta, org)
+
+
+def _view(spec: CampaignSpec, calls_per_hour: float, eta: datetime | None,
+          org: OrgRef) -> Forecast:
+    return Forecast(calls_per_hour=round(calls_per_hour, 1), eta=eta,
+                    horizon_days=HORIZON.days,
+                    no_calls_reason=no_calls_reason(spec, org_cap=org.channel_cap))
 
 
 def _default_call_s(spec: CampaignSpec) -> float:

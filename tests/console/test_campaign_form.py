@@ -15,7 +15,7 @@ from tests.console.conftest import sign_in
 from tests.support.browser import screenshots
 from tests.support.scenario import campaign_spec, ny_contacts
 
-RUNNING = "Can't change while the campaign is running"
+RUNNING = "Cannot change while running"
 
 
 def seed(site):
@@ -100,6 +100,18 @@ def test_the_estimate_follows_the_unsaved_channels(site, open_page):
     label(page, "Channels").fill("-2")
     expect(estimate).to_contain_text("No estimate yet")
     expect(estimate).to_contain_text("Channels: Input should be greater than or equal to 0")
+    label(page, "Channels").fill("0")
+    expect(estimate).to_contain_text("No calls would be placed: the pacing has no channels.")
+
+    # Typing what does not change the figures leaves the live region as it is (so a
+    # screen reader is not told the same estimate again on every key).
+    page.locator("#estimate p").first.evaluate("p => p.dataset.seen = 'yes'")
+    with page.expect_response("**/console/campaigns/estimate"):
+        label(page, "Name").fill("Still no calls")
+    expect(page.locator("#estimate p[data-seen=yes]")).to_have_count(1)
+    label(page, "Channels").fill("2")
+    expect(estimate).to_contain_text("69 calls per hour")
+    expect(page.locator("#estimate p[data-seen=yes]")).to_have_count(0)
 
 
 def test_an_edit_shows_what_cannot_change_now_and_saves_what_can(site, open_page):
@@ -117,6 +129,9 @@ def test_an_edit_shows_what_cannot_change_now_and_saves_what_can(site, open_page
     expect(label(page, "Agent")).to_have_accessible_description(
         re.compile("The agent never changes once set"))
     expect(label(page, "Channels")).to_be_editable()
+    # Estimated for the campaign's own participants and calls so far.
+    expect(page.get_by_role("status", name="Estimate")).to_contain_text(
+        re.compile(r"\d+ calls per hour"))
     label(page, "Channels").fill("6")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Saved", exact=True)).to_be_visible()
@@ -128,7 +143,7 @@ def test_an_edit_shows_what_cannot_change_now_and_saves_what_can(site, open_page
     page.goto(f"/console/campaigns/{campaign.id}/edit")
     expect(label(page, "Name")).to_be_editable()
     expect(label(page, "Audience")).to_have_accessible_description(
-        re.compile("Can't change while the campaign is paused"))
+        re.compile("Cannot change while paused"))
     label(page, "Name").fill("Autumn renewals")
     label(page, "Ring for (seconds)").fill("2")
     page.get_by_role("button", name="Save changes").click()
@@ -169,10 +184,66 @@ def test_a_stopped_campaign_shows_its_settings_and_offers_no_save(site):
         assert page.status_code == 200
         assert "This campaign is stopped: its settings can no longer change." in page.text
         assert "Save changes" not in page.text
-        assert "Can&#39;t change a campaign that is stopped" in page.text
+        assert "Cannot change a campaign that is stopped" in page.text
         # A post changes nothing (every field is locked), and says so.
         posted = http.post(f"/console/campaigns/{campaign.id}/edit",
                            data={"csrf_token": csrf_token_for(site.key), "name": "Renamed"})
         assert posted.headers["location"].endswith("/edit?unchanged=1")
         assert "Nothing to save" in http.get(posted.headers["location"]).text
     assert client.get(campaign.id).campaign.name == "Done"
+
+
+def test_a_stale_edit_form_keeps_what_changed_elsewhere_and_saves_only_its_own(
+        site, open_page):
+    client, audience, number = seed(site)
+    # A start stored with a fraction of a second: the form shows whole seconds.
+    at = "2030-01-07T15:00:00.250000+00:00"
+    campaign = client.create_campaign(campaign_spec(
+        audience.id, name="Winter", phone_number_ids=[number.id], agent_id="agent-1",
+        scheduled_at=at, pacing={"preset": "balanced"}))
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto(f"/console/campaigns/{campaign.id}/edit")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Nothing to save: no field changed")).to_be_visible()
+
+    # Another tab lowers the channels while this form is open.
+    client.update_campaign(campaign.id, {"pacing": {"channels": 2}})
+    label(page, "Name").fill("")
+    page.get_by_role("button", name="Save changes").click()
+    expect(label(page, "Name")).to_have_attribute("aria-invalid", "true")
+    # After the refusal the form still compares with what it first showed.
+    label(page, "Name").fill("Winter calls")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+    saved = client.get(campaign.id).campaign
+    assert (saved.name, saved.spec["pacing"]["channels"]) == ("Winter calls", 2)
+    assert saved.scheduled_at is not None and saved.scheduled_at.microsecond == 250000
+
+    # Clearing the preset keeps the numbers the form shows.
+    expect(label(page, "Channels")).to_have_value("2")
+    label(page, "Pacing preset").select_option(label="None: the numbers below")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
+    pacing = client.get(campaign.id).campaign.spec["pacing"]
+    assert pacing == {"preset": None, "channels": 2, "calls_per_minute": 20,
+                      "spacing_seconds": 2.0, "daily_limit": None}
+
+
+def test_error_links_to_checkbox_groups_move_the_focus(site, open_page):
+    site.client().create_audience("Spring leads", ny_contacts([["answered"]] * 3))
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto("/console/campaigns/new")
+    label(page, "Name").fill("No days")
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        label(page, day).uncheck()
+    label(page, "Audience").select_option(label="Spring leads (3 contacts)")
+    page.get_by_role("button", name="Create campaign").click()
+    summary = page.get_by_role("alert")
+    summary.get_by_role("link", name="Days").click()
+    expect(page.get_by_role("group", name="Days")).to_be_focused()
+    # No caller IDs yet: the link to them still leads somewhere.
+    page.goto("/console/campaigns/new")
+    page.locator("#f-phone-number-ids").focus()
+    expect(page.locator("#f-phone-number-ids")).to_be_focused()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from dialer.client import DialerClient
-from dialer.errors import ValidationError
+from dialer.errors import NotFound, ValidationError
 from dialer.service import orgs
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts
 
@@ -66,3 +66,39 @@ def test_another_organisations_audience_is_unknown(client, database_url, redis_u
     with pytest.raises(ValidationError) as refused:
         client.estimate(campaign_spec(theirs.id))
     assert refused.value.fields == ["audience_id"]
+
+
+def test_an_estimate_says_its_horizon_and_why_no_call_would_be_placed(client):
+    audience = client.create_audience("people", ny_contacts([["answered"]] * 5))
+    idle = client.estimate(campaign_spec(audience.id, pacing={"channels": 0}))
+    assert idle.calls_per_hour == 0 and idle.eta is None
+    assert idle.horizon_days == 120
+    assert idle.no_calls_reason == "the pacing has no channels"
+    busy = client.estimate(campaign_spec(audience.id, pacing={"channels": 2}))
+    assert busy.no_calls_reason is None and busy.horizon_days == 120
+
+
+def test_an_edit_is_estimated_for_the_campaigns_open_participants(client):
+    audience = client.create_audience("people", ny_contacts([["answered"]] * 200))
+    campaign = client.create_campaign(campaign_spec(audience.id, pacing={"channels": 1}))
+    members = client.audience_members(audience.id, limit=150).members
+    client.remove_audience_members(audience.id, [m.id for m in members])
+    # The audience has 50 contacts now; the campaign still has its 200 participants.
+    for_audience = client.estimate(campaign.spec)
+    for_campaign = client.estimate(campaign.spec, campaign_id=campaign.id)
+    assert for_audience.eta is not None and for_campaign.eta is not None
+    assert for_campaign.eta > for_audience.eta
+    forecast = client.forecast(campaign.id)
+    assert forecast.eta is not None
+    assert abs((forecast.eta - for_campaign.eta).total_seconds()) <= 120
+
+
+def test_another_organisations_campaign_is_not_estimated(client, database_url, redis_url):
+    orgs.create_org(client.runtime, "acme")
+    with DialerClient(database_url=database_url, redis_url=redis_url, org="acme") as acme:
+        audience = acme.create_audience("theirs", ny_contacts([["answered"]]))
+        theirs = acme.create_campaign(campaign_spec(audience.id))
+    mine = client.create_audience("mine", ny_contacts([["answered"]]))
+    for unknown in (theirs.id, "not-a-campaign"):
+        with pytest.raises(NotFound):
+            client.estimate(campaign_spec(mine.id), campaign_id=unknown)

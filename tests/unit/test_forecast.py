@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from dialer.forecast import ContactGroup, expected_calls_per_contact, simulate
+from dialer.forecast import ContactGroup, expected_calls_per_contact, no_calls_reason, simulate
 from dialer.spec import CampaignSpec
 
 NY = ("America/New_York",)
@@ -86,3 +86,12 @@ def test_eta_is_never_sooner_than_the_work_at_full_rate(count, channels, call_s,
 def test_expected_calls_per_contact_is_a_geometric_sum():
     assert expected_calls_per_contact(retry_share=0.5, attempts_left=3) == 1.75
     assert expected_calls_per_contact(retry_share=0.9, attempts_left=1) == 1
+
+
+def test_why_no_call_would_be_placed_is_said_by_the_forecast():
+    def spec(channels: int) -> CampaignSpec:
+        return CampaignSpec(name="x", pacing={"channels": channels})
+
+    assert no_calls_reason(spec(0), org_cap=10) == "the pacing has no channels"
+    assert no_calls_reason(spec(3), org_cap=0) == "the organisation has no channels"
+    assert no_calls_reason(spec(3), org_cap=10) is None

@@ -113,21 +113,103 @@ def test_a_spec_shown_in_the_form_and_posted_back_is_the_same_spec(spec):
 
 
 @settings(max_examples=100, deadline=None)
-@given(specs())
-def test_a_form_posted_unchanged_patches_nothing(spec):
-    assert spec_form.patch(spec, spec_form.spec_from_form(spec_form.form_values(spec))) == {}
+@given(specs(), st.integers(0, 999_999))
+def test_a_form_posted_unchanged_patches_nothing(spec, microsecond):
+    if spec["scheduled_at"] is not None:  # a start stored with a fraction of a second
+        at = datetime.fromisoformat(spec["scheduled_at"]).replace(microsecond=microsecond)
+        spec = {**spec, "scheduled_at": at.isoformat()}
+    shown = spec_form.form_values(spec)
+    assert spec_form.patch(shown, shown) == {}
+
+
+NUMBERS = [f for f in spec_form.FIELDS
+           if f.kind in ("int", "float") and f.path not in spec_form.PACING_NUMBERS]
 
 
 @settings(max_examples=100, deadline=None)
-@given(specs(), st.sampled_from([f for f in spec_form.FIELDS if f.kind in ("int", "float")]),
-       st.integers(1, 5))
+@given(specs(), st.sampled_from(NUMBERS), st.integers(1, 5))
 def test_a_changed_number_is_the_only_field_patched(spec, field, step):
-    values = spec_form.form_values(spec)
-    before = spec_form.spec_from_form(values)
-    values[field.path] = [str(float(values[field.path][0] or 0) + step)]
-    edited = spec_form.spec_from_form(values)
-    changed = spec_form.patch(before, edited)
-    assert leaves(changed) == [field.path]
+    shown = spec_form.form_values(spec)
+    posted = {**shown, field.path: [str(float(shown[field.path][0] or 0) + step)]}
+    assert leaves(spec_form.patch(shown, posted)) == [field.path]
+
+
+def merged(stored_spec: dict[str, Any], changes: dict[str, Any]) -> CampaignSpec:
+    """The spec an edit stores (as the API merges and checks it)."""
+    return CampaignSpec.model_validate(editing.merge_spec_patch(stored_spec, changes))
+
+
+@st.composite
+def elsewhere(draw: st.DrawFn, spec: dict[str, Any]) -> dict[str, Any]:
+    """The stored spec after a change made elsewhere (another tab, the API)."""
+    changes = draw(st.sampled_from([
+        {"pacing": {"channels": (spec["pacing"]["channels"] + 1) % 100}},
+        {"name": spec["name"] + " (renamed)"},
+        {"retry": {"max_retries": (spec["retry"]["max_retries"] + 1) % 11}},
+        {"description": None if spec["description"] else "described elsewhere"},
+    ]))
+    return stored(editing.merge_patch(spec, changes))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_a_stale_form_keeps_a_change_made_elsewhere_and_sends_only_its_own(data):
+    spec = data.draw(specs())
+    shown = spec_form.form_values(spec)
+    now = data.draw(elsewhere(spec))
+    path = data.draw(st.sampled_from(["retry.cooldown_hours", "retry.retry_delay_minutes",
+                                      "safety.skip_recently_completed_hours"]))
+    posted = {**shown, path: [str(float(shown[path][0] or 0) + 1)]}
+    changes = spec_form.patch(shown, posted)
+    assert leaves(changes) == [path]
+    after = merged(now, changes).model_dump(mode="json")
+    assert after == stored(editing.merge_patch(now, changes))
+    others = [p for p in leaves(now) if p != path]
+    assert all(spec_form._get(after, p) == spec_form._get(now, p) for p in others)
+
+
+pacing_input = st.one_of(st.just(""), st.integers(1, 50).map(str))
+
+
+@settings(max_examples=200, deadline=None)
+@given(specs(), st.sampled_from(["", *spec_form.PRESET_NAMES]),
+       st.fixed_dictionaries({p: pacing_input for p in spec_form.PACING_NUMBERS}),
+       st.sets(st.sampled_from(spec_form.PACING_NUMBERS)))
+def test_an_edited_pacing_is_stored_as_the_form_shows_it(spec, preset, typed, touched):
+    """Whatever the preset and pacing numbers posted (blank: what the hint promises,
+    the preset's value or the spec's default), the stored pacing is what the form
+    showed, never a preset's or default's value the person did not see."""
+    shown = spec_form.form_values(spec)
+    posted = {**shown, "pacing.preset": [preset]}
+    posted.update({p: [typed[p]] for p in touched})
+    after = merged(spec, spec_form.patch(shown, posted))
+    for path in spec_form.PACING_NUMBERS:
+        text = posted[path][0]
+        expected = (spec_form.promised(path, preset or None) if not text
+                    else float(text) if path.endswith("spacing_seconds") else int(text))
+        assert spec_form._get(after.model_dump(mode="json"), path) == expected, path
+    assert after.pacing.preset == (preset or None)
+
+
+def test_clearing_the_preset_keeps_the_numbers_shown():
+    spec = stored({"name": "a", "audience_id": UUID, "pacing": {"preset": "balanced"}})
+    shown = spec_form.form_values(spec)
+    changes = spec_form.patch(shown, {**shown, "pacing.preset": [""]})
+    assert changes == {"pacing": {"preset": None, "channels": 5, "calls_per_minute": 20,
+                                  "spacing_seconds": 2, "daily_limit": None}}
+    assert merged(spec, changes).pacing.channels == 5
+
+
+def test_a_blank_pacing_number_in_an_edit_is_what_its_hint_promises():
+    spec = stored({"name": "a", "audience_id": UUID, "pacing": {"channels": 4,
+                                                               "spacing_seconds": 3}})
+    shown = spec_form.form_values(spec)
+    blank = {**shown, "pacing.channels": [""], "pacing.spacing_seconds": [""]}
+    # No preset: "Empty: the preset's, or 1" / "or 0".
+    assert spec_form.patch(shown, blank) == {"pacing": {"channels": 1, "spacing_seconds": 0}}
+    assert merged(spec, spec_form.patch(shown, blank)).pacing.channels == 1
+    with_preset = {**blank, "pacing.preset": ["conservative"]}
+    assert merged(spec, spec_form.patch(shown, with_preset)).pacing.channels == 2
 
 
 def test_every_input_is_a_spec_field_and_every_spec_field_but_external_id_an_input():
@@ -164,31 +246,50 @@ def test_a_preset_fills_the_pacing_numbers_left_blank():
 def test_an_edit_sends_changed_fields_only_and_never_a_locked_one():
     spec = stored({"name": "a", "agent_id": "agent-1", "audience_id": UUID,
                    "pacing": {"channels": 2}})
-    values = spec_form.form_values(spec)
-    values.update({"name": ["b"], "pacing.channels": ["7"], "agent_id": ["agent-2"],
-                   "description": ["now described"], "call_handling.ring_timeout_s": [""]})
-    locked = spec_form.locks(C.RUNNING, agent_set=True)
-    edited = spec_form.spec_from_form(values)
-    assert spec_form.patch(spec, edited, locked) == {"pacing": {"channels": 7}}
-    assert spec_form.patch(spec, edited, spec_form.locks(C.PAUSED, agent_set=True)) == {
+    shown = spec_form.form_values(spec)
+    values = {**shown, "name": ["b"], "pacing.channels": ["7"], "agent_id": ["agent-2"],
+              "description": ["now described"], "call_handling.ring_timeout_s": [""]}
+    locked = spec_form.locks(C.RUNNING, agent_set=True, has_run=True)
+    assert spec_form.patch(shown, values, locked) == {"pacing": {"channels": 7}}
+    paused = spec_form.locks(C.PAUSED, agent_set=True, has_run=True)
+    assert spec_form.patch(shown, values, paused) == {
         "name": "b", "description": "now described", "pacing": {"channels": 7},
         "call_handling": {"ring_timeout_s": None}}  # cleared: the spec refuses it
 
 
-@given(st.sampled_from(list(editing.EDITABLE)), st.booleans(),
+@given(st.sampled_from(list(editing.EDITABLE)), st.booleans(), st.booleans(),
        st.sampled_from(spec_form.FIELDS))
-def test_a_locked_field_is_one_the_api_would_refuse_to_change(status, agent_set, field):
-    refused = editing.edit_errors(status, [field.path], agent_was_set=agent_set, has_run=False)
-    assert (field.path in spec_form.locks(status, agent_set=agent_set)) == bool(refused)
+def test_a_locked_field_is_one_the_api_would_refuse_to_change(status, agent_set, has_run,
+                                                              field):
+    refused = editing.edit_errors(status, [field.path], agent_was_set=agent_set,
+                                  has_run=has_run)
+    locks = spec_form.locks(status, agent_set=agent_set, has_run=has_run)
+    assert (field.path in locks) == bool(refused)
 
 
-def test_the_reason_a_field_is_locked_is_a_sentence():
-    assert spec_form.locks(C.RUNNING, agent_set=False)["name"] == (
-        "Can't change while the campaign is running")
-    assert spec_form.locks(C.DRAFT, agent_set=True) == {
+def test_the_reason_a_field_is_locked_is_the_apis_as_a_sentence():
+    assert spec_form.locks(C.RUNNING, agent_set=False, has_run=True)["name"] == (
+        "Cannot change while running")
+    assert spec_form.locks(C.DRAFT, agent_set=True, has_run=False) == {
         "agent_id": "The agent never changes once set"}
-    assert spec_form.locks(C.COMPLETED, agent_set=True)["pacing.channels"] == (
-        "Can't change a campaign that is completed")
+    assert spec_form.locks(C.COMPLETED, agent_set=True, has_run=True)["pacing.channels"] == (
+        "Cannot change a campaign that is completed")
+
+
+def test_a_recurring_campaign_scheduled_again_keeps_its_audience():
+    # Re-armed to scheduled after a run: everything else may change, not the audience.
+    assert spec_form.locks(C.SCHEDULED, agent_set=False, has_run=True) == {
+        "audience_id": "Cannot change once the campaign has run; "
+                       "add contacts to its audience instead"}
+    assert spec_form.locks(C.SCHEDULED, agent_set=False, has_run=False) == {}
+
+
+def test_the_rendered_values_travel_in_one_hidden_input_and_a_bad_one_is_ignored():
+    values = {"name": ['"a" <b>'], "schedule.allowed_days": ["mon", "tue"]}
+    assert spec_form.shown_from({spec_form.SHOWN: [spec_form.shown_json(values)]}) == values
+    for bad in ("", "not json", "[1]", '{"name": "a"}', '{"name": [1]}'):
+        assert spec_form.shown_from({spec_form.SHOWN: [bad]}) is None
+    assert spec_form.shown_from({}) is None
 
 
 @pytest.mark.parametrize(("error", "field"), [

@@ -66,30 +66,35 @@ def edit_campaign(request: Request, campaign_id: str, console: Session,
 def update_campaign(request: Request, campaign_id: str, console: Session,
                     values: Posted) -> Response:
     campaign = console.client.get(campaign_id).campaign
-    stored = _stored(campaign)
-    locked = spec_form.locks(campaign.status, agent_set=bool(campaign.agent_id))
-    changes = spec_form.patch(stored, spec_form.spec_from_form(values), locked)
+    current = spec_form.form_values(_stored(campaign))
+    # What the form showed when it was rendered: a field left as shown is not sent, so
+    # a change made elsewhere since then stays (a post without it compares with now).
+    shown = spec_form.shown_from(values) or current
+    locked = _locks(campaign)
+    changes = spec_form.patch(shown, values, locked)
     if not changes:
         return redirect(f"/console/campaigns/{campaign.id}/edit?unchanged=1")
     try:
         console.client.update_campaign(campaign.id, changes)
     except (ValidationError, InvalidTransition) as exc:
         errors = exc.errors if isinstance(exc, ValidationError) else [(exc.field, str(exc))]
-        shown = spec_form.shown_values(values, spec_form.form_values(stored), locked)
-        return _form(request, console, campaign, shown, errors)
+        again = spec_form.shown_values(values, current, locked)
+        return _form(request, console, campaign, again, errors, shown=shown)
     return redirect(f"/console/campaigns/{campaign.id}/edit?saved=1")
 
 
 @router.post("/campaigns/estimate", response_class=HTMLResponse)
-def estimate(request: Request, console: Session, values: Posted) -> HTMLResponse:
-    """The estimate box's content for the form's unsaved values (htmx swaps it in)."""
+def estimate(request: Request, console: Session, values: Posted,
+             campaign: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    """The estimate box's content for the form's unsaved values (htmx swaps it in); an
+    edit form names its ``campaign``, whose open participants are estimated."""
     spec = spec_form.estimate_spec(values)
     context: dict[str, Any] = {"forecast": None, "missing": [], "zone": spec.get("timezone")}
     if not spec.get("audience_id"):
         context["missing"] = [("Audience", "choose one to see an estimate")]
     else:
         try:
-            context["forecast"] = console.client.estimate(spec)
+            context["forecast"] = console.client.estimate(spec, campaign_id=campaign)
         except ValidationError as exc:
             _, summary = spec_form.place_errors(exc.errors)
             context["missing"] = [(what, message) for _, what, message in summary]
@@ -103,17 +108,26 @@ def _stored(campaign: CampaignView) -> dict[str, Any]:
     return {**campaign.spec, "scheduled_at": None if at is None else at.isoformat()}
 
 
+def _locks(campaign: CampaignView) -> dict[str, str]:
+    return spec_form.locks(campaign.status, agent_set=bool(campaign.agent_id),
+                           has_run=bool(campaign.executions))
+
+
 def _form(request: Request, console: Console, campaign: CampaignView | None,
           values: spec_form.FormValues, errors: list[tuple[str, str]] | None = None, *,
-          notice: str | None = None) -> HTMLResponse:
+          notice: str | None = None, shown: spec_form.FormValues | None = None
+          ) -> HTMLResponse:
+    """The form page. ``shown``: the values an edit form was first rendered with (kept
+    through a refusal, so the next save still compares with them)."""
     field_errors, summary = spec_form.place_errors(errors or [])
-    locked = ({} if campaign is None else
-              spec_form.locks(campaign.status, agent_set=bool(campaign.agent_id)))
+    locked = {} if campaign is None else _locks(campaign)
     audiences = [(a.id, a.name, a.count) for a in console.client.audiences()]
     numbers = [(n.id, n.number, n.is_active) for n in console.client.phone_numbers()]
     return page(
         request, "campaigns/form.html", console, status_code=422 if errors else 200,
-        campaign=campaign, values=values, field_errors=field_errors, summary=summary,
+        campaign=campaign, values=values, shown_field=spec_form.SHOWN,
+        shown_json=None if campaign is None else spec_form.shown_json(shown or values),
+        field_errors=field_errors, summary=summary,
         locked=locked, notice=notice, labels=spec_form.LABELS, input_id=spec_form.input_id,
         audience_options=spec_form.audience_choices(audiences),
         number_options=spec_form.number_choices(numbers, values.get("phone_number_ids", [])),

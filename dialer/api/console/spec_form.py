@@ -7,7 +7,10 @@ changing only what a browser cannot say in JSON (a number, a checkbox, a list) a
 leaving whatever does not parse as typed, for the spec's own validation to name. A
 blank input is left out: at creation the spec's default (or the pacing preset's value)
 applies; in an edit, ``patch`` clears it (null), which the spec refuses for a field that
-needs a value. ``form_values`` is the reverse, for a stored spec shown in the form.
+needs a value, except a pacing number, which is what its hint promises (the preset's
+value or the spec's default). An edit sends only what differs from the values the form
+was rendered with (kept in one hidden input), never what changed elsewhere since.
+``form_values`` is the reverse, for a stored spec shown in the form.
 
 Form values are ``{path: [strings]}``: one string for an input, one per ticked box for a
 group of checkboxes, none for a box left unticked.
@@ -15,6 +18,7 @@ group of checkboxes, none for a box left unticked.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
 from dialer import editing
-from dialer.spec import PRESETS, WEEKDAYS, is_iana_zone
+from dialer.spec import PRESETS, WEEKDAYS, Pacing, is_iana_zone
 
 Kind = Literal["text", "optional", "int", "float", "bool", "list", "dates", "instant"]
 FormValues = dict[str, list[str]]
@@ -302,18 +306,73 @@ def shown_values(submitted: Mapping[str, list[str]], stored: FormValues,
 
 # -- edits ----------------------------------------------------------------------------
 
-def patch(stored: Mapping[str, Any], edited: Mapping[str, Any],
+SHOWN = "_shown"  # the hidden input holding the values the edit form was rendered with
+
+PACING_NUMBERS = ("pacing.channels", "pacing.calls_per_minute", "pacing.spacing_seconds",
+                  "pacing.daily_limit")
+
+
+def shown_json(values: FormValues) -> str:
+    """The rendered values, for the form's hidden ``SHOWN`` input (the template
+    autoescapes it)."""
+    return json.dumps(values, separators=(",", ":"), sort_keys=True)
+
+
+def shown_from(posted: Mapping[str, list[str]]) -> FormValues | None:
+    """The values an edit form was rendered with (its hidden ``SHOWN`` input), or None
+    when it is missing or not what the form writes."""
+    try:
+        raw = json.loads(_first(posted.get(SHOWN)))
+    except ValueError:
+        return None
+    if not (isinstance(raw, dict) and all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(i, str) for i in v)
+            for k, v in raw.items())):
+        return None
+    return raw
+
+
+def promised(path: str, preset: Any) -> Any:
+    """What a blank pacing number stands for (the form's hint): the preset's value, or
+    the spec's default when no preset is chosen."""
+    leaf = path.rsplit(".", 1)[1]
+    if isinstance(preset, str) and preset in PRESETS:
+        return PRESETS[preset][leaf]
+    return Pacing.model_fields[leaf].default
+
+
+def patch(shown: Mapping[str, Iterable[str]], posted: Mapping[str, Iterable[str]],
           locked: Collection[str] = ()) -> dict[str, Any]:
-    """The partial spec an edit sends: every field of the form that is not locked and
-    whose value differs from the stored one (a blank one as null: cleared)."""
+    """The partial spec an edit sends: every field that is not locked and whose posted
+    value differs from the one the form was rendered with (``shown``), so a field
+    changed elsewhere since then is left as it now is. A blank field is sent as null
+    (cleared; the spec refuses it for a field that needs a value), except a pacing
+    number, which is what its hint promises (``promised``). A changed preset starts
+    the stored pacing afresh (editing.merge_spec_patch), so then every unlocked pacing
+    field is sent as the form shows it."""
+    before, after = spec_from_form(shown), spec_from_form(posted)
     out: dict[str, Any] = {}
     for field in FIELDS:
         if field.path in locked:
             continue
-        before, after = _get(stored, field.path), _get(edited, field.path)
-        if not _same(field.kind, before, after):
-            _put(out, field.path, after)
+        if not _same(field.kind, _get(before, field.path), _get(after, field.path)):
+            _put(out, field.path, _get(after, field.path))
+    preset = _get(after, "pacing.preset")
+    preset_changed = "preset" in out.get("pacing", {})
+    for path in PACING_NUMBERS:
+        if path in locked or not (preset_changed or _has(out, path)):
+            continue
+        value = _get(after, path)
+        _put(out, path, promised(path, preset) if value is None else value)
     return out
+
+
+def _has(spec: Mapping[str, Any], path: str) -> bool:
+    *parents, leaf = path.split(".")
+    node: Any = spec
+    for part in parents:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return isinstance(node, Mapping) and leaf in node
 
 
 def _same(kind: Kind, before: Any, after: Any) -> bool:
@@ -334,18 +393,16 @@ def _same(kind: Kind, before: Any, after: Any) -> bool:
     return bool(before == after)
 
 
-def locks(status: str, *, agent_set: bool) -> dict[str, str]:
-    """Per field that cannot change in ``status``: why, in a sentence for the form
-    (dialer/editing.py decides; the API refuses the same fields)."""
+def locks(status: str, *, agent_set: bool, has_run: bool) -> dict[str, str]:
+    """Per field that cannot change in ``status``: why (dialer/editing.py's own reason,
+    as a sentence). The API refuses exactly these fields."""
     out: dict[str, str] = {}
     for field in FIELDS:
-        top = field.path.split(".", 1)[0]
-        if status in editing.TERMINAL:
-            out[field.path] = f"Can't change a campaign that is {status}"
-        elif top == editing.AGENT and agent_set:
-            out[field.path] = "The agent never changes once set"
-        elif not editing.editable(status, field.path):
-            out[field.path] = f"Can't change while the campaign is {status}"
+        refused = editing.edit_errors(status, [field.path], agent_was_set=agent_set,
+                                      has_run=has_run)
+        if refused:
+            why = refused[0][1]
+            out[field.path] = why[:1].upper() + why[1:]
     return out
 
 

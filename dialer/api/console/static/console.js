@@ -90,3 +90,17 @@
     }
   });
 })();
+
+// Campaign form (campaigns/form.html): the estimate box is a live region re-asked after
+// typing; an answer equal to the one shown is not swapped in, so a screen reader hears
+// the estimate only when it changes.
+(function () {
+  "use strict";
+  var shown = new WeakMap();  // estimate box -> the answer it shows
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var d = evt.detail;
+    if (!d || !d.target || d.target.id !== "estimate" || d.isError) { return; }
+    if (shown.get(d.target) === d.serverResponse) { d.shouldSwap = false; }
+    else { shown.set(d.target, d.serverResponse); }
+  });
+})();
