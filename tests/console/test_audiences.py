@@ -10,7 +10,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from dialer.api.console.session import csrf_token_for
+from dialer.api.console.session import COOKIE, csrf_token_for
 from tests.console.conftest import sign_in
 from tests.support.browser import screenshots
 from tests.support.scenario import campaign_spec
@@ -142,7 +142,7 @@ def test_an_oversized_or_unreadable_file_is_named_and_a_plain_form_post_works(
     # Without script the form is a plain multipart POST answered with the whole page.
     with httpx.Client(base_url=site.base_url, follow_redirects=False) as http:
         http.post("/console/sign-in", data={"api_key": site.key})
-        token = csrf_token_for(site.key)
+        token = csrf_token_for(http.cookies[COOKIE])
         answer = http.post("/console/audiences", data={"csrf_token": token, "name": "Plain"},
                            files={"file": ("plain.csv", CSV.encode(), "text/csv")})
         assert answer.status_code == 200

@@ -10,7 +10,7 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from dialer.api.console.session import csrf_token_for
+from dialer.api.console.session import COOKIE, csrf_token_for
 from tests.console.conftest import sign_in
 from tests.support.browser import screenshots
 from tests.support.scenario import campaign_spec, ny_contacts
@@ -169,7 +169,8 @@ def test_a_form_for_a_campaign_of_another_organisation_is_not_found(site):
         assert http.post("/console/sign-in", data={"api_key": site.key}).status_code == 303
         assert http.get(f"/console/campaigns/{theirs.id}/edit").status_code == 404
         posted = http.post(f"/console/campaigns/{theirs.id}/edit",
-                           data={"csrf_token": csrf_token_for(site.key), "name": "Mine"})
+                           data={"csrf_token": csrf_token_for(http.cookies[COOKIE]),
+                                 "name": "Mine"})
         assert posted.status_code == 404
     assert other.get(theirs.id).campaign.name == "Theirs"
 
@@ -187,7 +188,8 @@ def test_a_stopped_campaign_shows_its_settings_and_offers_no_save(site):
         assert "Cannot change a campaign that is stopped" in page.text
         # A post changes nothing (every field is locked), and says so.
         posted = http.post(f"/console/campaigns/{campaign.id}/edit",
-                           data={"csrf_token": csrf_token_for(site.key), "name": "Renamed"})
+                           data={"csrf_token": csrf_token_for(http.cookies[COOKIE]),
+                                 "name": "Renamed"})
         assert posted.headers["location"].endswith("/edit?unchanged=1")
         assert "Nothing to save" in http.get(posted.headers["location"]).text
     assert client.get(campaign.id).campaign.name == "Done"
