@@ -151,3 +151,19 @@ def test_an_oversized_or_unreadable_file_is_named_and_a_plain_form_post_works(
                             files={"file": ("plain.csv", b"phone\n", "text/csv")})
         assert refused.status_code == 422
         assert "Give the audience a name." in refused.text
+
+
+def test_pages_past_the_end_of_members_and_the_dnc_list_offer_the_first(site, open_page):
+    client = site.client()
+    audience = client.create_audience("Few", [{"phone": "+12125550100"}])
+    client.add_dnc(["+12125550177"])
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto(f"/console/audiences/{audience.id}?page=5")
+    expect(page.get_by_text("Nothing on this page.")).to_be_visible()
+    page.get_by_role("link", name="Go to the first page").click()
+    expect(page.get_by_label("Select +12125550100")).to_be_visible()
+    page.goto("/console/dnc?page=7")
+    expect(page.get_by_text("Nothing on this page.")).to_be_visible()
+    page.get_by_role("link", name="Go to the first page").click()
+    expect(page.get_by_role("button", name="Remove +12125550177")).to_be_visible()
