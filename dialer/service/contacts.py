@@ -4,6 +4,7 @@ too); a CSV import is service/csv_import.py."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -15,8 +16,12 @@ from dialer.errors import NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
 from dialer.store import audiences, dnc, numbers
+from dialer.text import CONTAINS_NUL
 from dialer.views import PhoneNumberView
 from models.tables import PhoneNumber
+
+# The most calls a second one caller ID may be given (as the HTTP API's schema).
+MAX_CPS = 1000
 
 
 def phone_number_view(row: PhoneNumber) -> PhoneNumberView:
@@ -35,8 +40,12 @@ def add_phone_number(
         errors.append(("number", str(exc)))
     if not isinstance(provider, str) or not provider.strip():
         errors.append(("provider", "must be a non-empty string"))
-    if cps is not None and (not isinstance(cps, int | float) or cps <= 0):
-        errors.append(("cps", "must be a positive number"))
+    elif "\x00" in provider:  # PostgreSQL text holds no NUL
+        errors.append(("provider", CONTAINS_NUL))
+    # The API's bounds (schemas.PhoneNumberIn), for every surface: finite, 0 < cps <= 1000.
+    if cps is not None and (isinstance(cps, bool) or not isinstance(cps, int | float)
+                            or not math.isfinite(cps) or not 0 < cps <= MAX_CPS):
+        errors.append(("cps", f"must be a number above 0 and at most {MAX_CPS}"))
     if errors:
         raise ValidationError(errors)
     if numbers.id_of(session, e164, org_id=org_id) is not None:

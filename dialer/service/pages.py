@@ -13,6 +13,7 @@ from dialer.service.steps.campaign_views import campaign_view
 from dialer.statuses import CAMPAIGN_STATUSES
 from dialer.store import campaign_pages
 from dialer.store import dnc as dnc_store
+from dialer.text import CONTAINS_NUL
 from dialer.views import (
     CampaignFacts,
     CampaignPage,
@@ -30,6 +31,8 @@ def campaign_page(rt: Runtime, org: OrgRef, *, page: int, limit: int, status: st
                   search: str | None, sort: str) -> CampaignPage:
     """``sort``: a field, newest (largest) first; ``-`` before it for ascending (as
     ``DialerClient.list``). A status that is not ours matches nothing."""
+    if search is not None and "\x00" in search:  # PostgreSQL text holds no NUL
+        raise ValidationError([("search", CONTAINS_NUL)])
     field = _sort_field(sort, CAMPAIGN_SORT)
     with rt.unit_of_work() as session:
         rows, matching, total = campaign_pages.page(

@@ -98,9 +98,15 @@ def status_counts(session: Session, *, org_id: str) -> dict[str, int]:
 
 def contacts_called(session: Session, *, org_id: str, ids: list[str]) -> dict[str, int]:
     """Per campaign of the organisation: contacts with a call placed (as ``Metrics``
-    counts ``contacts_called``), for all the campaigns of a page in one query."""
+    counts ``contacts_called``), for all the campaigns of a page in one query.
+
+    Participants are counted, not contacts: a campaign has one participant a contact
+    (``uq_participants_campaign_contact``), so the number is the same, and
+    ``participant_id`` is in ``ix_calls_campaign_placed``: an index-only scan, where
+    ``contact_id`` read every call's heap row (EXPLAIN, 54,000 calls: 922 buffers
+    instead of 3,815). It still reads every placed call of the page's campaigns."""
     campaigns = select(Campaign.id).where(Campaign.org_id == org_id, Campaign.id.in_(ids))
     return dict(session.execute(
-        select(Call.campaign_id, func.count(distinct(Call.contact_id))).where(
+        select(Call.campaign_id, func.count(distinct(Call.participant_id))).where(
             Call.campaign_id.in_(campaigns), Call.placed_at.is_not(None))
         .group_by(Call.campaign_id)).all())

@@ -48,7 +48,10 @@ def test_a_csv_upload_reports_imported_and_rejected_rows_for_download(site, open
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("status")).to_contain_text(
         "Imported 3 contacts; 3 rows rejected.")
+    expect(page.get_by_role("status")).to_be_focused()  # the result is read out
     expect(bar).to_have_attribute("value", "100")
+    for name in ("Rejected rows, scrollable", "Audiences, scrollable"):
+        expect(page.get_by_role("region", name=name)).to_have_attribute("tabindex", "0")
     rejected = page.get_by_role("table", name="Rejected rows")
     expect(rejected.get_by_role("row")).to_have_count(4)
     expect(rejected.get_by_role("row").nth(1)).to_contain_text("3")
@@ -123,6 +126,9 @@ def test_an_oversized_or_unreadable_file_is_named_and_a_plain_form_post_works(
     page.get_by_role("button", name="Upload").click()
     error = page.get_by_text("CSV file: the CSV is larger than 300 bytes")
     expect(error).to_be_visible()
+    expect(page.get_by_role("button", name="Upload")).to_be_focused()
+    expect(page.get_by_role("progressbar", name="Upload progress")).to_have_attribute(
+        "value", "0")  # a refused upload does not look finished
     expect(page.get_by_label("CSV file")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Audience name")).to_have_value("Too big")
 
@@ -151,3 +157,19 @@ def test_an_oversized_or_unreadable_file_is_named_and_a_plain_form_post_works(
                             files={"file": ("plain.csv", b"phone\n", "text/csv")})
         assert refused.status_code == 422
         assert "Give the audience a name." in refused.text
+
+
+def test_pages_past_the_end_of_members_and_the_dnc_list_offer_the_first(site, open_page):
+    client = site.client()
+    audience = client.create_audience("Few", [{"phone": "+12125550100"}])
+    client.add_dnc(["+12125550177"])
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto(f"/console/audiences/{audience.id}?page=5")
+    expect(page.get_by_text("Nothing on this page.")).to_be_visible()
+    page.get_by_role("link", name="Go to the first page").click()
+    expect(page.get_by_label("Select +12125550100")).to_be_visible()
+    page.goto("/console/dnc?page=7")
+    expect(page.get_by_text("Nothing on this page.")).to_be_visible()
+    page.get_by_role("link", name="Go to the first page").click()
+    expect(page.get_by_role("button", name="Remove +12125550177")).to_be_visible()

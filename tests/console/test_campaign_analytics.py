@@ -104,6 +104,7 @@ def test_the_funnel_heatmap_pickup_and_runs_read_as_tables(site, open_page):
            ).to_have_text("50%")
     expect(rate.get_by_role("row", name=re.compile("^Tuesday")).get_by_role("cell").nth(0)
            ).to_have_text("—")
+    expect(page.get_by_role("link", name="Answer rate")).to_be_focused()  # kept in the swap
 
 
 def test_a_campaign_without_calls_says_so(site, open_page):

@@ -103,6 +103,13 @@ def test_leads_are_paged_filtered_requeued_and_closed(site, open_page):
     page.get_by_role("button", name="Requeue").click()
     expect(page.get_by_role("alert")).to_have_text("Select at least one lead first.")
 
+    # A notice is only what the dialer could have said: a count within one page.
+    page.goto(f"/console/campaigns/{campaign_id}/leads?done=close&count=1000000")
+    expect(page.get_by_role("heading", name="Leads")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_count(0)
+    page.goto(f"/console/campaigns/{campaign_id}/leads?status=failed&page=1")
+    expect(page.get_by_role("link", name="Next")).to_have_count(0)
+
 
 def test_a_finished_campaign_refuses_requeue_and_close_with_a_message(site, open_page):
     client = site.client()
@@ -118,6 +125,7 @@ def test_a_finished_campaign_refuses_requeue_and_close_with_a_message(site, open
     page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Close").click()
     expect(page.get_by_role("alert")).to_contain_text("stopped")
+    expect(page.get_by_role("alert")).to_be_focused()  # focus is not lost in the swap
     assert dialogs and "Close" in dialogs[0]
     expect(page).to_have_url(re.compile(r"/leads$"))  # htmx swapped the refusal in
     expect(lead_row(page, 1).get_by_role("cell").nth(2)).to_have_text(before)

@@ -115,3 +115,24 @@ def test_a_row_shows_the_contacts_called_as_the_campaign_view_counts_them(start_
     expect(row).to_contain_text("called 3 of 3")
     expect(row.get_by_role("progressbar")).to_have_attribute("value", "3")
     expect(page.get_by_role("link", name="Completed 1", exact=True)).to_be_visible()
+
+
+def test_a_page_past_the_end_offers_the_first_and_a_nul_is_no_error(site, open_page):
+    _seed(site)
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto("/console/campaigns?q=renewals&page=9")
+    expect(page.get_by_text("Nothing on this page.")).to_be_visible()
+    page.get_by_role("link", name="Go to the first page").click()
+    expect(page.get_by_role("link", name="Alpha renewals")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=renewals"))
+
+    response = page.goto("/console/campaigns?q=%00")
+    assert response is not None and response.status == 200
+    expect(page.get_by_role("link", name="Alpha renewals")).to_be_visible()
+
+    # Results replaced as one types are announced by their count.
+    page.get_by_label("Search by name").fill("renewals")
+    expect(page.get_by_role("status")).to_have_text("1 campaign matches.")
+    page.get_by_label("Search by name").fill("zzz")
+    expect(page.get_by_role("status")).to_have_text("No campaign matches.")

@@ -3,6 +3,8 @@ added one a line, the invalid ones named, searched, removed after confirmation).
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.console.conftest import sign_in
@@ -95,3 +97,65 @@ def test_do_not_call_numbers_are_added_searched_and_removed(site, open_page):
         "Removed +12125550001: campaigns may call it again.")
     expect(page.get_by_role("table", name="4 numbers")).to_be_visible()
     assert "+12125550001" not in site.client().dnc()
+
+
+def test_out_of_bounds_rates_and_spoofed_notices_are_refused(site, open_page):
+    client = site.client()
+    client.add_phone_number("+12125550101")
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto("/console/numbers")
+    rate = page.get_by_label("Calls per second (optional)")
+    for typed in ("nan", "inf", "5000"):
+        page.get_by_label("Number", exact=True).fill("+16465550103")
+        rate.fill(typed)
+        page.get_by_role("button", name="Add caller ID").click()
+        expect(rate).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#cps-error")).to_contain_text("at most 1000")
+    assert [n.number for n in client.phone_numbers()] == ["+12125550101"]
+
+    # A notice is shown only for what it can be: a listed number, an E.164 number.
+    page.goto("/console/numbers?added=Call+%2B19005550100")
+    expect(page.get_by_role("heading", name="Caller IDs", level=1)).to_be_visible()
+    expect(page.get_by_role("status")).to_have_count(0)
+    page.goto("/console/numbers?added=%2B12125550101")
+    expect(page.get_by_role("status")).to_have_text("Added +12125550101.")
+    page.goto("/console/dnc?removed=Support+line+%2B19005550100&count=1")
+    expect(page.get_by_role("heading", name="Do not call", level=1)).to_be_visible()
+    expect(page.get_by_role("status")).to_have_count(0)
+
+
+def test_removing_a_number_someone_else_removed_says_it_was_not_listed(site, open_page):
+    client = site.client()
+    client.add_dnc(["+12125550177"])
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto("/console/dnc")
+    client.remove_dnc(["+12125550177"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove +12125550177").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "+12125550177 was not on the list: nothing was removed.")
+
+
+def test_a_failed_htmx_action_is_said_on_the_page(site, open_page):
+    client = site.client()
+    client.add_phone_number("+12125550101")
+    client.add_dnc(["+12125550177"])
+    page = open_page(site)
+    sign_in(page, site.key)
+    page.goto("/console/numbers")
+    # The session's CSRF token no longer matches (as after signing in elsewhere).
+    page.locator("body").evaluate(
+        "b => b.setAttribute('hx-headers', JSON.stringify({'X-CSRF-Token': 'stale'}))")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Disable +12125550101").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"That did not work: .+\. Reload the page and try again\."))
+    assert [n.is_active for n in client.phone_numbers()] == [True]
+
+    page.goto("/console/dnc")
+    page.route("**/console/dnc/remove", lambda route: route.abort())
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove +12125550177").click()
+    expect(page.get_by_role("alert")).to_have_text("The server cannot be reached.")

@@ -55,10 +55,14 @@ class PageGuard:
     def _console(self, message: ConsoleMessage) -> None:
         # A failed load is judged by _response (a page's own status is the test's to
         # assert); a stream the test's server restart cut logs its reconnect (htmx logs
-        # the extension's htmx:sseError with the EventSource's error Event: "Event").
+        # the extension's htmx:sseError with the EventSource's error Event: "Event");
+        # htmx logs a failed request, which console.js says on the page (the test
+        # asserts that).
         if message.type == "error" and not re.search(
                 r"Failed to load resource|EventSource|ERR_CONNECTION_REFUSED"
-                r"|ERR_INCOMPLETE_CHUNKED|^Event$", message.text):
+                r"|ERR_INCOMPLETE_CHUNKED|^Event$|Response Status Error Code"
+                r"|^htmx:(sendError|afterRequest)$",
+                message.text):
             self.problems.append(f"console error: {message.text}")
 
     def _response(self, response: Response) -> None:

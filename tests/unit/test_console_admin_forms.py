@@ -3,12 +3,14 @@ search without its punctuation, the invalid numbers named back, pages of a list.
 
 from __future__ import annotations
 
+from fastapi import Request
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dialer.api.console.charts import page_count
 from dialer.api.console.dnc import invalid_numbers, numbers_typed
 from dialer.api.console.numbers import number_search
+from dialer.api.console.render import list_query, refusal_status
 from dialer.errors import ValidationError
 
 
@@ -46,3 +48,19 @@ def test_pages_hold_every_row_and_no_empty_page_but_the_first(matching, limit):
     pages = page_count(matching, limit)
     assert pages >= 1
     assert (pages - 1) * limit < max(matching, 1) <= pages * limit
+
+
+def test_a_list_query_leaves_out_empty_filters_and_page_1_only():
+    assert list_query(page=1, status="", outcome=None) == ""
+    assert list_query(page=2, status="failed") == "?page=2&status=failed"
+    # Any other parameter equal to 1 is kept (the leads' copy dropped a count of 1).
+    assert list_query(page=1, done="close", count=1) == "?done=close&count=1"
+
+
+def test_a_refusal_is_200_for_htmx_which_swaps_only_a_success():
+    def request(headers: dict[str, str]) -> Request:
+        return Request({"type": "http", "headers": [
+            (k.encode(), v.encode()) for k, v in headers.items()]})
+
+    assert refusal_status(request({"hx-request": "true"}), 409) == 200
+    assert refusal_status(request({}), 409) == 409

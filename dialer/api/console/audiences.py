@@ -7,13 +7,17 @@ The upload takes the path of the HTTP API's (``api/v1/audiences.py``): the file 
 saved to a temporary file within the same size and row limits (``save_csv``), then
 imported by ``create_audience_from_csv`` in one transaction. The rejected rows are
 offered as a ``data:`` link (``<a download>``), built from the upload while it is still
-on disk: nothing is kept on the server after the answer."""
+on disk: nothing is kept on the server after the answer. The link carries at most
+``DOWNLOAD_MAX_BYTES`` (Chromium opens no URL past 2 MB); the page says when it is cut.
+
+``upload`` is async (the file is read as it arrives); everything that reads the
+database runs in the threadpool."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -23,8 +27,8 @@ from starlette.exceptions import HTTPException
 
 from dialer.api.bodies import save_csv
 from dialer.api.console.charts import page_count
-from dialer.api.console.rejected_rows import data_uri, rejected_rows_csv
-from dialer.api.console.render import is_htmx, page, see_result
+from dialer.api.console.rejected_rows import data_uri, rejected_rows_download
+from dialer.api.console.render import page, refusal_status, see_result
 from dialer.api.console.session import Session
 from dialer.api.errors import ApiError
 from dialer.errors import ValidationError
@@ -36,6 +40,8 @@ router = APIRouter()
 MEMBERS_PAGE = 50
 # The rejected rows listed on the page; the download holds them all.
 REJECTED_SHOWN = 200
+# The most CSV the rejected rows' download link carries (1.33 MB as base64).
+DOWNLOAD_MAX_BYTES = 1_000_000
 
 
 @router.get("/audiences", response_class=HTMLResponse)
@@ -47,12 +53,14 @@ def audience_list(request: Request, console: Session) -> HTMLResponse:
 async def upload(request: Request, console: Session) -> Response:
     settings: Settings = request.app.state.settings
     try:
+        # The limits hold for an htmx post (its CSRF token is a header); a plain form's
+        # is read first by the session's CSRF check, with Starlette's defaults.
         form = await request.form(max_files=1, max_fields=10)
     except HTTPException as exc:
         if exc.status_code != 413:
             raise
         # Past the whole request's cap (BodySizeLimit): said next to the file all the same.
-        return _page(request, console, errors={"file": _too_large(settings)})
+        return await _threadpool_page(request, console, errors={"file": _too_large(settings)})
     try:
         name, file = form.get("name"), form.get("file")
         name = name.strip() if isinstance(name, str) else ""
@@ -62,14 +70,15 @@ async def upload(request: Request, console: Session) -> Response:
         if not isinstance(file, UploadFile) or not file.filename:
             errors["file"] = "Choose a CSV file to upload."
         if errors:
-            return _page(request, console, errors=errors, name=name)
+            return await _threadpool_page(request, console, errors=errors, name=name)
         assert isinstance(file, UploadFile)
         try:
             path = await run_in_threadpool(save_csv, file,
                                            max_bytes=settings.api_max_csv_bytes,
                                            max_rows=settings.api_max_audience_members)
         except ApiError as exc:
-            return _page(request, console, errors={"file": _sentence(exc.errors)}, name=name)
+            return await _threadpool_page(request, console, name=name,
+                                          errors={"file": _sentence(exc.errors)})
     finally:
         await form.close()
     try:
@@ -79,19 +88,31 @@ async def upload(request: Request, console: Session) -> Response:
         errors = {"name": _sentence(named)} if named else {}
         if len(named) < len(exc.errors):
             errors["file"] = _sentence([(f, m) for f, m in exc.errors if f != "name"])
-        return _page(request, console, errors=errors, name=name)
+        return await _threadpool_page(request, console, errors=errors, name=name)
     finally:
         path.unlink(missing_ok=True)
-    return _page(request, console, result=audience, download=download,
-                 shown=audience.rejected[:REJECTED_SHOWN])
+    return await _threadpool_page(request, console, result=audience, download=download,
+                                  shown=audience.rejected[:REJECTED_SHOWN])
 
 
-def _import(console: Session, name: str, path: Path) -> tuple[AudienceView, str | None]:
+class Download(NamedTuple):
+    """The rejected rows' download link and how many rows it lists."""
+
+    uri: str
+    rows: int
+
+
+def _import(console: Session, name: str, path: Path) -> tuple[AudienceView, Download | None]:
     """The audience imported, and its rejected rows as a download link (None: none)."""
     audience = console.client.create_audience_from_csv(name, path)
     if not audience.rejected:
         return audience, None
-    return audience, data_uri(rejected_rows_csv(path, audience.rejected))
+    text, rows = rejected_rows_download(path, audience.rejected, max_bytes=DOWNLOAD_MAX_BYTES)
+    return audience, Download(data_uri(text), rows)
+
+
+async def _threadpool_page(request: Request, console: Session, **context: Any) -> HTMLResponse:
+    return await run_in_threadpool(_page, request, console, **context)
 
 
 def _too_large(settings: Settings) -> str:
@@ -104,17 +125,16 @@ def _sentence(errors: Sequence[tuple[str | None, str]]) -> str:
 
 
 def _page(request: Request, console: Session, *, errors: dict[str, str] | None = None,
-          name: str = "", result: AudienceView | None = None, download: str | None = None,
+          name: str = "", result: AudienceView | None = None, download: Download | None = None,
           shown: list[RejectedContact] | None = None) -> HTMLResponse:
-    # htmx swaps only a successful answer in: a refused upload is 200 to it, 422 to a form.
-    status = 422 if errors and not is_htmx(request) else 200
+    status = refusal_status(request, 422) if errors else 200
     return page(request, "audiences/list.html", console, status_code=status,
                 audiences=console.client.audiences(), used_by=console.client.audience_campaigns(),
                 errors=errors or {}, name=name,
                 max_bytes=request.app.state.settings.api_max_csv_bytes,
                 max_rows=request.app.state.settings.api_max_audience_members,
                 result=result, download=download, shown=shown or [],
-                posted=request.method == "POST")
+                download_max_bytes=DOWNLOAD_MAX_BYTES)
 
 
 @router.get("/audiences/{audience_id}", response_class=HTMLResponse)

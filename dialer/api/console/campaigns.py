@@ -33,7 +33,7 @@ def campaign_list(request: Request, console: Session,
                   ) -> HTMLResponse:
     status = status if status in CAMPAIGN_STATUSES else ""
     sort = sort if sort in SORTS else "created_at"
-    search = q.strip()
+    search = q.replace("\x00", "").strip()  # the service refuses a NUL: none is typed
     listed = console.client.campaign_page(page=page_number, limit=PAGE_SIZE,
                                           status=status or None, search=search or None,
                                           sort=sort)

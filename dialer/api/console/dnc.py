@@ -4,6 +4,7 @@ after confirmation."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,6 +22,9 @@ router = APIRouter()
 PAGE_SIZE = 50
 MAX_LINES = 10_000
 MAX_NAMED = 20
+# What a removal notice may name: a number as the list holds them (E.164), so that a link
+# cannot make the page say anything else.
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 def numbers_typed(text: str) -> list[str]:
@@ -43,11 +47,14 @@ def invalid_numbers(typed: list[str], error: ValidationError) -> str:
 def dnc_list(request: Request, console: Session,
              q: Annotated[str, Query(max_length=50)] = "",
              page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
-             added: Annotated[int | None, Query(ge=0)] = None,
-             of: Annotated[int | None, Query(ge=0)] = None,
-             removed: Annotated[str | None, Query(max_length=30)] = None) -> HTMLResponse:
+             added: Annotated[int | None, Query(ge=0, le=MAX_LINES)] = None,
+             of: Annotated[int | None, Query(ge=0, le=MAX_LINES)] = None,
+             removed: Annotated[str | None, Query(max_length=30)] = None,
+             count: Annotated[int, Query(ge=0, le=1)] = 0) -> HTMLResponse:
+    if removed is not None and not _E164.fullmatch(removed):
+        removed = None
     return _page(request, console, q=q, page_number=page_number, added=added, of=of,
-                 removed=removed)
+                 removed=removed, removed_count=count)
 
 
 @router.post("/dnc", response_class=HTMLResponse)
@@ -69,17 +76,18 @@ def add(request: Request, console: Session,
 @router.post("/dnc/remove", response_class=HTMLResponse)
 def remove(request: Request, console: Session,
            phone: Annotated[str, Form(max_length=30)] = "") -> Response:
-    console.client.remove_dnc([phone])
-    return see_result(request, "/console/dnc?" + urlencode({"removed": phone}))
+    count = console.client.remove_dnc([phone])
+    return see_result(request, "/console/dnc?" + urlencode({"removed": phone, "count": count}))
 
 
 def _page(request: Request, console: Session, *, q: str = "", page_number: int = 1,
           added: int | None = None, of: int | None = None, removed: str | None = None,
-          text: str = "", error: str | None = None) -> HTMLResponse:
+          removed_count: int = 0, text: str = "", error: str | None = None) -> HTMLResponse:
     search = number_search(q)
     entries = console.client.dnc_entries(page=page_number, limit=PAGE_SIZE,
                                          search=search or None)
     return page(request, "dnc/list.html", console, status_code=422 if error else 200,
                 entries=entries, q=q.strip(), page_number=page_number,
                 pages=page_count(entries.total, PAGE_SIZE), query={"q": q.strip()},
-                added=added, of=of, removed=removed, text=text, error=error)
+                added=added, of=of, removed=removed, removed_count=removed_count, text=text,
+                error=error)

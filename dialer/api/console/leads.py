@@ -5,17 +5,17 @@ paged, and downloadable as the CSV export (§2d)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from dialer.api.console.charts import duration, page_count, web_link
-from dialer.api.console.render import SECURITY_HEADERS, is_htmx, see_result
+from dialer.api.console.render import SECURITY_HEADERS, list_query, refusal_status, see_result
 from dialer.api.console.render import page as render_page
 from dialer.api.console.session import Session
 from dialer.api.export_slots import ExportSlots, export_slots
+from dialer.api.v1.exports import attachment
 from dialer.client import DialerClient
 from dialer.errors import InvalidTransition, ValidationError
 from dialer.statuses import OUTCOMES, CallStatus, ParticipantStatus
@@ -25,11 +25,6 @@ Slots = Annotated[ExportSlots, Depends(export_slots)]
 
 LIMIT = 25
 STEERED = {"requeue": "Requeued", "close": "Closed"}
-
-
-def _query(**params: Any) -> str:
-    kept = {k: v for k, v in params.items() if v not in (None, "", 1) or k == "count"}
-    return f"?{urlencode(kept)}" if kept else ""
 
 
 def _leads_page(request: Request, console: Session, campaign_id: str, *, status: str | None,
@@ -42,7 +37,7 @@ def _leads_page(request: Request, console: Session, campaign_id: str, *, status:
     return render_page(request, "campaigns/leads.html", console, status_code=status_code,
                 campaign=client.get(campaign_id).campaign, section="leads", listed=listed,
                 pages=page_count(listed.total, LIMIT), status=status or "",
-                statuses=tuple(ParticipantStatus), query=_query, notice=notice, error=error,
+                statuses=tuple(ParticipantStatus), notice=notice, error=error,
                 selected=selected)
 
 
@@ -51,7 +46,9 @@ def campaign_leads(request: Request, console: Session, campaign_id: str,
                    status: str | None = None, page: int = 1, done: str | None = None,
                    count: int = 0) -> HTMLResponse:
     notice = None
-    if done in STEERED:
+    # Only what a steer can have done (at most a page of leads): a link cannot make the
+    # page claim more.
+    if done in STEERED and 0 <= count <= LIMIT:
         notice = f"{STEERED[done]} {count} lead{'' if count == 1 else 's'}."
     return _leads_page(request, console, campaign_id, status=status, page_number=page,
                        notice=notice)
@@ -79,11 +76,10 @@ def steer_leads(request: Request, console: Session, campaign_id: str, verb: str,
         except (InvalidTransition, ValidationError) as exc:
             error = f"Not {STEERED[verb].lower()}: {exc}"
     if error is not None:
-        # htmx swaps only a successful answer: the refusal is this page, its alert shown.
         return _leads_page(request, console, campaign_id, status=status, page_number=page,
                            error=error, selected=frozenset(ids),
-                           status_code=200 if is_htmx(request) else 409)
-    url = f"/console/campaigns/{campaign_id}/leads" + _query(
+                           status_code=refusal_status(request, 409))
+    url = f"/console/campaigns/{campaign_id}/leads" + list_query(
         status=status, page=page, done=verb, count=count)
     return see_result(request, url)
 
@@ -99,7 +95,7 @@ def campaign_calls(request: Request, console: Session, campaign_id: str,
                  campaign=client.get(campaign_id).campaign, section="calls", listed=listed,
                  pages=page_count(listed.total, LIMIT), status=status or "",
                  outcome=outcome or "", statuses=tuple(CallStatus), outcomes=OUTCOMES,
-                 query=_query, duration=duration, web_link=web_link)
+                 duration=duration, web_link=web_link)
 
 
 @router.get("/campaigns/{campaign_id}/calls.csv")
@@ -109,5 +105,4 @@ def campaign_calls_csv(console: Session, campaign_id: str, slots: Slots
     any byte, then streamed from a server-side cursor."""
     chunks = slots.guard(console.org.id, console.client.export_calls(campaign_id))
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers={
-        **SECURITY_HEADERS,
-        "Content-Disposition": f'attachment; filename="campaign-{campaign_id}-calls.csv"'})
+        **SECURITY_HEADERS, **attachment(f"campaign-{campaign_id}-calls.csv")})

@@ -80,6 +80,8 @@ def _page(request: Request, console: Session, *, q: str = "", added: str | None 
     numbers = console.client.phone_numbers()
     return page(request, "numbers/list.html", console, status_code=422 if errors else 200,
                 numbers=matching(numbers, search), total=len(numbers), q=q.strip(),
-                added=added, changed={n.number: n for n in numbers}.get(changed or ""),
+                # Notices name a listed number only: a link cannot make the page say anything.
+                added=added if added in {n.number for n in numbers} else None,
+                changed={n.number: n for n in numbers}.get(changed or ""),
                 form=form or {"number": "", "provider": "simulated", "cps": ""},
                 errors=errors or {})

@@ -21,6 +21,13 @@ LEAD_COLUMNS = ["row", "error"]
 def rejected_rows_csv(path: Path, rejected: Iterable[RejectedContact]) -> str:
     """The CSV text: ``row,error,<the upload's columns>``; a row the file does not hold
     (it cannot, but a report is not trusted to match) is listed with no cells."""
+    return rejected_rows_download(path, rejected, max_bytes=None)[0]
+
+
+def rejected_rows_download(path: Path, rejected: Iterable[RejectedContact], *,
+                           max_bytes: int | None) -> tuple[str, int]:
+    """``rejected_rows_csv`` cut at whole rows to at most ``max_bytes`` of UTF-8 (None:
+    all of it), and how many rejected rows it lists."""
     errors: dict[int, list[str]] = {}
     for r in rejected:
         errors.setdefault(r.index, []).append(r.error)
@@ -38,9 +45,17 @@ def rejected_rows_csv(path: Path, rejected: Iterable[RejectedContact]) -> str:
         except csv.Error:
             pass  # the import reported the file unreadable from here on
     writer.writerow(LEAD_COLUMNS + header)
+    size, listed = len(out.getvalue().encode()), 0
     for number in sorted(errors):
-        writer.writerow([number, "; ".join(errors[number]), *found.get(number, [])])
-    return out.getvalue()
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\r\n").writerow(
+            [number, "; ".join(errors[number]), *found.get(number, [])])
+        size += len(line.getvalue().encode())
+        if max_bytes is not None and size > max_bytes:
+            break
+        out.write(line.getvalue())
+        listed += 1
+    return out.getvalue(), listed
 
 
 def data_uri(text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -89,3 +90,20 @@ def see_result(request: Request, url: str) -> Response:
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
+
+
+def refusal_status(request: Request, status: int) -> int:
+    """The status of a page that shows a refusal (a form's errors): ``status`` for a
+    plain form post, 200 for htmx, which swaps only a successful answer in."""
+    return 200 if is_htmx(request) else status
+
+
+def list_query(**params: Any) -> str:
+    """A paged list's query string (``?a=b``, or ``""``): empty filters and page 1 left
+    out, so the first page of a filter has one address."""
+    kept = {k: v for k, v in params.items()
+            if v not in (None, "") and not (k == "page" and v == 1)}
+    return f"?{urlencode(kept)}" if kept else ""
+
+
+templates.env.globals["list_query"] = list_query

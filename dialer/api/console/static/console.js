@@ -104,3 +104,28 @@
     else { shown.set(d.target, d.serverResponse); }
   });
 })();
+
+// Any page: htmx swaps no 4xx/5xx answer and shows nothing when the server cannot be
+// reached, so a failed action (Disable, Remove, Close, an upload, an estimate) would look
+// like nothing happened. Say so in the page's alert (base.html) and move focus there.
+(function () {
+  "use strict";
+  function say(text) {
+    var region = document.getElementById("request-failed");
+    if (!region) { return; }
+    region.textContent = text;
+    region.hidden = false;
+    // Not out of a field being typed in (the estimate asks while the person types).
+    var typing = document.activeElement && /^(INPUT|TEXTAREA|SELECT)$/.test(
+      document.activeElement.tagName);
+    if (!typing) { region.focus(); }
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail && evt.detail.xhr;
+    var status = xhr ? (xhr.statusText || ("status " + xhr.status)) : "no answer";
+    say("That did not work: " + status + ". Reload the page and try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    say("The server cannot be reached.");
+  });
+})();
