@@ -86,6 +86,16 @@ def phone_enable(number_id: str) -> None:
     console.print(f"phone number {row.id}: active")
 
 
+@phone_app.command("remove")
+def phone_remove(number_id: str) -> None:
+    """Remove a caller ID (refused while a scheduled, running or paused campaign lists it);
+    its calls keep it, and adding the number again brings it back."""
+    with dialer_client() as client:
+        full_id = resolve(client, "phone number", number_id)
+        client.remove_phone_number(full_id)
+    console.print(f"phone number {full_id}: removed")
+
+
 # -- audiences ----------------------------------------------------------------------------
 
 def _data_rows(path: Path) -> int:

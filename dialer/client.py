@@ -526,5 +526,15 @@ class DialerClient:
         return forecasting.estimate(self.runtime, self.org, spec,
                                     None if campaign_id is None else str(campaign_id))
 
+    def remove_phone_number(self, id: str) -> None:
+        """Remove a caller ID for good: gone from phone_numbers() and from what campaigns
+        may list, never dialed from again; the calls placed from it keep it. NotFound for
+        an unknown (or already removed) id; InvalidTransition while a scheduled, running
+        or paused campaign lists it. Adding the number again brings it back."""
+        rt = self.runtime
+        with rt.transaction() as s:
+            contact_service.remove_phone_number(s, str(id), org_id=self.org.id,
+                                                now=rt.clock.now())
+
 
 __all__ = ["DialerClient", "ValidationError"]

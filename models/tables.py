@@ -108,6 +108,10 @@ class PhoneNumber(Base):
     cps: Mapped[float | None] = mapped_column(Float)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Removed by the organisation (0011): kept, since calls name it as their from_number
+    # and campaigns by id; gone from every list and check, and inactive. Added again,
+    # the same row comes back.
+    removed_at: Mapped[datetime | None]
 
 
 class Audience(Base):

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dialer.errors import NotFound, ValidationError
+from dialer.errors import InvalidTransition, NotFound, ValidationError
 from dialer.ids import is_uuid
 from dialer.phones import normalize_e164
 from dialer.store import audiences, dnc, numbers
@@ -50,8 +50,22 @@ def add_phone_number(
         raise ValidationError(errors)
     if numbers.id_of(session, e164, org_id=org_id) is not None:
         raise ValidationError([("number", f"{e164} is already registered")])
-    return phone_number_view(numbers.insert(session, number_id=str(uuid.uuid4()), org_id=org_id,
-                                            e164=e164, provider=provider, cps=cps, now=now))
+    return phone_number_view(_insert_or_revive(session, org_id=org_id, e164=e164,
+                                               provider=provider, cps=cps, now=now))
+
+
+def _insert_or_revive(session: Session, *, org_id: str, e164: str, provider: str,
+                      cps: float | None, now: datetime) -> PhoneNumber:
+    """A new row for ``e164``, or its removed row back (one row per organisation and
+    number): same id, active, with the provider and cps given now, registered now."""
+    row = numbers.removed_row(session, e164, org_id=org_id)
+    if row is None:
+        return numbers.insert(session, number_id=str(uuid.uuid4()), org_id=org_id, e164=e164,
+                              provider=provider, cps=cps, now=now)
+    row.removed_at, row.is_active = None, True
+    row.provider, row.cps, row.created_at = provider, cps, now
+    session.flush()
+    return row
 
 
 def set_phone_number_active(session: Session, number_id: str, *, org_id: str,
@@ -61,6 +75,32 @@ def set_phone_number_active(session: Session, number_id: str, *, org_id: str,
         raise NotFound(f"phone number {number_id} not found")
     row.is_active = bool(active)
     return phone_number_view(row)
+
+
+def remove_phone_number(session: Session, number_id: str, *, org_id: str,
+                        now: datetime) -> None:
+    """Remove a caller ID: kept (calls name it as their from_number), but inactive, so
+    nothing dials from it, and gone from every list and check (NotFound from then on).
+    Refused (InvalidTransition) while a scheduled, running or paused campaign lists it;
+    a draft or finished one may keep listing it (a draft is refused it at its next edit of
+    phone_number_ids, and dials only from its other, active, numbers)."""
+    # Locked first: a campaign being created or edited to list it holds it shared
+    # (steps/campaign_creation.checked_spec), so this waits, then reads that campaign.
+    row = (numbers.get(session, str(number_id), org_id=org_id, lock="update")
+           if is_uuid(number_id) else None)
+    if row is None:
+        raise NotFound(f"phone number {number_id} not found")
+    live = numbers.live_campaigns_listing(session, row.id, org_id=org_id)
+    if live:
+        named = ", ".join(f"{name!r} ({campaign_id}, {status})"
+                          for campaign_id, name, status in live[:3])
+        more = f" and {len(live) - 3} more" if len(live) > 3 else ""
+        raise InvalidTransition(
+            f"phone number {row.id} is used by {len(live)} live campaign(s): {named}{more}; "
+            "stop them first (a scheduled one may instead be edited to list other "
+            "phone_number_ids)", field="id")
+    row.removed_at, row.is_active = now, False
+    session.flush()
 
 
 def list_phone_numbers(session: Session, *, org_id: str) -> list[PhoneNumberView]:

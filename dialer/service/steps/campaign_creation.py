@@ -81,7 +81,9 @@ def checked_spec(session: Session, raw_spec: CampaignSpec | dict[str, Any], *,
         for index, number_id in enumerate(number_ids):
             if f"phone_number_ids[{index}]" in shape_errors:
                 continue
-            if not is_uuid(number_id) or numbers.get(session, number_id, org_id=org_id) is None:
+            # Shared until commit: a removal of it waits, then sees this campaign.
+            if not is_uuid(number_id) or numbers.get(session, number_id, org_id=org_id,
+                                                     lock="share") is None:
                 errors.append((f"phone_number_ids[{index}]", f"no phone number {number_id}"))
     if errors:
         raise ValidationError(errors)
