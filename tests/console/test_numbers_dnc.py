@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.console.conftest import sign_in
 from tests.support.browser import screenshots
+from tests.support.scenario import campaign_spec
 
 
 def test_caller_ids_are_added_searched_disabled_and_enabled(site, open_page):
@@ -159,3 +160,31 @@ def test_a_failed_htmx_action_is_said_on_the_page(site, open_page):
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Remove +12125550177").click()
     expect(page.get_by_role("alert")).to_have_text("The server cannot be reached.")
+
+
+def test_a_caller_id_is_removed_unless_a_live_campaign_lists_it(site, open_page):
+    client = site.client()
+    used = client.add_phone_number("+12125550101")
+    spare = client.add_phone_number("+12125550102")
+    audience = client.create_audience("people", [{"phone": "+12125550150"}])
+    client.create_campaign(campaign_spec(audience.id, name="Next week",
+                                         phone_number_ids=[used.id],
+                                         scheduled_at="2026-03-09T09:00:00-05:00"))
+    page = open_page(site)
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, site.key)
+    page.goto("/console/numbers")
+
+    page.get_by_role("button", name="Remove +12125550101").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not removed:")
+    expect(page.get_by_role("alert")).to_contain_text("Next week")
+    expect(page.get_by_role("heading", name="Caller IDs", level=1)).to_have_count(1)
+    assert {n.number for n in client.phone_numbers()} == {"+12125550101", "+12125550102"}
+
+    page.get_by_role("button", name="Remove +12125550102").click()
+    expect(page.get_by_role("status")).to_contain_text("Removed +12125550102")
+    rows = page.get_by_role("table", name="Caller IDs").get_by_role("row")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="+12125550102")).to_have_count(0)
+    assert [n.id for n in client.phone_numbers()] == [used.id]
+    assert spare.id not in {n.id for n in client.phone_numbers()}

@@ -1,11 +1,7 @@
 """Caller IDs (issue 15): the organisation's numbers, searched by their digits, added
 (errors next to their field, from the same validation as the API), taken out of
-rotation and back in.
-
-No removal: a number is disabled instead. Deleting one safely would need campaign
-creation and editing to lock the numbers they name (a campaign created while its number
-is deleted would name a number that no longer exists); disabling keeps every campaign's
-references and history whole and stops the number being dialed from at once."""
+rotation and back in, and removed (``remove_phone_number``: refused while a scheduled,
+running or paused campaign lists the number; calls already placed keep it)."""
 
 from __future__ import annotations
 
@@ -17,15 +13,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from dialer.api.console.render import page, see_result
+from dialer.api.console.render import page, refusal_status, see_result
 from dialer.api.console.session import Session
-from dialer.errors import ValidationError
+from dialer.errors import InvalidTransition, ValidationError
 from dialer.views import PhoneNumberView
 
 router = APIRouter()
 
 # What people type around a number's digits: "(212) 555-0100" searches "2125550100".
 _PUNCTUATION = re.compile(r"[\s().\-/]")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def number_search(text: str) -> str:
@@ -42,8 +39,9 @@ def matching(numbers: list[PhoneNumberView], search: str) -> list[PhoneNumberVie
 def number_list(request: Request, console: Session,
                 q: Annotated[str, Query(max_length=50)] = "",
                 added: Annotated[str | None, Query(max_length=30)] = None,
-                changed: Annotated[str | None, Query(max_length=30)] = None) -> HTMLResponse:
-    return _page(request, console, q=q, added=added, changed=changed)
+                changed: Annotated[str | None, Query(max_length=30)] = None,
+                removed: Annotated[str | None, Query(max_length=30)] = None) -> HTMLResponse:
+    return _page(request, console, q=q, added=added, changed=changed, removed=removed)
 
 
 @router.post("/numbers", response_class=HTMLResponse)
@@ -73,15 +71,39 @@ async def set_active(request: Request, console: Session, number_id: str) -> Resp
     return see_result(request, "/console/numbers?" + urlencode({"changed": changed.number}))
 
 
+@router.post("/numbers/{number_id}/remove", response_class=HTMLResponse)
+def remove_number(request: Request, console: Session, number_id: str) -> Response:
+    listed = {n.id: n.number for n in console.client.phone_numbers()}
+    try:
+        console.client.remove_phone_number(number_id)
+    except InvalidTransition as exc:
+        refused = _page(request, console, refused=str(exc),
+                        status_code=refusal_status(request, 409))
+        # htmx posted from a row: the page's <main>, with the refusal, replaces the page's.
+        refused.headers.update({"HX-Retarget": "main", "HX-Reselect": "main",
+                                "HX-Reswap": "outerHTML"})
+        return refused
+    return see_result(request, "/console/numbers?" + urlencode(
+        {"removed": listed.get(number_id, "")}))
+
+
 def _page(request: Request, console: Session, *, q: str = "", added: str | None = None,
-          changed: str | None = None, form: dict[str, str] | None = None,
-          errors: dict[str, str] | None = None) -> HTMLResponse:
+          changed: str | None = None, removed: str | None = None,
+          refused: str | None = None, form: dict[str, str] | None = None,
+          errors: dict[str, str] | None = None, status_code: int | None = None
+          ) -> HTMLResponse:
     search = number_search(q)
     numbers = console.client.phone_numbers()
-    return page(request, "numbers/list.html", console, status_code=422 if errors else 200,
+    listed = {n.number for n in numbers}
+    return page(request, "numbers/list.html", console,
+                status_code=status_code or (422 if errors else 200),
                 numbers=matching(numbers, search), total=len(numbers), q=q.strip(),
                 # Notices name a listed number only: a link cannot make the page say anything.
                 added=added if added in {n.number for n in numbers} else None,
                 changed={n.number: n for n in numbers}.get(changed or ""),
+                # A removed number is no longer listed, and it looks like one.
+                removed=removed if removed and E164.match(removed) and removed not in listed
+                else None,
+                refused=refused,
                 form=form or {"number": "", "provider": "simulated", "cps": ""},
                 errors=errors or {})
