@@ -79,8 +79,9 @@ class ApiKey(Base):
 
 class ConsoleSession(Base):
     """A person signed in to the web console with an API key. The browser's cookie holds
-    a random token; only its SHA-256 is kept. It ends at sign-out, at ``expires_at``, or
-    when its key is revoked (the key is checked on every request)."""
+    a random token; only its SHA-256 is kept. Signing out or revoking the key deletes
+    the row; past ``expires_at`` it signs nothing in (and goes at the key's next
+    sign-in)."""
 
     __tablename__ = "console_sessions"
 
@@ -90,7 +91,6 @@ class ConsoleSession(Base):
                                             index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
 
 
 def _org_fk() -> Any:

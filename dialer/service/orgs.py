@@ -133,6 +133,8 @@ def revoke_api_key(rt: Runtime, key_id: str) -> ApiKeyView:
             raise NotFound(f"API key {key_id} not found (dialer apikey list)")
         if row.revoked_at is None:
             row.revoked_at = rt.clock.now()
+        # Its console sessions end with it (each request checks the key anyway).
+        store.drop_console_sessions_of_key(session, row.id)
         org = store.by_id(session, row.org_id)
         return _key_view(row, org.name if org else "")
 
@@ -140,17 +142,26 @@ def revoke_api_key(rt: Runtime, key_id: str) -> ApiKeyView:
 def authenticate(rt: Runtime, api_key: str) -> OrgRef | None:
     """The organisation of a valid, unrevoked key; None for anything else (unknown,
     revoked, malformed: the caller cannot tell which)."""
+    if not _well_formed(api_key):
+        return None
     with rt.unit_of_work() as session:
         found = _valid_key(rt, session, api_key)
         return None if found is None else org_ref(rt, found[1])
 
 
+def _well_formed(api_key: object) -> bool:
+    """A key's shape, checked before any database work (a flood of garbage tokens never
+    reaches the pool); still hashed, so a malformed key costs what a wrong one does."""
+    if isinstance(api_key, str) and _KEY_SHAPE.match(api_key):
+        return True
+    hmac.compare_digest(_digest(str(api_key)), _digest(""))
+    return False
+
+
 def _valid_key(rt: Runtime, session: Session, api_key: str
                ) -> tuple[ApiKey, Organisation] | None:
-    if not isinstance(api_key, str) or not _KEY_SHAPE.match(api_key):
-        # Still hash, so a malformed key costs what a wrong one does.
-        hmac.compare_digest(_digest(str(api_key)), _digest(""))
-        return None
+    """The key's row and organisation when it is valid and unrevoked (its last use
+    recorded, at most once a LAST_USED_RESOLUTION, and committed)."""
     presented = _digest(api_key)
     found = store.key_by_prefix(session, api_key[:_PREFIX_LEN])
     stored = found[0].key_hash if found else _digest("")
@@ -170,6 +181,8 @@ def start_console_session(rt: Runtime, api_key: str) -> tuple[OrgRef, str] | Non
     """Sign in to the web console with an API key: the organisation and a new session
     token for the browser's cookie (only its hash is kept), or None for a key that
     ``authenticate`` refuses. The session lasts ``console_session_hours`` real hours."""
+    if not _well_formed(api_key):
+        return None
     now = rt.clock.now()
     lifetime = timedelta(hours=rt.settings.console_session_hours * rt.settings.time_scale)
     with rt.unit_of_work() as session:
@@ -178,10 +191,10 @@ def start_console_session(rt: Runtime, api_key: str) -> tuple[OrgRef, str] | Non
             return None
         key, org = found
         token = CONSOLE_TOKEN_PREFIX + secrets.token_urlsafe(32)
-        store.drop_finished_console_sessions(session, key.id, now=now)
+        store.drop_expired_console_sessions(session, key.id, now=now)
         store.insert_console_session(session, id=str(uuid.uuid4()), token_hash=_digest(token),
                                      api_key_id=key.id, created_at=now,
-                                     expires_at=now + lifetime, ended_at=None)
+                                     expires_at=now + lifetime)
         session.commit()
         return org_ref(rt, org), token
 
@@ -196,18 +209,17 @@ def console_session_org(rt: Runtime, token: str) -> OrgRef | None:
         if found is None:
             return None
         row, key, org = found
-        if row.ended_at is not None or key.revoked_at is not None \
-                or row.expires_at <= rt.clock.now():
+        if key.revoked_at is not None or row.expires_at <= rt.clock.now():
             return None
         return org_ref(rt, org)
 
 
 def end_console_session(rt: Runtime, token: str) -> None:
-    """Sign out: the token signs nothing in from now on."""
+    """Sign out: the session's row is deleted, so its token signs nothing in again."""
     if not isinstance(token, str) or not _SESSION_SHAPE.match(token):
         return
     with rt.unit_of_work() as session:
-        store.end_console_session(session, _digest(token), now=rt.clock.now())
+        store.end_console_session(session, _digest(token))
         session.commit()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from models.tables import ApiKey, Call, Campaign, ConsoleSession, Organisation
@@ -99,16 +99,16 @@ def console_session(session: Session, token_hash: str
     return None if row is None else (row[0], row[1], row[2])
 
 
-def end_console_session(session: Session, token_hash: str, *, now: datetime) -> None:
-    session.execute(update(ConsoleSession)
-                    .where(ConsoleSession.token_hash == token_hash,
-                           ConsoleSession.ended_at.is_(None))
-                    .values(ended_at=now))
+def end_console_session(session: Session, token_hash: str) -> None:
+    session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash))
 
 
-def drop_finished_console_sessions(session: Session, api_key_id: str, *,
+def drop_console_sessions_of_key(session: Session, api_key_id: str) -> None:
+    session.execute(delete(ConsoleSession).where(ConsoleSession.api_key_id == api_key_id))
+
+
+def drop_expired_console_sessions(session: Session, api_key_id: str, *,
                                    now: datetime) -> None:
-    """A key's sessions that ended or expired: kept no longer than its next sign-in."""
-    session.execute(delete(ConsoleSession).where(
-        ConsoleSession.api_key_id == api_key_id,
-        or_(ConsoleSession.ended_at.is_not(None), ConsoleSession.expires_at <= now)))
+    """A key's expired sessions: kept no longer than its next sign-in."""
+    session.execute(delete(ConsoleSession).where(ConsoleSession.api_key_id == api_key_id,
+                                                 ConsoleSession.expires_at <= now))

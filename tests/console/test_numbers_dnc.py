@@ -182,7 +182,7 @@ def test_a_caller_id_is_removed_unless_a_live_campaign_lists_it(site, open_page)
     assert {n.number for n in client.phone_numbers()} == {"+12125550101", "+12125550102"}
 
     page.get_by_role("button", name="Remove +12125550102").click()
-    expect(page.get_by_role("status")).to_contain_text("Removed +12125550102")
+    expect(page.get_by_role("status")).to_contain_text("Caller ID removed")
     rows = page.get_by_role("table", name="Caller IDs").get_by_role("row")
     expect(rows).to_have_count(2)
     expect(rows.filter(has_text="+12125550102")).to_have_count(0)

@@ -1,5 +1,6 @@
-"""Signing in and out of the console: the key in an HttpOnly, SameSite cookie, forms
-refused without the session's token, one organisation's campaigns only."""
+"""Signing in and out of the console: a session token (never the key) in an HttpOnly,
+SameSite cookie, forms refused without the session's token, one organisation's campaigns
+only."""
 
 from __future__ import annotations
 
@@ -101,3 +102,34 @@ def test_another_organisations_campaign_is_not_found(site, open_page):
     response = page.goto(f"/console/campaigns/{theirs.id}")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+
+
+def test_odd_tokens_and_numbers_are_refused_not_crashed_on(site):
+    client = site.client()
+    audience = client.create_audience("people", [{"phone": "+12125550100"}])
+    campaign = client.create_campaign(campaign_spec(audience.id, name="Mine"))
+    with signed_in_http(site) as (http, token):
+        # A CSRF header beyond ASCII: refused like any wrong token (a 403, not a 500).
+        odd = http.post("/console/sign-out", headers={"X-CSRF-Token": "é".encode("latin-1") * 64})
+        assert odd.status_code == 403
+        # "²" is a digit to Python's isdigit, not a number of channels.
+        channels = http.post(f"/console/campaigns/{campaign.id}/channels",
+                             data={"csrf_token": token, "channels": "²"})
+        assert channels.status_code == 422 and "Allocating channels refused" in channels.text
+    assert client.get(campaign.id).campaign.channels == 4
+
+
+def test_the_live_log_of_an_ended_session_is_told_so_and_stops_retrying(site):
+    client = site.client()
+    audience = client.create_audience("people", [{"phone": "+12125550100"}])
+    campaign = client.create_campaign(campaign_spec(audience.id, name="Mine"))
+    with signed_in_http(site) as (http, token):
+        cookie = http.cookies[COOKIE]
+        http.post("/console/sign-out", data={"csrf_token": token})
+    with httpx.Client(base_url=site.base_url, cookies={COOKIE: cookie}) as late:
+        stream = late.get(f"/console/campaigns/{campaign.id}/stream",
+                          headers={"Accept": "text/event-stream"})
+    # An error status would have the browser retry for ever: one closing event instead.
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert stream.text.startswith("event: closed\ndata: Your session ended")

@@ -25,7 +25,7 @@ from dialer.api.console import (
     numbers,
     signin,
 )
-from dialer.api.console.render import HERE, SECURITY_HEADERS, page, redirect
+from dialer.api.console.render import HERE, SECURITY_HEADERS, page, redirect, templates
 from dialer.api.console.session import PATH, CsrfRefused, SignInRequired, sign_in_url
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -42,11 +42,17 @@ def front_door() -> RedirectResponse:
 
 def _sign_in_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
-    if request.headers.get("hx-request") != "true" and \
-            "text/event-stream" not in request.headers.get("accept", ""):
+    if "text/event-stream" in request.headers.get("accept", ""):
+        # The live log reconnecting after its session ended: one last event saying so,
+        # which stops the page's retries (an error status would have it retry forever).
+        closed = " ".join(templates.get_template("campaigns/_live_closed.html").render(
+            {"reason": "unauthorized"}).split())
+        return Response(f"event: closed\ndata: {closed}\n\n", media_type="text/event-stream",
+                        headers=SECURITY_HEADERS)
+    if request.headers.get("hx-request") != "true":
         # A page, or a form posted without script: to the sign-in form, then back.
         return redirect(sign_in_url(exc.next_path))
-    # htmx follows HX-Redirect; an event stream just ends (the page's next load signs in).
+    # htmx follows HX-Redirect.
     response = Response("sign in first", status_code=401, media_type="text/plain")
     response.headers["HX-Redirect"] = sign_in_url()
     response.headers.update(SECURITY_HEADERS)

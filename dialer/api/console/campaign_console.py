@@ -93,7 +93,7 @@ for _action, _command in COMMANDS.items():
 def allocate_channels(request: Request, campaign_id: str, console: Session,
                       channels: Annotated[str, Form(max_length=12)] = "") -> Response:
     try:
-        if not channels.strip().isdigit():
+        if not (channels.strip().isascii() and channels.strip().isdigit()):  # not "²"
             raise ValidationError([("channels", "a whole number, 0 or more")])
         console.client.allocate_channels(campaign_id, int(channels))
     except (InvalidTransition, ValidationError) as exc:
@@ -128,7 +128,10 @@ async def campaign_stream(
 
     html = live_stream.console_events(events, client=console.client,
                                       campaign_id=campaign_id,
-                                      zone=detail.campaign.timezone, shown_state=state,
+                                      zone=detail.campaign.timezone,
+                                      # The browser's own reconnect (Last-Event-ID) reuses
+                                      # the page's first URL: its state may be stale.
+                                      shown_state=None if last_event_id else state,
                                       render=render)
     return EventSourceResponse(html, ping=settings.api_stream_heartbeat_s,
                                shutdown_event=shutdown,

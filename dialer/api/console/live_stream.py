@@ -181,9 +181,9 @@ class RecentLog:
 def recent_log(client: DialerClient, campaign_id: str, zone: str) -> RecentLog:
     """The rows the page shows at load, newest first, and the stream position after
     them (the page's stream continues from there). Calls are read from the last
-    RECENT_REAL_S real seconds; lifecycle events and skips (ids, no instant to start
-    from) from the first, in reads of LOAD_LIMIT, at most LOAD_READS of them: what a
-    longer history leaves the stream sends on."""
+    RECENT_REAL_S real seconds; lifecycle events and skips from the first (the
+    activity read pages them by id), in reads of LOAD_LIMIT, at most LOAD_READS of
+    them: what a longer history leaves, the stream sends on after the page loads."""
     feeds = CampaignFeeds(time_scale=client.runtime.clock.time_scale)
     since = client.now() - timedelta(seconds=RECENT_REAL_S * client.runtime.clock.time_scale)
     feeds.placed.position = feeds.ended.position = since + feeds.placed.overlap
@@ -215,7 +215,9 @@ async def console_events(events: AsyncIterator[ServerSentEvent], *, client: Dial
                          campaign_id: str, zone: str, shown_state: str | None,
                          render: Render) -> AsyncIterator[ServerSentEvent]:
     """``campaign_events`` as the console's page takes them (the module's docstring).
-    ``shown_state``: the state the page was rendered in (``state_of``), when known."""
+    The readiness and actions are redrawn when the state they depend on (``state_of``)
+    differs from ``shown_state``: what the page shows, None when unknown (a reconnect
+    after an outage, which cannot know what changed meanwhile)."""
     translator = LogTranslator(zone)
     async for event in events:
         name = event.event or ""
@@ -223,6 +225,7 @@ async def console_events(events: AsyncIterator[ServerSentEvent], *, client: Dial
             try:
                 detail = await run_in_threadpool(client.get, campaign_id)
             except NotFound:
+                yield closed_event(render, "deleted")
                 return
             state = state_of(detail.campaign)
             readiness = None
@@ -243,8 +246,13 @@ async def console_events(events: AsyncIterator[ServerSentEvent], *, client: Dial
             # closes its stream (sse-close="closed").
             reason = json.loads(str(event.data)).get("reason")
             if reason in CLOSED:
-                yield ServerSentEvent(data=_one_line(render("campaigns/_live_closed.html", {
-                    "reason": reason})), event="closed")
+                yield closed_event(render, reason)
+
+
+def closed_event(render: Render, reason: str) -> ServerSentEvent:
+    """The stream's last word: why reconnecting cannot help (the page stops retrying)."""
+    return ServerSentEvent(data=_one_line(render("campaigns/_live_closed.html", {
+        "reason": reason})), event="closed")
 
 
 def _one_line(html: str) -> str:

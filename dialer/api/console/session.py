@@ -142,7 +142,8 @@ async def guarded_session(request: Request,
                                     "multipart/form-data")):
             value = (await request.form()).get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
-    if token is None or not hmac.compare_digest(token, console.csrf_token):
+    # Bytes: compare_digest refuses a str with characters beyond ASCII (a 500, not a 403).
+    if token is None or not hmac.compare_digest(token.encode(), console.csrf_token.encode()):
         raise CsrfRefused()
     return console
 
