@@ -90,3 +90,36 @@ def _up(base: str) -> bool:
         return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_behind_a_named_proxy_the_console_cookie_is_secure(make_stack, tmp_path: Path,
+                                                           trusted: bool):
+    """``--forwarded-allow-ips`` trusts the proxy's X-Forwarded-Proto (the browser spoke
+    HTTPS to it), so the console's session cookie is Secure; without it, nobody's
+    forwarded headers are believed."""
+    stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=60)
+    from dialer.service import orgs
+
+    rt = stack.client().runtime
+    orgs.create_org(rt, "acme")
+    _, key = orgs.create_api_key(rt, "acme")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    dialer = str(Path(sys.executable).parent / "dialer")
+    extra = ["--forwarded-allow-ips", "127.0.0.1"] if trusted else []
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen([dialer, "api", "serve", "--port", str(port), *extra], cwd=ROOT,
+                            env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _up(base), timeout_s=30, what=f"dialer api serve on {base}")
+        signed_in = httpx.post(f"{base}/console/sign-in", data={"api_key": key},
+                               headers={"X-Forwarded-Proto": "https"})
+        assert signed_in.status_code == 303
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert cookie.startswith("dialer_console=dcs_") and "httponly" in cookie
+        assert ("; secure" in cookie) is trusted
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+        log.close()
