@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,17 @@ from dialer.client import DialerClient
 from dialer.coordination.redis_leases import LeaseSemaphore
 from dialer.service import orgs
 from tests.support.leases import fresh_redis, ready_leases
+from tests.support.scenario import MONDAY_9AM_NY
+
+
+@pytest.fixture
+def client(clean_state, database_url, redis_url) -> Iterator[DialerClient]:
+    """A client of `default` on an empty stack, its clock at Monday 09:00 in New York
+    (modules that need another client define their own ``client``)."""
+    origin = f"{MONDAY_9AM_NY.isoformat()}@{time.time()}"
+    with DialerClient(database_url=database_url, redis_url=redis_url,
+                      time_origin=origin) as c:
+        yield c
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the agent a campaign needs to start, and one real worker seeing a pacing edit.""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,14 +17,6 @@ from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, launch, ny_cont
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(clean_state, database_url, redis_url):
-    origin = f"{MONDAY_9AM_NY.isoformat()}@{time.time()}"
-    with DialerClient(database_url=database_url, redis_url=redis_url,
-                      time_origin=origin) as c:
-        yield c
 
 
 def new_campaign(client: DialerClient, **overrides) -> str:

@@ -3,7 +3,6 @@ on the real PostgreSQL, from the chosen audience's contacts."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,14 +13,6 @@ from dialer.service import orgs
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(clean_state, database_url, redis_url):
-    origin = f"{MONDAY_9AM_NY.isoformat()}@{time.time()}"
-    with DialerClient(database_url=database_url, redis_url=redis_url,
-                      time_origin=origin) as c:
-        yield c
 
 
 def test_an_unsaved_spec_is_forecast_for_its_audiences_contacts(client):

@@ -5,19 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from dialer.client import DialerClient
 from dialer.errors import InvalidTransition, NotFound, ValidationError
-from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts
+from tests.support.scenario import campaign_spec, ny_contacts
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(clean_state, database_url, redis_url):
-    origin = f"{MONDAY_9AM_NY.isoformat()}@{__import__('time').time()}"
-    with DialerClient(database_url=database_url, redis_url=redis_url,
-                      time_origin=origin) as c:
-        yield c
 
 
 def count(database_url: str, table: str) -> int:

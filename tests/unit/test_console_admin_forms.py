@@ -4,10 +4,7 @@ search without its punctuation, the invalid numbers named back, pages of a list.
 from __future__ import annotations
 
 from fastapi import Request
-from hypothesis import given
-from hypothesis import strategies as st
 
-from dialer.api.console.charts import page_count
 from dialer.api.console.dnc import invalid_numbers, numbers_typed
 from dialer.api.console.numbers import number_search
 from dialer.api.console.render import list_query, refusal_status
@@ -41,13 +38,6 @@ def test_many_invalid_numbers_are_counted_past_the_first_twenty():
     error = ValidationError([(f"numbers[{n}]", "bad") for n in range(25)])
     message = invalid_numbers(typed, error)
     assert "“x19”" in message and "“x20”" not in message and "and 5 more" in message
-
-
-@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=500))
-def test_pages_hold_every_row_and_no_empty_page_but_the_first(matching, limit):
-    pages = page_count(matching, limit)
-    assert pages >= 1
-    assert (pages - 1) * limit < max(matching, 1) <= pages * limit
 
 
 def test_a_list_query_leaves_out_empty_filters_and_page_1_only():
