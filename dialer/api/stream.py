@@ -39,6 +39,8 @@ from dialer.views import ActivityCursor, CampaignActivity
 # seconds (scaled to the simulated clock) for calls, ids for events and skips.
 OVERLAP_REAL_S = 5.0
 OVERLAP_IDS = 10_000
+# On shutdown a stream gets this long to say so (an `end` event) before it is cancelled.
+SHUTDOWN_GRACE_S = 3.0
 # Rows of each kind one read brings (beyond those of the overlap already sent).
 BATCH = 500
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

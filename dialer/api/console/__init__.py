@@ -22,6 +22,7 @@ from dialer.api.console import (
     campaigns,
     dnc,
     leads,
+    live_stream,
     numbers,
     signin,
 )
@@ -45,9 +46,10 @@ def _sign_in_required(request: Request, exc: Exception) -> Response:
     if "text/event-stream" in request.headers.get("accept", ""):
         # The live log reconnecting after its session ended: one last event saying so,
         # which stops the page's retries (an error status would have it retry forever).
-        closed = " ".join(templates.get_template("campaigns/_live_closed.html").render(
-            {"reason": "unauthorized"}).split())
-        return Response(f"event: closed\ndata: {closed}\n\n", media_type="text/event-stream",
+        closed = live_stream.closed_event(
+            lambda template, context: templates.get_template(template).render(context),
+            "unauthorized")
+        return Response(f"event: closed\ndata: {closed.data}\n\n", media_type="text/event-stream",
                         headers=SECURITY_HEADERS)
     if request.headers.get("hx-request") != "true":
         # A page, or a form posted without script: to the sign-in form, then back.

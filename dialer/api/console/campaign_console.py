@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from dialer.api.console import live_stream
 from dialer.api.console.render import is_htmx, page, redirect, templates
 from dialer.api.console.session import PATH, Console, Session
-from dialer.api.stream import StreamOptions, campaign_events
+from dialer.api.stream import SHUTDOWN_GRACE_S, StreamOptions, campaign_events
 from dialer.errors import InvalidTransition, ValidationError
 from dialer.settings import Settings
 
@@ -23,7 +23,6 @@ router = APIRouter()
 templates.env.globals.update(console_actions=live_stream.actions_for,
                              console_can_allocate=live_stream.can_allocate,
                              log_clock=live_stream.clock)
-SHUTDOWN_GRACE_S = 3.0
 
 # What a notice after an action says (the redirect names the action, not the text).
 DONE = {"start": "Started.", "pause": "Paused.", "resume": "Resumed.", "stop": "Stopped.",

@@ -11,13 +11,12 @@ from starlette.concurrency import run_in_threadpool
 
 from dialer.api.auth import Client
 from dialer.api.errors import responses
-from dialer.api.stream import StreamOptions, campaign_events
+from dialer.api.stream import SHUTDOWN_GRACE_S, StreamOptions, campaign_events
 from dialer.api.stream_events import event_schema
 from dialer.service import orgs
 from dialer.settings import Settings
 
 router = APIRouter(tags=["campaigns"])
-SHUTDOWN_GRACE_S = 3.0
 
 EXAMPLE = """id: e3.s0.p1772460000123456.o-
 event: placed
