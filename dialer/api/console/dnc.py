@@ -4,7 +4,6 @@ after confirmation."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,15 +15,13 @@ from dialer.api.console.numbers import number_search
 from dialer.api.console.render import page, see_result
 from dialer.api.console.session import Session
 from dialer.errors import ValidationError
+from dialer.export_format import E164
 
 router = APIRouter()
 
 PAGE_SIZE = 50
 MAX_LINES = 10_000
 MAX_NAMED = 20
-# What a removal notice may name: a number as the list holds them (E.164), so that a link
-# cannot make the page say anything else.
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
 def numbers_typed(text: str) -> list[str]:
@@ -51,7 +48,9 @@ def dnc_list(request: Request, console: Session,
              of: Annotated[int | None, Query(ge=0, le=MAX_LINES)] = None,
              removed: Annotated[str | None, Query(max_length=30)] = None,
              count: Annotated[int, Query(ge=0, le=1)] = 0) -> HTMLResponse:
-    if removed is not None and not _E164.fullmatch(removed):
+    # A removal notice names a number as the list holds them (E.164) and nothing else a
+    # crafted link could put there.
+    if removed is not None and not E164.fullmatch(removed):
         removed = None
     return _page(request, console, q=q, page_number=page_number, added=added, of=of,
                  removed=removed, removed_count=count)
