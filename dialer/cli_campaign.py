@@ -15,6 +15,7 @@ from dialer.cli_common import (
     dialer_client,
     escape,
     fail,
+    failure,
     id_column,
     plain,
     print_table,
@@ -317,6 +318,8 @@ def show_command(
     reason = f" ({c.pause_reason})" if c.pause_reason else ""
     console.print(f"[bold]{escape(c.name)}[/bold]  {c.id}\nstatus {c.status}{escape(reason)} · "
                   f"{c.channels} channels · agent {escape(c.agent_id or '-')} · tz {c.timezone}")
+    if (failed := failure(c)) is not None:
+        console.print(failed)
     table = Table("metric", "value", title="metrics")
     for name in ("total_participants", "contacts_called", "contacts_connected",
                  "calls_placed", "in_progress", "channels_in_use"):

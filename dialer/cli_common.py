@@ -14,11 +14,13 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from dialer.errors import DialerError
+from dialer.statuses import CampaignStatus
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
     from dialer.client import DialerClient
+    from dialer.views import CampaignView
 
 console = Console(soft_wrap=True)  # messages stay one greppable line
 err_console = Console(stderr=True, soft_wrap=True)
@@ -157,3 +159,13 @@ def when(instant: datetime | None, *, wide: bool = True) -> str:
         return instant.isoformat(timespec="seconds")
     offset = instant.strftime("%z")
     return instant.strftime("%Y-%m-%d %H:%M") + ("Z" if offset in ("+0000", "") else offset)
+
+
+def failure(campaign: CampaignView) -> Text | None:
+    """Why and when a failed campaign failed (its ``error`` and ``failed_at``), in red;
+    None for any other status. The error is the provider's or the engine's text: printed
+    literally, never read as markup."""
+    if campaign.status != CampaignStatus.FAILED:
+        return None
+    return Text(f"failed at {when(campaign.failed_at)}: "
+                f"{campaign.error or 'no reason recorded'}", style="red")

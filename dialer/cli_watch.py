@@ -14,7 +14,15 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from dialer.cli_common import console, dialer_client, plain, resolve, time_column, when
+from dialer.cli_common import (
+    console,
+    dialer_client,
+    failure,
+    plain,
+    resolve,
+    time_column,
+    when,
+)
 from dialer.service.transient import TRANSIENT_ERRORS
 from dialer.statuses import CAMPAIGN_TERMINAL
 from dialer.views import CampaignDetail, EventView, ReadinessView
@@ -26,8 +34,13 @@ def render(detail: CampaignDetail, readiness: ReadinessView,
            events: list[EventView]) -> RenderableType:
     c, m = detail.campaign, detail.metrics
     reason = f" ({c.pause_reason})" if c.pause_reason else ""
+    # Wrapped inside its box: the console soft-wraps (no_wrap), which in a panel would cut
+    # a failed campaign's error at the box's edge.
     header = Text.assemble((c.name, "bold"), f"  {c.id}\n", f"status {c.status}{reason}",
-                           f" · dialer time {when(readiness.at)}")
+                           f" · dialer time {when(readiness.at)}", no_wrap=False,
+                           overflow="fold")
+    if (failed := failure(c)) is not None:
+        header.append("\n").append_text(failed)
 
     checklist = Table.grid(padding=(0, 1))
     for check in readiness.checks:

@@ -9,8 +9,10 @@ is also run on the real stack."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from dialer.service.results import record_result
 from dialer.service.tick import tick
 from tests.integration.test_use_cases_in_memory import NO_REDIS, World
 from tests.integration.test_use_cases_in_memory import world as world  # the fixture
+from tests.support.cli import run
 from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, launch, ny_contacts, status_of
 from tests.support.stack import wait_for
 
@@ -105,6 +108,39 @@ def test_a_caller_id_back_in_time_keeps_the_campaign_running(
     world.clock.advance(1)
     tick(world.rt)
     assert status_of(client, campaign_id) == "failed"
+
+
+def fail_for_want_of_a_caller_id(world: World, client: DialerClient) -> str:
+    """A running campaign failed the first way above; its id."""
+    with_settings(world, fail_no_caller_id_after_s=600)
+    campaign_id, number_id = launch_with_number(world, client)
+    client.set_phone_number_active(number_id, False)
+    tick(world.rt)
+    world.clock.advance(601)
+    tick(world.rt)
+    assert status_of(client, campaign_id) == "failed"
+    return campaign_id
+
+
+def test_the_command_line_says_why_and_when_a_campaign_failed(
+        world: World, client: DialerClient, cli_environment) -> None:
+    cli_environment(world.clock.now().isoformat())
+    campaign_id = fail_for_want_of_a_caller_id(world, client)
+    campaign = client.get(campaign_id).campaign
+    assert campaign.error is not None and campaign.failed_at is not None
+    failed_at = campaign.failed_at.isoformat(timespec="seconds")
+
+    for command in (("campaign", "show", campaign_id), ("watch", campaign_id, "--once")):
+        code, out, _ = run(*command)
+        assert code == 0, out
+        # As read: the error wraps at the width of the terminal (in watch, inside a box).
+        text = " ".join(out.replace("│", " ").split())
+        assert "status failed (no_caller_id)" in text, command
+        assert f"failed at {failed_at}: {campaign.error}" in text, command
+    code, out, _ = run("campaign", "show", campaign_id, "--json")
+    shown = json.loads(out)["campaign"]
+    assert shown["error"] == campaign.error
+    assert datetime.fromisoformat(shown["failed_at"]) == campaign.failed_at
 
 
 class Refusing:
