@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 import httpx
 from playwright.sync_api import Page, expect
 
+from dialer.api.console import live_stream
 from dialer.api.console.live_stream import LogTranslator, actions_for
 from dialer.views import CampaignView
 from tests.console.conftest import Site, new_org_key, sign_in
 from tests.support.browser import screenshots
 from tests.support.scenario import campaign_spec, ny_contacts
+from tests.support.stack import RECORDING_PROVIDER
 
 # The stream's figures every half second (the default, 2 s, makes a test wait).
 FAST_METRICS = {"DIALER_API_STREAM_METRICS_S": "0.5", "DIALER_API_STREAM_POLL_S": "0.25"}
@@ -259,6 +261,33 @@ def test_a_tripped_breaker_is_shown_and_reset_from_the_page(start_site, open_pag
     expect(page.get_by_role("button", name="Reset breaker")).to_have_count(0)
     page.get_by_role("button", name="Resume").click()
     expect(page.get_by_text("Resumed.")).to_be_visible()
+
+
+def test_a_campaign_that_fails_while_the_page_is_open_says_why_and_when(
+        start_site, open_page):
+    site = start_site(dialing=True, provider=RECORDING_PROVIDER, extra_env={
+        **FAST_METRICS, "DIALER_FAIL_AFTER_PROVIDER_REFUSALS": "2"})
+    campaign_id = _campaign(site, ny_contacts(
+        [["answered"]] * 2, test_provider="refuse", test_refusals=1000,
+        test_refuse_permanently=True, test_refusal="account suspended"))
+    page = open_page(site)
+    _open_console(page, site, campaign_id)
+    page.get_by_role("button", name="Start").click()
+
+    # Failed while the page is open: why and when, without a reload, and no action left.
+    readiness = page.get_by_role("region", name="Will it dial?")
+    expect(readiness.locator(".verdict")).to_contain_text(
+        re.compile(r"^Will not dial: failed \w{3} \d\d \d\d:\d\d:\d\d: the provider "
+                   r"refused the first 2 calls .*: account suspended$"), timeout=60_000)
+    expect(page.locator(".page-head .badge")).to_have_text("failed")
+    expect(page.get_by_text("nothing more to start or stop")).to_be_visible()
+    expect(_breaker(page).get_by_text("Paused by")).to_have_count(0)
+    failed = site.client().get(campaign_id).campaign
+    assert failed.failed_at is not None and failed.error is not None
+    when = live_stream.clock(failed.failed_at, failed.timezone)
+    page.reload()
+    expect(readiness.locator(".verdict")).to_have_text(
+        f"Will not dial: failed {when}: {failed.error}")
 
 
 def test_the_log_carries_on_after_the_api_restarts(start_site, open_page):
