@@ -167,6 +167,7 @@ COMMAND_ARGS: dict[str, tuple[str, ...]] = {
     # Leads (docs/contract.md "Leads while campaigns live"): the service checks the ids
     # and the contacts themselves, naming each bad one.
     "requeue": ("contact_ids",), "close": ("contact_ids",), "add_contacts": ("contacts",),
+    "remove_contacts": ("contact_ids",),
 }
 
 
@@ -344,8 +345,8 @@ def parse_campaign_command(args: Any, kwargs: Any, *, limits: RemoteLimits | Non
 
 def _lead_errors(command: str, command_args: dict[str, Any], limits: RemoteLimits | None
                  ) -> list[tuple[str, str]]:
-    key = {"requeue": "contact_ids", "close": "contact_ids", "add_contacts": "contacts"}.get(
-        command)
+    key = {"requeue": "contact_ids", "close": "contact_ids", "add_contacts": "contacts",
+           "remove_contacts": "contact_ids"}.get(command)
     if key is None:
         return []
     value = command_args.get(key)

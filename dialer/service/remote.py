@@ -65,6 +65,11 @@ def campaign_command(rt: Runtime, campaign_id: str, command: str, args: dict[str
         if command == "add_contacts":
             return _add_contacts(rt, owner, campaign_id, args.get("contacts"),
                                  command_id=command_id)
+        if command == "remove_contacts":
+            removed = commands.remove_campaign_contacts(
+                rt, owner, campaign_id, args.get("contact_ids"), source=EventSource.API,
+                command_id=command_id)
+            return {"ok": True, "campaign_id": campaign_id, "removed": removed}
         campaign = commands.run_command(rt, owner, campaign_id, command, args,
                                         source=EventSource.API, command_id=command_id)
     except commands.AlreadyApplied as exc:

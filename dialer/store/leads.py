@@ -87,6 +87,16 @@ def readd_contact(session: Session, contact_id: int, row: dict[str, Any]) -> Non
         attributes=row["attributes"], secondary_phones=row["secondary_phones"]))
 
 
+def current_members(session: Session, audience_id: str, contact_ids: list[int]) -> set[int]:
+    """Which of ``contact_ids`` are the audience's contacts and not removed."""
+    found: set[int] = set()
+    for chunk in chunks(contact_ids, CONTACT_CHUNK):
+        found.update(session.scalars(
+            select(Contact.id).where(Contact.audience_id == audience_id, Contact.id.in_(chunk),
+                                     Contact.removed_at.is_(None))))
+    return found
+
+
 def mark_removed(session: Session, audience_id: str, contact_ids: list[int], *,
                  now: datetime) -> list[int]:
     """Soft-remove the audience's contacts among ``contact_ids``; the ids that were in it."""

@@ -505,6 +505,62 @@ def test_remote_commands_steer_leads_once_per_task_id(desk):
     assert sources == {"api"}
 
 
+def test_a_remote_remove_contacts_takes_them_out_of_the_audience_or_refuses_whole(desk):
+    from dialer.service import remote
+
+    audience_id, campaign_id = desk.campaign(4, pacing={"channels": 1})
+    ids = desk.contact_ids(campaign_id)
+    _, other_campaign = desk.campaign(1, start=False)
+    [stranger] = desk.contact_ids(other_campaign)  # another audience's contact
+    tick(desk.rt)
+    [in_flight] = desk.dials
+    assert dial(desk.rt, in_flight) == "placed"
+    [(dialing,)] = desk.rows("SELECT contact_id FROM calls WHERE id = :id", id=in_flight)
+    waiting = [i for i in ids if i != dialing]
+
+    # Ids that are no current members of the campaign's audience: named, nothing removed.
+    details = []
+    for bad in ([waiting[0], stranger, 424242], [waiting[0], "7"]):
+        refused = remote.campaign_command(desk.rt, campaign_id, "remove_contacts",
+                                          {"contact_ids": bad})
+        assert refused["ok"] is False and refused["error"] == "ValidationError", refused
+        details.append(refused["detail"])
+    assert details[0].startswith("contact_ids: not current members of the campaign's audience")
+    assert details[0].endswith(f": {stranger}, 424242")
+    assert details[1].startswith("contact_ids[1]: ")
+    assert [r.task for r in desk.client.rejected_requests()] == ["dialer.campaign_command"] * 2
+    assert desk.client.audience(audience_id).count == 4
+    assert {p.status for p in desk.client.participants(campaign_id)} == {"pending", "dialing"}
+
+    answer = remote.campaign_command(desk.rt, campaign_id, "remove_contacts",
+                                     {"contact_ids": [dialing, waiting[0], waiting[0]]},
+                                     command_id="task-1")
+    assert answer == {"ok": True, "campaign_id": campaign_id, "removed": 2}
+    again = remote.campaign_command(desk.rt, campaign_id, "remove_contacts",
+                                    {"contact_ids": [dialing, waiting[0]]}, command_id="task-1")
+    assert again["error"] == "AlreadyApplied"
+    # As remove_audience_members: hidden, history kept, the undialed one canceled, the
+    # call in flight left to finish.
+    assert desk.client.audience(audience_id).count == 2
+    row = desk.participant(campaign_id, waiting[0])
+    assert (row.status, row.skip_reason) == ("canceled", "removed")
+    assert desk.participant(campaign_id, dialing).status == "dialing"
+    [event] = desk.events(campaign_id, "contacts_removed")
+    assert (event.source, event.detail) == (
+        "api", "2 contacts removed from the audience, 1 not yet dialed canceled")
+    # Removed already: no current member either.
+    gone = remote.campaign_command(desk.rt, campaign_id, "remove_contacts",
+                                   {"contact_ids": [waiting[0]]})
+    assert gone["error"] == "ValidationError" and "removed already" in gone["detail"]
+
+    desk.client.stop(campaign_id)
+    ended = remote.campaign_command(desk.rt, campaign_id, "remove_contacts",
+                                    {"contact_ids": [waiting[1]]})
+    assert ended["error"] == "InvalidTransition"
+    assert ended["detail"] == "cannot remove contacts from a campaign that is stopped"
+    assert desk.client.audience(audience_id).count == 2
+
+
 # -- beside the tick ------------------------------------------------------------------------
 
 

@@ -87,3 +87,43 @@ def test_campaign_command_drives_the_lifecycle(make_stack, clean_state):
     events = client.events(campaign.id)
     assert [e.source for e in events if e.action in ("stopped", "channels_allocated")] == [
         "api", "api"]
+
+
+def test_remove_contacts_by_task_name_takes_them_out_of_the_campaign(make_stack, clean_state,
+                                                                     database_url):
+    stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=60)
+    worker = stack.start_worker(concurrency=2)  # no beat: nobody is dialed meanwhile
+    client = stack.client()
+    audience = client.create_audience("a", ny_contacts([["answered"]] * 3))
+    campaign = client.create_campaign(campaign_spec(audience.id))
+    client.start(campaign.id)
+    first, second, kept = sorted(p.contact_id for p in client.participants(campaign.id))
+    remote = Celery(broker=stack.env["DIALER_BROKER_URL"], set_as_current=False)
+
+    sent = remote.send_task("dialer.campaign_command", queue="dialer.control", kwargs={
+        "campaign_id": campaign.id, "command": "remove_contacts",
+        "contact_ids": [first, second]})
+    remote.send_task("dialer.campaign_command", queue="dialer.control", kwargs={
+        "campaign_id": campaign.id, "command": "remove_contacts",
+        "contact_ids": [kept, 987654]})
+    wait_for(lambda: client.rejected_requests() and [
+        e for e in client.events(campaign.id) if e.action == "contacts_removed"],
+        timeout_s=30, what="one removal applied and one refused")
+
+    statuses = {p.contact_id: (p.status, p.skip_reason)
+                for p in client.participants(campaign.id)}
+    assert statuses == {first: ("canceled", "removed"), second: ("canceled", "removed"),
+                        kept: ("pending", None)}
+    assert client.audience(audience.id).count == 1
+    [event] = [e for e in client.events(campaign.id) if e.action == "contacts_removed"]
+    assert event.source == "api"
+    [refused] = client.rejected_requests()
+    assert refused.errors == [["contact_ids", "not current members of the campaign's "
+                               "audience (never added, or removed already): 987654"]]
+    # The task's JSON result, as the worker logs it (senders keep no results).
+    wait_for(lambda: f"{sent.id}] succeeded" in worker.log_path.read_text(), timeout_s=10,
+             what="the task's result logged")
+    [line] = [x for x in worker.log_path.read_text().splitlines() if f"{sent.id}] succ" in x]
+    assert line.endswith(f"{{'ok': True, 'campaign_id': '{campaign.id}', 'removed': 2}}")
+    assert rows(database_url, "SELECT count(*) FROM contacts WHERE removed_at IS NOT NULL") \
+        == [(2,)]

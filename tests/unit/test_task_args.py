@@ -263,7 +263,7 @@ def test_lead_commands_take_their_lists() -> None:
     parsed = parse_campaign_command([CALL_ID, "requeue"], {"contact_ids": [1, 2]})
     assert parsed.args == {"contact_ids": [1, 2]}
     for command, key in (("requeue", "contact_ids"), ("close", "contact_ids"),
-                         ("add_contacts", "contacts")):
+                         ("remove_contacts", "contact_ids"), ("add_contacts", "contacts")):
         for bad in ({}, {key: []}, {key: "1"}):
             with pytest.raises(ValidationError) as exc:
                 parse_campaign_command([CALL_ID, command], bad)

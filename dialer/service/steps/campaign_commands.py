@@ -43,10 +43,10 @@ log = logging.getLogger(__name__)
 CONFLICT_ATTEMPTS = 3
 
 # `delete` is beyond the first contract (docs/remote-control.md; refused while running);
-# `update` takes ``patch`` (steps/campaign_editing.py); the last three steer leads
+# `update` takes ``patch`` (steps/campaign_editing.py); the last four steer leads
 # (steps/leads.py).
 COMMANDS = ("start", "pause", "resume", "stop", "allocate_channels", "reset_breaker", "delete",
-            "update", "requeue", "close", "add_contacts")
+            "update", "requeue", "close", "add_contacts", "remove_contacts")
 
 T = TypeVar("T")
 
@@ -88,6 +88,9 @@ def run_command(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
         "add_contacts": lambda s: _with_contacts(rt, s, org, campaign_id,
                                                  args.get("contacts"), now=now,
                                                  source=source)[0],
+        "remove_contacts": lambda s: _without_contacts(s, org, campaign_id,
+                                                       args.get("contact_ids"), now=now,
+                                                       source=source)[0],
     }
     handler = handlers.get(command)
     if handler is None:
@@ -114,6 +117,16 @@ def add_campaign_contacts(rt: Runtime, org: OrgRef, campaign_id: str, contacts: 
         rt, s, org, campaign_id, contacts, now=now, source=source)[1], command_id=command_id)
 
 
+def remove_campaign_contacts(rt: Runtime, org: OrgRef, campaign_id: str, contact_ids: Any,
+                             *, source: str, command_id: str | None = None) -> int:
+    """Contacts taken out of the campaign's audience (and so of the campaign, and of the
+    audience's other campaigns that have not finished), as ``remove_audience_members``
+    does; how many. With ``command_id``, at most once per id."""
+    now = rt.clock.now()
+    return in_transaction(rt, org, campaign_id, "remove_contacts", lambda s: _without_contacts(
+        s, org, campaign_id, contact_ids, now=now, source=source)[1], command_id=command_id)
+
+
 def _steered(session: Session, campaign_id: str, step: Callable[..., int], contact_ids: Any,
              *, now: datetime, source: str) -> Campaign:
     campaign = load_campaign(session, campaign_id, lock=True)
@@ -130,20 +143,31 @@ def _with_contacts(rt: Runtime, session: Session, org: OrgRef, campaign_id: str,
     return campaign, view
 
 
+def _without_contacts(session: Session, org: OrgRef, campaign_id: str, contact_ids: Any, *,
+                      now: datetime, source: str) -> tuple[Campaign, int]:
+    campaign, audience = locked_for_contacts(session, campaign_id, org_id=org.id,
+                                             verb="remove contacts from")
+    removed = leads.remove_named_contacts(session, audience.id, contact_ids, now=now,
+                                          source=source)
+    return campaign, removed
+
+
 def locked_for_contacts(session: Session, campaign_id: str, *, org_id: str,
-                        lock: bool = True) -> tuple[Campaign, Audience]:
-    """A campaign taking new contacts and its audience, both locked, the audience first
-    (store/leads.py's order); InvalidTransition once the campaign has finished, checked
-    under its lock (a stop committed meanwhile is seen). ``lock`` False: checked only."""
+                        lock: bool = True, verb: str = "add contacts to"
+                        ) -> tuple[Campaign, Audience]:
+    """A campaign taking new contacts (or losing some: ``verb``) and its audience, both
+    locked, the audience first (store/leads.py's order); InvalidTransition once the
+    campaign has finished, checked under its lock (a stop committed meanwhile is seen).
+    ``lock`` False: checked only."""
     campaign = load_campaign(session, campaign_id, org_id=org_id)
-    audience_id = leads.campaign_accepts_contacts(campaign)
+    audience_id = leads.campaign_accepts_contacts(campaign, verb=verb)
     if not lock:
         found = audiences.find(session, audience_id, org_id=org_id)
         assert found is not None  # the campaign's own audience, of its organisation
         return campaign, found
     audiences.lock_for_change(session, audience_id)
     campaign = load_campaign(session, campaign_id, lock=True, org_id=org_id)
-    if leads.campaign_accepts_contacts(campaign) != audience_id:
+    if leads.campaign_accepts_contacts(campaign, verb=verb) != audience_id:
         # A draft moved to another audience meanwhile: that one is not locked.
         raise InvalidTransition("the campaign's audience changed meanwhile; try again")
     audience = audiences.find(session, audience_id, org_id=org_id)

@@ -106,6 +106,22 @@ def remove_contacts(session: Session, audience_id: str, contact_ids: list[int], 
     return len(removed)
 
 
+def remove_named_contacts(session: Session, audience_id: str, raw_ids: Any, *,
+                          now: datetime, source: str) -> int:
+    """``remove_contacts`` for a request that names whom to remove (a campaign's remote
+    command): the ids checked as ``requeue`` checks them, and the request refused whole,
+    naming them, when any is not a current member of the audience (locked by the caller):
+    a sender's mistaken id is said, not silently skipped beside the others' removal."""
+    contact_ids = checked_contact_ids(raw_ids)
+    members = leads.current_members(session, audience_id, contact_ids)
+    strangers = [i for i in contact_ids if i not in members]
+    if strangers:
+        raise ValidationError([("contact_ids", "not current members of the campaign's audience "
+                                               f"(never added, or removed already): "
+                                               f"{_listed(strangers)}")])
+    return remove_contacts(session, audience_id, contact_ids, now=now, source=source)
+
+
 def requeue(session: Session, campaign: Campaign, contact_ids: Any, *, now: datetime,
             source: str) -> int:
     """"Set to created": pending, attempts (and the number dialed) from zero, due at once
@@ -187,11 +203,12 @@ def _listed(ids: list[int], shown: int = 10) -> str:
     return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
-def campaign_accepts_contacts(campaign: Campaign) -> str:
-    """The audience a campaign takes new contacts into; InvalidTransition once it has
-    finished (or lost its audience)."""
+def campaign_accepts_contacts(campaign: Campaign, *, verb: str = "add contacts to") -> str:
+    """The audience a campaign takes new contacts into (or has contacts removed from, the
+    ``verb`` the refusal says); InvalidTransition once it has finished (or lost its
+    audience)."""
     if campaign.status in st.CAMPAIGN_TERMINAL:
-        raise InvalidTransition(f"cannot add contacts to a campaign that is {campaign.status}")
+        raise InvalidTransition(f"cannot {verb} a campaign that is {campaign.status}")
     if campaign.audience_id is None:
         raise InvalidTransition("the campaign's audience was deleted")
     return campaign.audience_id
