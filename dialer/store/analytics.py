@@ -1,7 +1,8 @@
 """The analytics of one campaign (service/analytics.py): each is one SQL aggregation.
 
 They read the calls through ``ix_calls_campaign_placed`` — ``(campaign_id, placed_at)``
-INCLUDE the columns these aggregations read (migration 0008_analytics) — and the
+INCLUDE the columns these aggregations read (migrations 0008_analytics and
+0012_analytics_cycle; tests/integration/test_analytics.py checks each plan) — and the
 participants through ``ix_participants_due`` INCLUDE ``id``, so that on a vacuumed
 table every one is an index-only scan of the campaign's own rows: the cost follows
 the campaign's calls, not the table's (bench/analytics.py, bench/RESULTS.md).
