@@ -121,6 +121,33 @@ def test_funnel_pickup_and_executions_agree_with_the_rows(clients):
         (r.processed_members, r.failed_members) for r in summary.executions]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_runs_progress_counts_each_contact_once_per_cycle_whose_call_in_it_ended(
+        clients, seed):
+    """Random calls over three runs and three cycles (a requeued or recurring contact),
+    recomputed from the rows: calls placed per run, and per run the (contact, cycle)
+    pairs with an ended call in it, and those of them whose contact is now failed."""
+    client, _ = clients
+    campaign_id, p = make_campaign(client, 30)
+    draw = random.Random(seed)
+    rows = [Row(pid, attempt, draw.choice(["answered", "busy", None]),
+                draw.choice([MONDAY, MONDAY, None]), execution=draw.randint(1, 3), cycle=cycle)
+            for pid in p for cycle in range(draw.randint(1, 3))
+            for attempt in range(1, draw.randint(1, 4))]
+    rows = [dataclasses.replace(r, outcome=None) if r.placed_at is None else r for r in rows]
+    statuses = {pid: draw.choice(["failed", "completed", "pending"]) for pid in p}
+    write_rows(client, campaign_id, rows, statuses=statuses, executions=[
+        (n, "paused", MONDAY, MONDAY, 30) for n in (1, 2, 3)])
+
+    runs = client.execution_summary(campaign_id).executions
+    ended = [r for r in rows if r.outcome]
+    assert [(x.calls_placed, x.processed_members, x.failed_members) for x in runs] == [(
+        len([r for r in rows if r.placed_at and r.execution == n]),
+        len({(r.participant, r.cycle) for r in ended if r.execution == n}),
+        len({(r.participant, r.cycle) for r in ended if r.execution == n
+             and statuses[r.participant] == "failed"})) for n in (1, 2, 3)]
+
+
 def _local(instant: datetime, zone: str) -> tuple[int, int]:
     local = instant.astimezone(ZoneInfo(zone))
     return local.weekday(), local.hour
