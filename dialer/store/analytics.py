@@ -88,7 +88,7 @@ PICKUP_BY_CALLER_ID = text("""
 # Each (run, contact, cycle) is first made one row by a GROUP BY of plain columns, which
 # PostgreSQL hashes; count(DISTINCT (participant_id, cycle)) sorted every call of the
 # campaign by a row value, twice, and spilled to disk above ~30,000 calls: this is
-# about twice as fast at 20,000 and 100,000 calls (bench/RESULTS.md), and every campaign
+# 2.4 times as fast at 20,000 to 200,000 calls (bench/RESULTS.md), and every campaign
 # get runs it (service/steps/campaign_views.py).
 EXECUTIONS = text("""
     WITH per_member AS (
