@@ -1,8 +1,10 @@
 """The campaign analytics on 1,000,000 calls (issue 14), against a full scan of calls.
 
     .venv/bin/python bench/analytics.py [--calls 1000000] [--campaigns 50] [--runs 7]
+        [--database-url postgresql+psycopg://.../dialer_bench_NAME] [--redis-url ...]
 
-Builds its own database (``dialer_bench_analytics``, dropped and recreated, migrated)
+Builds its own database (``dialer_bench_analytics`` unless ``--database-url`` names
+another ``dialer_bench_*``; dropped and recreated, migrated)
 with set-based INSERT ... SELECT over generate_series: ``--campaigns`` campaigns of
 the same audience, 2.5 calls per participant on average (attempts 1 to 4), so the
 measured campaign (the first) has ``--calls / --campaigns`` calls. ``--campaigns 1``
@@ -13,8 +15,8 @@ timed runs after one warm-up, and the query's time as a ratio to the scan's. Pri
 each query's EXPLAIN (ANALYZE) plan, to show the index it uses, how long
 rebuilding the migration's covering index takes (the lock of the upgrade), and what
 the covering index costs a call's writes: the WAL bytes and time of a call's insert and
-three updates (as the hot path writes them) with the plain index of 0006 and with the
-covering one, alternated.
+three updates (as the hot path writes them) with the plain index of 0006, the covering
+one of 0008 and the one of 0012 (cycle included), alternated.
 """
 
 from __future__ import annotations
@@ -179,10 +181,11 @@ CALL_LIFE = [
                        duration_s = 42, goal_achieved = true
        WHERE campaign_id = :campaign_id AND cycle = 99""",
 ]
-PLAIN_INDEX = "CREATE INDEX ix_calls_campaign_placed ON calls (campaign_id, placed_at)"
-COVERING_INDEX = ("CREATE INDEX ix_calls_campaign_placed ON calls (campaign_id, placed_at) "
-                  "INCLUDE (participant_id, execution_number, attempt, from_number, outcome, "
-                  "goal_achieved)")
+_CREATE = "CREATE INDEX ix_calls_campaign_placed ON calls (campaign_id, placed_at)"
+_INCLUDE_0008 = "participant_id, execution_number, attempt, from_number, outcome, goal_achieved"
+INDEXES = {"0006 plain": _CREATE,
+           "0008 covering": f"{_CREATE} INCLUDE ({_INCLUDE_0008})",
+           "0012 covering": f"{_CREATE} INCLUDE ({_INCLUDE_0008}, cycle)"}
 
 
 def call_life_cost(engine: sa.Engine, *, batch: int) -> tuple[float, float, float]:
@@ -205,12 +208,11 @@ def call_life_cost(engine: sa.Engine, *, batch: int) -> tuple[float, float, floa
 
 
 def write_cost(engine: sa.Engine, *, batch: int, rounds: int) -> None:
-    """The call's writes with the plain index of 0006 and the covering one of 0007,
-    alternated, medians."""
-    results: dict[str, list[tuple[float, float, float]]] = {"0006 plain": [],
-                                                            "0007 covering": []}
+    """The call's writes with each of INDEXES, alternated, medians; the last one built
+    is the migrations' head (0012), as the database was."""
+    results: dict[str, list[tuple[float, float, float]]] = {label: [] for label in INDEXES}
     for _ in range(rounds):
-        for label, ddl in (("0006 plain", PLAIN_INDEX), ("0007 covering", COVERING_INDEX)):
+        for label, ddl in INDEXES.items():
             with engine.begin() as conn:
                 conn.execute(sa.text("DROP INDEX ix_calls_campaign_placed"))
                 conn.execute(sa.text(ddl))
@@ -225,8 +227,11 @@ def write_cost(engine: sa.Engine, *, batch: int, rounds: int) -> None:
         medians[label] = tuple(statistics.median(run[i] for run in runs) for i in range(3))
         wal, fpi, ms = medians[label]
         print(f"| {label} | {wal:.0f} | {fpi:.2f} | {ms:.4f} |")
-    (w0, f0, m0), (w1, f1, m1) = medians["0006 plain"], medians["0007 covering"]
-    print(f"| ratio 0007 ÷ 0006 | {w1 / w0:.3f} | {f1 / max(f0, 1e-9):.3f} | {m1 / m0:.3f} |")
+    for new, old in (("0008 covering", "0006 plain"), ("0012 covering", "0006 plain"),
+                     ("0012 covering", "0008 covering")):
+        (w0, f0, m0), (w1, f1, m1) = medians[old], medians[new]
+        print(f"| ratio {new[:4]} ÷ {old[:4]} | {w1 / w0:.3f} | {f1 / max(f0, 1e-9):.3f} "
+              f"| {m1 / m0:.3f} |")
 
 
 def main() -> None:
@@ -234,13 +239,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--campaigns", type=int, default=50)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--database-url", default=DATABASE_URL,
+                        help="dropped and recreated (a dialer_bench_* database)")
     parser.add_argument("--redis-url", default=REDIS_URL, help="flushed (a bench db)")
     parser.add_argument("--no-plans", action="store_true", help="skip the EXPLAIN output")
     parser.add_argument("--write-batch", type=int, default=2000,
                         help="calls per round of the write-cost measure")
     args = parser.parse_args()
-    fresh_state(DATABASE_URL, args.redis_url)
-    engine = sa.create_engine(DATABASE_URL)
+    fresh_state(args.database_url, args.redis_url)
+    engine = sa.create_engine(args.database_url)
     build(engine, calls=args.calls, campaigns=args.campaigns)
     cid = first_campaign()
     answered = {"campaign_id": cid, "answered": Outcome.ANSWERED}

@@ -1,6 +1,7 @@
 """Where a dial and a result spend their time, in one process, without Celery.
 
     .venv/bin/python bench/profile_dispatch.py [--calls 400] [--html /tmp/dispatch.html]
+        [--database-url postgresql+psycopg://.../dialer_bench_NAME] [--redis-url ...]
 
 The tick queues N calls of a campaign with instant simulated calls; then
 every dial and every result runs in this process through the service layer
@@ -101,13 +102,17 @@ def main() -> None:
                         help="sample with pyinstrument (its overhead inflates the timings)")
     parser.add_argument("--html", default=None, help="with --profile: also write HTML here")
     parser.add_argument("--quick", action="store_true", help="100 calls")
+    parser.add_argument("--database-url", default=DATABASE_URL,
+                        help="dropped and recreated (a dialer_bench_* database)")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="flushed (a bench db)")
     args = parser.parse_args()
     calls = 100 if args.quick else args.calls
-    fresh_state(DATABASE_URL, REDIS_URL)
+    database_url, redis_url = args.database_url, args.redis_url
+    fresh_state(database_url, redis_url)
     origin = f"{SIM_START.isoformat()}@{time.time():.6f}"
-    settings = load_settings(database_url=DATABASE_URL, redis_url=REDIS_URL,
+    settings = load_settings(database_url=database_url, redis_url=redis_url,
                              time_origin=origin, org_channel_cap=calls, tick_seconds=1.0)
-    client = DialerClient(database_url=DATABASE_URL, redis_url=REDIS_URL, time_origin=origin)
+    client = DialerClient(database_url=database_url, redis_url=redis_url, time_origin=origin)
     audience = client.create_audience("profile", ny_contacts([["answered"]] * calls, ring_s=0,
                                                              talk_s=0))
     campaign = client.create_campaign(campaign_spec(audience.id, pacing={"channels": calls}))

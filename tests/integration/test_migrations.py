@@ -195,3 +195,31 @@ def test_the_migrations_build_exactly_the_tables_the_models_declare(migrations_u
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_the_migrations_give_each_index_the_included_columns_the_models_declare(
+        migrations_url):
+    """alembic's comparison above ignores INCLUDE: a covering index the models widen and
+    no migration does would pass it, and the analytics' index-only scans would quietly
+    read the heap again."""
+    from models.base import Base
+
+    declared = {index.name: sorted(index.dialect_options["postgresql"]["include"] or [])
+                for table in Base.metadata.tables.values() for index in table.indexes}
+    upgrade(migrations_url)
+    engine = sa.create_engine(migrations_url)
+    try:
+        with engine.connect() as conn:
+            built = {name: sorted(columns or []) for name, columns in conn.execute(sa.text("""
+                SELECT i.relname, array_agg(a.attname) FILTER (WHERE k.n > x.indnkeyatts)
+                FROM pg_index x
+                JOIN pg_class i ON i.oid = x.indexrelid
+                JOIN pg_class t ON t.oid = x.indrelid
+                JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = 'public'
+                CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+                JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                WHERE i.relname = ANY(:names)
+                GROUP BY i.relname, x.indnkeyatts"""), {"names": list(declared)})}
+    finally:
+        engine.dispose()
+    assert built == declared

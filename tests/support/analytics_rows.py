@@ -27,6 +27,7 @@ class Row:
     from_number: str | None = CALLER_A
     goal: bool | None = None
     execution: int = 1
+    cycle: int = 0
 
 
 def make_campaign(client: DialerClient, contacts: int, **spec: Any
@@ -63,12 +64,12 @@ def write_rows(client: DialerClient, campaign_id: str, rows: list[Row], *,
                     execution_number, cycle, attempt, status, to_number, from_number,
                     queued_at, dispatch_at, placed_at, ended_at, deadline_at, outcome,
                     duration_s, goal_achieved)
-                SELECT :id, p.id, p.campaign_id, p.contact_id, :execution, 0, :attempt,
+                SELECT :id, p.id, p.campaign_id, p.contact_id, :execution, :cycle, :attempt,
                     :status, p.phone, :from_number, :at, :at, :placed_at, :ended_at,
                     :at + interval '1 hour', :outcome, 0, :goal
                 FROM participants p WHERE p.id = :participant"""),
                 {"id": str(uuid.uuid4()), "participant": row.participant,
-                 "execution": row.execution, "attempt": row.attempt,
+                 "execution": row.execution, "cycle": row.cycle, "attempt": row.attempt,
                  "status": "ended" if row.outcome else
                  ("placed" if row.placed_at else "queued"),
                  "from_number": row.from_number, "at": at, "placed_at": row.placed_at,
