@@ -113,6 +113,12 @@ def test_a_value_restated_in_another_form_is_no_change(client):
         "pacing": {"spacing_seconds": 0}})
     assert view.status == "running"
     assert len(client.events(campaign_id)) == events
+    # Beside an invalid value too: the refusal names that one, not the restated days.
+    with pytest.raises(ValidationError) as info:
+        client.update_campaign(campaign_id, {
+            "schedule": {"allowed_days": ["fri", "mon", "tue", "wed", "thu"]},
+            "pacing": {"channels": -1}})
+    assert info.value.fields == ["pacing.channels"]
 
 
 def test_paused_takes_the_calendar_and_the_policy_and_due_contacts_follow(client,

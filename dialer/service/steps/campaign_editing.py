@@ -103,13 +103,35 @@ def _changes(stored: dict[str, Any], merged: dict[str, Any]) -> list[str]:
     """The fields the edit changes, as the spec reads them: the same instant at another
     offset, the same days in another order, 2 for 2.0 restate a value and change
     nothing (so the table never refuses them), and a new preset changes the pacing
-    fields it fills. A merged spec that does not parse is compared as it is (the
-    refusal then names, with the invalid fields, every field the patch touches)."""
+    fields it fills. When the merged spec does not parse (the edit is refused anyway),
+    the fields whose value differs, less those that only restate theirs."""
     try:
         after = CampaignSpec.model_validate(merged)
     except pydantic.ValidationError:
-        return editing.changed_fields(stored, merged)
+        return [field for field in editing.changed_fields(stored, merged)
+                if not _restates(stored, merged, field.split("."))]
     return editing.changed_fields(_as_read(stored), _comparable(after))
+
+
+def _restates(stored: dict[str, Any], merged: dict[str, Any], path: list[str]) -> bool:
+    """Whether ``merged``'s value at ``path`` is the stored one in another form: put
+    alone into the stored spec, the spec reads the same."""
+    try:
+        alone = _with_value(stored, path, _value(merged, path))
+        return _comparable(CampaignSpec.model_validate(alone)) == _as_read(stored)
+    except (KeyError, TypeError, pydantic.ValidationError):
+        return False  # a new key, a removed one, or a value the spec refuses
+
+
+def _value(spec: Any, path: list[str]) -> Any:
+    for key in path:
+        spec = spec[key]
+    return spec
+
+
+def _with_value(spec: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    head, *rest = path
+    return {**spec, head: _with_value(spec[head], rest, value) if rest else value}
 
 
 def _stored_spec(campaign: Campaign) -> dict[str, Any]:
