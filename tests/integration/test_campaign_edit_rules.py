@@ -1,5 +1,6 @@
 """The edit rules end to end (docs/contract.md §2b): hypothesis draws a campaign status
-and a patch of one to three spec fields, sometimes with an invalid value, and the real
+and a patch of one to three spec fields, sometimes with an invalid value or a current
+value restated in another form (the same instant at another offset), and the real
 ``update_campaign`` on the real PostgreSQL must accept it exactly when every changed
 field may change in that status (dialer/editing.py's table) and every value is valid;
 a refusal names every offending field and changes nothing; an acceptance stores the
@@ -7,8 +8,9 @@ new values and records one ``updated`` event naming exactly the changed fields.
 
 The oracle below is written from the contract, not from the code under test: a patch
 merges into the stored spec, a new ``pacing.preset`` starts the pacing afresh and fills
-what the patch leaves out. Every campaign is fresh and put in its status by the
-client's own verbs; ``completed`` and ``failed`` by the engine's own steps (no worker).
+what the patch leaves out, a value restated changes nothing. Every campaign is fresh
+and put in its status by the client's own verbs (started at once or after a schedule);
+``completed`` and ``failed`` by the engine's own steps (no worker).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -34,6 +37,7 @@ from tests.support.scenario import campaign_spec, ny_contacts
 pytestmark = pytest.mark.integration
 
 NO_SUCH_ID = "00000000-0000-4000-8000-000000000000"
+RESTATE = object()  # in a drawn patch: the campaign's current value, in another form
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ def iso(at: datetime) -> str:
 def hours_from_now(hours: st.SearchStrategy[int]) -> Values:
     return lambda ctx: hours.map(lambda h: iso(ctx.now.replace(microsecond=0)
                                                + timedelta(hours=h)))
+
+
+def instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -103,6 +111,7 @@ FIELDS: dict[str, tuple[Values, Values]] = {
     "safety.respect_dnc": (lambda _: st.booleans(), const("maybe")),
     "safety.circuit_breaker.min_calls": (lambda _: st.integers(1, 50), const(0)),
 }
+FLOATS = ("pacing.spacing_seconds", "retry.retry_delay_minutes")
 PACING_DEFAULTS = {"preset": None, "channels": 1, "calls_per_minute": None,
                    "spacing_seconds": 0.0, "daily_limit": None}
 
@@ -116,13 +125,15 @@ class Stack:
         audience, other, _, number = self.ctx_ids
         return Ctx(self.client.now(), audience, other, number)
 
-    def campaign_in(self, status: str, *, with_agent: bool) -> str:
-        """A fresh campaign in ``status``, put there as an operator (or the engine) does."""
+    def campaign_in(self, status: str, *, with_agent: bool, scheduled_first: bool) -> str:
+        """A fresh campaign in ``status``, put there as an operator (or the engine) does;
+        ``scheduled_first``: created scheduled (a draft never is)."""
         client = self.client
         audience, _, empty, _ = self.ctx_ids
         overrides: dict[str, Any] = {"agent_id": "agent-1" if with_agent else None}
-        if status == C.SCHEDULED:
-            overrides["scheduled_at"] = iso(client.now() + timedelta(days=1))
+        if status == C.SCHEDULED or (scheduled_first and status != C.DRAFT):
+            # As a remote sender writes it (stored as ...Z).
+            overrides["scheduled_at"] = (client.now() + timedelta(days=1)).isoformat()
         if status == C.COMPLETED:
             audience = empty  # nothing to dial: done as soon as the engine looks
         campaign_id = client.create_campaign(campaign_spec(audience, **overrides)).id
@@ -166,9 +177,42 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
     return patch
 
 
+def restated(field: str, value: Any) -> Any:
+    """``value`` (as stored) in another form that the spec reads as the same value."""
+    if field == "scheduled_at" and value is not None:
+        return instant(value).astimezone(ZoneInfo("America/New_York")).isoformat()
+    if field == "schedule.allowed_days":
+        return [*reversed(value), value[0]]  # another order, a day twice
+    if field in FLOATS and value == int(value):
+        return int(value)
+    return value
+
+
+def canonical(field: str, value: Any) -> Any:
+    """A drawn value in the form the stored spec keeps (the instant stays as given)."""
+    if field == "schedule.allowed_days" and isinstance(value, list):
+        return sorted(set(value), key=days.index)
+    if field in FLOATS and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def same_value(field: str, drawn: Any, stored: Any) -> bool:
+    if field == "scheduled_at" and None not in (drawn, stored):
+        return bool(instant(drawn) == instant(stored))
+    return bool(canonical(field, drawn) == stored)
+
+
+def comparable(spec: dict[str, Any]) -> dict[str, Any]:
+    """A spec with its start as an instant: the stored form may keep a given offset."""
+    at = spec.get("scheduled_at")
+    return {**spec, "scheduled_at": at if at is None else instant(at)}
+
+
 def expected_spec(before: dict[str, Any], flat: dict[str, Any]) -> dict[str, Any]:
     """The stored spec after a valid ``flat`` patch, by the contract's words."""
     after = copy.deepcopy(before)
+    flat = {field: canonical(field, value) for field, value in flat.items()}
     flat_pacing = {k.split(".", 1)[1]: v for k, v in flat.items() if k.startswith("pacing.")}
     for path, value in flat.items():
         if not path.startswith("pacing."):
@@ -221,6 +265,8 @@ def test_an_edit_is_accepted_exactly_when_the_table_and_the_spec_allow_it(stack:
     client = stack.client
     status = data.draw(st.sampled_from([str(s) for s in C]), label="status")
     with_agent = status != C.DRAFT or data.draw(st.booleans(), label="with_agent")
+    scheduled_first = status not in (C.DRAFT, C.SCHEDULED) and data.draw(
+        st.booleans(), label="scheduled_first")
     fields = data.draw(st.lists(st.sampled_from(sorted(FIELDS)), min_size=1, max_size=3,
                                 unique=True), label="fields")
     ctx = stack.ctx()
@@ -228,15 +274,21 @@ def test_an_edit_is_accepted_exactly_when_the_table_and_the_spec_allow_it(stack:
     invalid: set[str] = set()
     for field in fields:
         valid_values, invalid_values = FIELDS[field]
-        if data.draw(st.integers(0, 4), label=f"{field} invalid?") == 4:
+        kind = data.draw(st.sampled_from(["valid", "valid", "restated", "invalid"]),
+                         label=f"{field} value")
+        if kind == "invalid":
             invalid.add(field)
             flat[field] = data.draw(invalid_values(ctx), label=field)
         else:
-            flat[field] = data.draw(valid_values(ctx), label=field)
+            flat[field] = RESTATE if kind == "restated" else data.draw(valid_values(ctx),
+                                                                       label=field)
 
-    campaign_id = stack.campaign_in(status, with_agent=with_agent)
+    campaign_id = stack.campaign_in(status, with_agent=with_agent,
+                                    scheduled_first=scheduled_first)
     before_view = client.get(campaign_id).campaign
     before = before_view.spec
+    flat = {field: restated(field, value_at(before, field)) if value is RESTATE else value
+            for field, value in flat.items()}
     before_events = client.events(campaign_id)
     before_participants = client.participants(campaign_id)
 
@@ -245,10 +297,11 @@ def test_an_edit_is_accepted_exactly_when_the_table_and_the_spec_allow_it(stack:
         "preset"]
     if invalid:
         after = None
-        changing = {f for f in flat if f in invalid or flat[f] != value_at(before, f)}
+        changing = {f for f in flat if f in invalid
+                    or not same_value(f, flat[f], value_at(before, f))}
     else:
         after = expected_spec(before, flat)
-        changing = leaves_that_differ(before, after)
+        changing = leaves_that_differ(comparable(before), comparable(after))
     offending = invalid | {f for f, _ in editing.edit_errors(
         status, sorted(changing), agent_was_set=before_view.agent_id is not None,
         has_run=has_run)}
@@ -276,8 +329,8 @@ def test_an_edit_is_accepted_exactly_when_the_table_and_the_spec_allow_it(stack:
     event(f"{status}: accepted")
     assert not offending, f"accepted although {sorted(offending)} should be refused"
     assert after is not None
-    assert view.spec == after
-    assert client.get(campaign_id).campaign.spec == after
+    assert comparable(view.spec) == comparable(after)
+    assert comparable(client.get(campaign_id).campaign.spec) == comparable(after)
     new_events = client.events(campaign_id)[len(before_events):]
     updated = [e for e in new_events if e.action == "updated"]
     if not changing:
@@ -285,7 +338,8 @@ def test_an_edit_is_accepted_exactly_when_the_table_and_the_spec_allow_it(stack:
         return
     [recorded] = updated
     assert set((recorded.detail or "").split(", ")) == changing
-    move = editing.schedule_move(status, before.get("scheduled_at"), after.get("scheduled_at"))
+    start_before, start_after = (comparable(spec)["scheduled_at"] for spec in (before, after))
+    move = editing.schedule_move(status, start_before, start_after)
     assert [e.action for e in new_events] == ["updated"] + (
         [] if move is None else ["scheduled" if move != "unschedule" else "unscheduled"])
     assert view.status == {"schedule": C.SCHEDULED, "unschedule": C.DRAFT}.get(
