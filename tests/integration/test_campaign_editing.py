@@ -4,6 +4,7 @@ the agent a campaign needs to start, and one real worker seeing a pacing edit.""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -98,6 +99,26 @@ def test_running_takes_pacing_and_the_end_date_only(client, database_url):
         with pytest.raises(ValidationError) as info:
             client.update_campaign(campaign_id, patch)
         assert info.value.fields == [field]
+
+
+def test_a_value_restated_in_another_form_is_no_change(client):
+    # Created with an offset of +00:00, stored (and shown) as ...Z; the days in week order.
+    at = (client.now() + timedelta(hours=1)).replace(microsecond=0)
+    campaign_id = new_campaign(client, scheduled_at=at.isoformat())
+    client.start(campaign_id)
+    events = len(client.events(campaign_id))
+    view = client.update_campaign(campaign_id, {
+        "scheduled_at": at.astimezone(ZoneInfo("America/New_York")).isoformat(),
+        "schedule": {"allowed_days": ["fri", "thu", "wed", "tue", "mon", "mon"]},
+        "pacing": {"spacing_seconds": 0}})
+    assert view.status == "running"
+    assert len(client.events(campaign_id)) == events
+    # Beside an invalid value too: the refusal names that one, not the restated days.
+    with pytest.raises(ValidationError) as info:
+        client.update_campaign(campaign_id, {
+            "schedule": {"allowed_days": ["fri", "mon", "tue", "wed", "thu"]},
+            "pacing": {"channels": -1}})
+    assert info.value.fields == ["pacing.channels"]
 
 
 def test_paused_takes_the_calendar_and_the_policy_and_due_contacts_follow(client,

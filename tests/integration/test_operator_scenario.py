@@ -2,7 +2,12 @@
 import 50 leads, start, add 20 more while it runs, requeue 3 that failed, close 2 by
 hand, pause, change the window, resume, let it finish, export. The recording provider's
 own ledger of every call it was asked to place must agree with every count the dialer
-shows: metrics, participants, the call log, both exports and the funnel."""
+shows: metrics, participants, the call log, both exports and the funnel.
+
+The afternoon starts at 16:45 in New York with a window closing at 17:00, and the work
+takes longer than that (58 answered calls of a minute on two channels: half an hour
+at least), so the window change is what lets the campaign finish today: without it,
+the contacts left at 17:00 would wait for Tuesday's opening."""
 
 from __future__ import annotations
 
@@ -11,17 +16,22 @@ import io
 import json
 import time
 from collections import Counter
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.support.recording import read_ledger
-from tests.support.scenario import MONDAY_9AM_NY, campaign_spec, ny_contacts, status_of
+from tests.support.scenario import campaign_spec, ny_contacts, status_of
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.integration
 
 NY = ZoneInfo("America/New_York")
+# Monday 2 March 2026, 16:45 in New York: a quarter of an hour before the window closes.
+MONDAY_445PM_NY = datetime(2026, 3, 2, 21, 45, tzinfo=UTC)
+WINDOW_END, WIDER_END = clock_time(17), clock_time(20)
 NEVER_ANSWER = 10  # the first ten leads: no answer on every attempt
 # No retries: a lead that does not answer has failed after its one call, early in the run
 # (a retry falls due after every lead that waited longer, so near the end).
@@ -29,7 +39,8 @@ RETRIES = 0
 
 
 def test_an_operator_steers_a_running_campaign_and_the_ledger_agrees(make_stack, clean_state):
-    stack = make_stack(sim_start=MONDAY_9AM_NY, time_scale=60, lead_s=2)
+    # 60x: a simulated minute a real second.
+    stack = make_stack(sim_start=MONDAY_445PM_NY, time_scale=60, lead_s=2)
     stack.start_worker(concurrency=2)
     stack.start_beat()
     client = stack.client()
@@ -42,7 +53,7 @@ def test_an_operator_steers_a_running_campaign_and_the_ledger_agrees(make_stack,
     campaign = client.create_campaign(campaign_spec(
         audience.id, pacing={"channels": 2},
         retry={"max_retries": RETRIES, "retry_delay_minutes": 1},
-        schedule={"call_window": {"start": "09:00", "end": "17:00"}}))
+        schedule={"call_window": {"start": "09:00", "end": f"{WINDOW_END:%H:%M}"}}))
     campaign_id = campaign.id
     client.start(campaign_id)
     wait_for(lambda: len(client.calls(campaign_id)) >= 3, timeout_s=30,
@@ -57,7 +68,7 @@ def test_an_operator_steers_a_running_campaign_and_the_ledger_agrees(make_stack,
     closed = [by_phone["+12125550118"], by_phone["+12125550119"]]
     assert client.close_participants(campaign_id, closed) == 2
 
-    # Requeue three leads that failed (three unanswered calls each).
+    # Requeue three leads that failed (each unanswered on its one call: RETRIES = 0).
     def three_failed() -> list[int] | None:
         ids = [p.contact_id for p in client.participants(campaign_id) if p.status == "failed"]
         return ids[:3] if len(ids) >= 3 else None
@@ -66,14 +77,22 @@ def test_an_operator_steers_a_running_campaign_and_the_ledger_agrees(make_stack,
     assert status_of(client, campaign_id) == "running"
     assert client.requeue_participants(campaign_id, failed) == 3
 
-    # Pause, widen the window, resume.
+    # Pause, widen the window (the work left would not fit before 17:00), resume.
     client.pause(campaign_id)
     paused_at = time.time()
-    client.update_campaign(campaign_id, {"schedule": {"call_window": {"end": "20:00"}}})
+    client.update_campaign(campaign_id, {"schedule": {"call_window": {
+        "end": f"{WIDER_END:%H:%M}"}}})
     time.sleep(3)  # paused for a while: what the ledger must show is a gap
     resumed_at = time.time()
     client.resume(campaign_id)
 
+    def placed_after_the_old_window() -> bool:
+        return any(c.placed_at and c.placed_at.astimezone(NY).time() >= WINDOW_END
+                   for c in client.calls(campaign_id))
+
+    # At 17:00 work is left: the widened window goes on dialing it today.
+    wait_for(placed_after_the_old_window, timeout_s=60,
+             what=f"a call placed after {WINDOW_END:%H:%M}, in the widened window")
     wait_for(lambda: status_of(client, campaign_id) == "completed", timeout_s=180,
              what="campaign completed")
 
@@ -105,8 +124,10 @@ def test_an_operator_steers_a_running_campaign_and_the_ledger_agrees(make_stack,
     calls = client.calls(campaign_id)
     assert Counter(c.contact_id for c in calls) == calls_per_contact
     assert {c.call_id for c in calls} == {e.call_id for e in ledger}
+    # Calls went on past the old window's end, within the new one: the edit was used.
     local_times = [c.placed_at.astimezone(NY).time() for c in calls if c.placed_at]
-    assert all(t.hour >= 9 and t.hour < 20 for t in local_times)
+    assert all(clock_time(9) <= t < WIDER_END for t in local_times)
+    assert [t for t in local_times if t >= WINDOW_END]
 
     # The exports say the same, row for row.
     call_log = list(csv.DictReader(io.StringIO("".join(client.export_calls(campaign_id)))))

@@ -10,7 +10,7 @@ dial and result read the new one (service/spec_cache.py), and the generated
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pydantic
@@ -40,24 +40,17 @@ def update_campaign(session: Session, campaign_id: str, patch: Any, *, now: date
     stored = _stored_spec(campaign)
     merged = editing.merge_spec_patch(stored, patch)
     has_run = campaign_edits.has_run(session, campaign.id)
-    asked = editing.changed_fields(stored, merged)
-    refusals = editing.edit_errors(campaign.status, asked, agent_was_set=bool(campaign.agent_id),
-                                   has_run=has_run)
-    touched = {field.split(".", 1)[0] for field in asked}
+    changed = _changes(stored, merged)
+    refusals = editing.edit_errors(campaign.status, changed,
+                                   agent_was_set=bool(campaign.agent_id), has_run=has_run)
+    touched = {field.split(".", 1)[0] for field in changed}
     # Every refusal and every invalid field in one error, as a creation names them.
     spec = checked_spec(session, merged, org_id=campaign.org_id, now=now,
                         check_schedule="scheduled_at" in touched,
                         references=REFERENCES & touched, more_errors=tuple(refusals))
-    before = _normalized(stored)
-    after = spec.model_dump(mode="json")
-    changed = editing.changed_fields(before, after)
-    # A preset fills pacing fields the patch did not name: checked like the others.
-    late = editing.edit_errors(campaign.status, changed, agent_was_set=bool(campaign.agent_id),
-                               has_run=has_run)
-    if late:
-        raise ValidationError(late)
     if not changed:
         return campaign  # nothing to write, nothing to record
+    after = spec.model_dump(mode="json")
     _apply(session, campaign, spec, after, changed, now=now, source=source)
     return campaign
 
@@ -106,6 +99,41 @@ def _apply(session: Session, campaign: Campaign, spec: CampaignSpec, after: dict
     session.refresh(campaign)
 
 
+def _changes(stored: dict[str, Any], merged: dict[str, Any]) -> list[str]:
+    """The fields the edit changes, as the spec reads them: the same instant at another
+    offset, the same days in another order, 2 for 2.0 restate a value and change
+    nothing (so the table never refuses them), and a new preset changes the pacing
+    fields it fills. When the merged spec does not parse (the edit is refused anyway),
+    the fields whose value differs, less those that only restate theirs."""
+    try:
+        after = CampaignSpec.model_validate(merged)
+    except pydantic.ValidationError:
+        return [field for field in editing.changed_fields(stored, merged)
+                if not _restates(stored, merged, field.split("."))]
+    return editing.changed_fields(_as_read(stored), _comparable(after))
+
+
+def _restates(stored: dict[str, Any], merged: dict[str, Any], path: list[str]) -> bool:
+    """Whether ``merged``'s value at ``path`` is the stored one in another form: put
+    alone into the stored spec, the spec reads the same."""
+    try:
+        alone = _with_value(stored, path, _value(merged, path))
+        return _comparable(CampaignSpec.model_validate(alone)) == _as_read(stored)
+    except (KeyError, TypeError, pydantic.ValidationError):
+        return False  # a new key, a removed one, or a value the spec refuses
+
+
+def _value(spec: Any, path: list[str]) -> Any:
+    for key in path:
+        spec = spec[key]
+    return spec
+
+
+def _with_value(spec: dict[str, Any], path: list[str], value: Any) -> dict[str, Any]:
+    head, *rest = path
+    return {**spec, head: _with_value(spec[head], rest, value) if rest else value}
+
+
 def _stored_spec(campaign: Campaign) -> dict[str, Any]:
     """The stored spec with the start the campaign waits for: a recurring campaign
     re-armed for its next period keeps that instant in its column, not in its spec."""
@@ -134,10 +162,19 @@ def _parses(raw: Any) -> bool:
     return True
 
 
-def _normalized(stored: dict[str, Any]) -> dict[str, Any]:
-    """The stored spec as the spec dumps it (a stored spec that no longer parses, which
-    the edit may be repairing, is compared as it is)."""
+def _as_read(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored spec as the spec reads it (one that no longer parses, which the edit may
+    be repairing, is compared as it is)."""
     try:
-        return CampaignSpec.model_validate(stored).model_dump(mode="json")
+        return _comparable(CampaignSpec.model_validate(stored))
     except pydantic.ValidationError:
         return stored
+
+
+def _comparable(spec: CampaignSpec) -> dict[str, Any]:
+    """The spec's JSON form with its start as a UTC instant: JSON keeps the offset it
+    was given, and the same instant given at another offset is the same start."""
+    dumped = spec.model_dump(mode="json")
+    if spec.scheduled_at is not None:
+        dumped["scheduled_at"] = spec.scheduled_at.astimezone(UTC).isoformat()
+    return dumped
