@@ -155,6 +155,7 @@ def _fail_if_refused_throughout(rt: Runtime, session: Session, claimed: Claimed,
     enough = rt.settings.fail_after_provider_refusals
     if enough <= 0:
         return None
+    session.flush()  # the skip just recorded is one of the refusals counted
     refusals, placed = store_dispatch.refusals_in_run(session, claimed.campaign_id,
                                                       reason=REFUSED_FOR_GOOD, enough=enough)
     if placed or refusals < enough:
