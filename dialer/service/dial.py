@@ -10,8 +10,11 @@ columns, the contact, DNC membership, the spec's digest for the per-process
 spec cache); the channel lease and the pacing limiter are asked while the
 claimed row is locked; and marking the call placed also marks its
 participant. A duplicate task waits on that row lock and then finds the call
-claimed. A worker dying before the commit leaves the call queued, as if its
-task were lost: the sweep sends it again, and the dial that follows
+claimed. The claim locks the campaign's row (KEY SHARE) before the call's, as
+every path does (ARCHITECTURE.md, "Locks"): a stop, pause or failure holding
+that row makes the claim wait before it holds anything the change needs. A
+worker dying before the commit leaves the call queued, as if its task were
+lost: the sweep sends it again, and the dial that follows
 re-acquires the same call's lease (a lease is keyed by call id). If the
 campaign is paused first, that lease just runs out at the call's deadline;
 it only ever errs towards fewer calls. The claim also takes the lease gate

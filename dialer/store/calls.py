@@ -25,10 +25,20 @@ from models.tables import Call
 # The claim also reads everything the re-check before ``place_call`` needs
 # (campaign columns, the contact, DNC membership, the spec's digest for the
 # per-process spec cache), and takes the lease gate shared (store.leases).
+# It locks the campaign's row FOR KEY SHARE before the call's (ARCHITECTURE.md,
+# "Locks"): marking the call placed takes that lock anyway (the call's foreign
+# key is checked again, the claim having updated the row), and taken only then,
+# after the call's, it deadlocked with a stop, pause or failure holding the row
+# and withdrawing the queued calls. A change committed while the claim waited is
+# what the claim reads (the locked row is the current one).
 _CLAIM = text(f"""
-    WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:gate_class, :gate_key))
+    WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:gate_class, :gate_key)),
+    c AS MATERIALIZED (
+        SELECT id, status, deleted_at, pause_reason, agent_id, org_id, spec FROM campaigns
+        WHERE id = (SELECT campaign_id FROM calls WHERE id = :call_id AND status = :queued)
+        FOR KEY SHARE)
     UPDATE calls AS k SET status = :dialing
-    FROM campaigns AS c, gate
+    FROM c, gate
     WHERE k.id = :call_id AND k.status = :queued AND c.id = k.campaign_id
     RETURNING k.participant_id, k.campaign_id, k.contact_id, k.attempt, k.to_number,
         k.from_number, c.status, c.deleted_at, c.pause_reason, c.agent_id, c.org_id,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from dialer.provider import CallRefused, CallRequest
 from dialer.service.dial import dial
-from dialer.service.steps import campaign_state
+from dialer.service.steps import campaign_commands, campaign_state
 from dialer.service.tick import tick
 from dialer.store import campaigns
 from tests.integration.test_use_cases_in_memory import World
@@ -147,3 +149,74 @@ def test_a_refusal_put_back_while_the_campaign_fails_does_not_deadlock(world: Wo
     assert status_of_campaign(world, campaign_id) == "failed"
     # Closed by the failure as a call in progress; the refusal found it so.
     assert world.query("SELECT status, outcome FROM calls") == [("ended", "failed")]
+
+
+class HeldPacing:
+    """The pacing limiter, asked by the dial between its claim and marking the call
+    placed (one transaction): it waits there until the test lets it go."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.asked = threading.Event()
+        self.go = threading.Event()
+
+    def try_acquire(self, *args: Any, **kwargs: Any) -> Any:
+        self.asked.set()
+        assert self.go.wait(WAIT_S), "the test never let the dial go on"
+        return self.inner.try_acquire(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _fail(session: Session, campaign_id: str, now: datetime) -> None:
+    assert campaign_state.fail(session, campaign_id, now=now, reason="test",
+                               detail="failed by the test")
+
+
+def _stop(session: Session, campaign_id: str, now: datetime) -> None:
+    campaign_commands.stop(session, campaign_id, now=now, source="api")
+
+
+def _pause(session: Session, campaign_id: str, now: datetime) -> None:
+    campaign_commands.pause(session, campaign_id, now=now, source="api")
+
+
+@pytest.mark.parametrize(("transition", "status", "call"), [
+    (_fail, "failed", ("ended", "failed")),  # a call in progress is closed so
+    (_stop, "stopped", ("placed", None)),  # a call in flight finishes
+    (_pause, "paused", ("placed", None)),
+])
+def test_a_dial_claiming_its_call_while_the_campaign_changes_does_not_deadlock(
+        world: World, transition: Callable[[Session, str, datetime], None], status: str,
+        call: tuple[str, str | None]) -> None:
+    """The dial's claim used to lock the call and, marking it placed, only then its
+    campaign's row (KEY SHARE, the call's foreign key checked again because the claim had
+    updated the row): a failure, a stop or a pause holding the row FOR UPDATE and
+    withdrawing the queued calls waited for that call. The command's own retry on a lost
+    deadlock (test_command_conflicts.py) is left out: the transition runs as it is."""
+    campaign_id = world.launch(1)
+    world.clock.advance(60)
+    tick(world.rt)
+    [call_id] = world.dispatcher.dialed()
+    pacing = HeldPacing(world.rt.limiter)
+    world.rt = dataclasses.replace(world.rt, limiter=pacing)
+    dials, answers = in_threads(lambda: dial(world.rt, call_id))
+    assert pacing.asked.wait(WAIT_S)  # the call claimed, not yet marked placed
+
+    def change() -> str:
+        with world.rt.transaction() as session:
+            transition(session, campaign_id, world.clock.now())
+        return "changed"
+
+    changing, changed = in_threads(change)
+    wait_for(lambda: sessions_waiting_for_a_lock(world) >= 1, timeout_s=WAIT_S,
+             what=f"the {status} transition waiting for the dial")
+    pacing.go.set()
+    for thread in dials + changing:
+        thread.join(WAIT_S * 2)
+
+    assert (answers, changed) == (["placed"], ["changed"])
+    assert status_of_campaign(world, campaign_id) == status
+    assert world.query("SELECT status, outcome FROM calls") == [call]
+
