@@ -88,13 +88,22 @@ _REQUEUE = text("""
 
 # Ending the call also reads (and locks) its participant and what the retry
 # policy and the refill decision need; the campaign's row is held FOR KEY
-# SHARE until the commit (a stop waits for this result or goes first).
+# SHARE until the commit (a stop waits for this result or goes first). That
+# row is locked before the call's (ARCHITECTURE.md, "Locks"): taken after it,
+# the result deadlocked with a failure of the campaign, which holds the row
+# and closes the calls holding a channel.
 _END_CALL = text(f"""
-    WITH ended AS (
+    WITH campaign AS MATERIALIZED (
+        SELECT id FROM campaigns
+        WHERE id = (SELECT campaign_id FROM calls
+                    WHERE id = :call_id AND status = ANY(:holding))
+        FOR KEY SHARE),
+    ended AS (
         UPDATE calls SET status = :ended, outcome = :outcome, ended_at = :now,
             duration_s = :duration_s, goal_achieved = :goal_achieved, detail = :detail,
             recording_url = :recording_url, transcript_url = :transcript_url, cost = :cost
         WHERE id = :call_id AND status = ANY(:holding) AND placed_at IS NOT NULL
+          AND EXISTS (SELECT FROM campaign)
         RETURNING participant_id, campaign_id, attempt)
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
         c.org_id, {SPEC_DIGEST} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,

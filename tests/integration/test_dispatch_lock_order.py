@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dialer.provider import CallRefused, CallRequest
 from dialer.service.dial import dial
+from dialer.service.results import record_result
 from dialer.service.steps import campaign_commands, campaign_state
 from dialer.service.tick import tick
 from dialer.store import campaigns
@@ -220,3 +221,28 @@ def test_a_dial_claiming_its_call_while_the_campaign_changes_does_not_deadlock(
     assert status_of_campaign(world, campaign_id) == status
     assert world.query("SELECT status, outcome FROM calls") == [call]
 
+
+def test_a_result_arriving_while_the_campaign_fails_does_not_deadlock(world: World) -> None:
+    """The result used to end its call and lock its participant, then wait for the
+    campaign's row (KEY SHARE) held by the failure, which closes the calls holding a
+    channel: this one among them. Now it waits for the row first, and finds its call
+    closed by the failure: the late result is ignored (campaign_state.fail)."""
+    campaign_id = world.launch(1)
+    world.clock.advance(60)
+    tick(world.rt)
+    [call_id] = world.dispatcher.dialed()
+    assert dial(world.rt, call_id) == "placed"
+    with world.rt.transaction() as session:
+        # What failing the campaign locks first (no active caller ID at the tick, say).
+        assert campaigns.get(session, campaign_id, lock=True) is not None
+        results, answers = in_threads(lambda: record_result(world.rt, call_id,
+                                                            outcome="answered"))
+        wait_for(lambda: sessions_waiting_for_a_lock(world) >= 1, timeout_s=WAIT_S,
+                 what="the result waiting for the campaign's row")
+        _fail(session, campaign_id, world.clock.now())
+    results[0].join(WAIT_S * 2)
+
+    assert answers == ["ignored"], answers
+    assert status_of_campaign(world, campaign_id) == "failed"
+    assert world.query("SELECT status, outcome, detail FROM calls") == [
+        ("ended", "failed", "campaign failed")]
