@@ -10,8 +10,11 @@ columns, the contact, DNC membership, the spec's digest for the per-process
 spec cache); the channel lease and the pacing limiter are asked while the
 claimed row is locked; and marking the call placed also marks its
 participant. A duplicate task waits on that row lock and then finds the call
-claimed. A worker dying before the commit leaves the call queued, as if its
-task were lost: the sweep sends it again, and the dial that follows
+claimed. The claim locks the campaign's row (KEY SHARE) before the call's, as
+every path does (ARCHITECTURE.md, "Locks"): a stop, pause or failure holding
+that row makes the claim wait before it holds anything the change needs. A
+worker dying before the commit leaves the call queued, as if its task were
+lost: the sweep sends it again, and the dial that follows
 re-acquires the same call's lease (a lease is keyed by call id). If the
 campaign is paused first, that lease just runs out at the call's deadline;
 it only ever errs towards fewer calls. The claim also takes the lease gate
@@ -128,6 +131,13 @@ def _unplace(rt: Runtime, session: Session, claimed: Claimed, refused: Refused) 
     now = rt.clock.now()  # place_call may have taken a while
     # Retry-after is the provider's, in real seconds (like HTTP Retry-After).
     wait_s = rt.clock.time_scale * max(0.0, refused.retry_after_s or 0.0)
+    # The campaign's row first, as every path takes it (ARCHITECTURE.md, "Locks"): the
+    # skip below takes it KEY SHARE through its foreign key, and failing the campaign
+    # FOR UPDATE; taken only then, after the call's and the participant's rows, it
+    # deadlocked with a second refusal doing the same, or with a failure of the
+    # campaign waiting for this call.
+    may_fail = refused.permanent and rt.settings.fail_after_provider_refusals > 0
+    store_dispatch.lock_before_refusal(session, claimed.campaign_id, may_fail=may_fail)
     failed = None
     if calls.delete_refused(session, claimed.call_id):
         campaign_state.restore_after_putback(
@@ -136,7 +146,7 @@ def _unplace(rt: Runtime, session: Session, claimed: Claimed, refused: Refused) 
         reason = REFUSED_FOR_GOOD if refused.permanent else "provider_refused"
         record_skip(session, claimed.campaign_id, claimed.participant_id, at=now,
                     reason=reason, detail=mask_digits(refused.reason)[:200])
-        if refused.permanent:
+        if may_fail:
             failed = _fail_if_refused_throughout(rt, session, claimed, refused, now)
     session.commit()
     if failed:
@@ -148,13 +158,12 @@ def _unplace(rt: Runtime, session: Session, claimed: Claimed, refused: Refused) 
 
 def _fail_if_refused_throughout(rt: Runtime, session: Session, claimed: Claimed,
                                 refused: Refused, now: datetime) -> str | None:
-    """The provider refused this call for good: when it refused the run's
-    ``DIALER_FAIL_AFTER_PROVIDER_REFUSALS`` calls so and placed none, the campaign is
-    failed (its configuration, not a passing fault: docs/contract.md §6). The error,
+    """The provider refused this call for good (and failing is on): when it refused the
+    run's ``DIALER_FAIL_AFTER_PROVIDER_REFUSALS`` calls so and placed none, the campaign
+    is failed (its configuration, not a passing fault: docs/contract.md §6). The error,
     or None when the campaign goes on."""
     enough = rt.settings.fail_after_provider_refusals
-    if enough <= 0:
-        return None
+    session.flush()  # the skip just recorded is one of the refusals counted
     refusals, placed = store_dispatch.refusals_in_run(session, claimed.campaign_id,
                                                       reason=REFUSED_FOR_GOOD, enough=enough)
     if placed or refusals < enough:

@@ -25,10 +25,20 @@ from models.tables import Call
 # The claim also reads everything the re-check before ``place_call`` needs
 # (campaign columns, the contact, DNC membership, the spec's digest for the
 # per-process spec cache), and takes the lease gate shared (store.leases).
+# It locks the campaign's row FOR KEY SHARE before the call's (ARCHITECTURE.md,
+# "Locks"): marking the call placed takes that lock anyway (the call's foreign
+# key is checked again, the claim having updated the row), and taken only then,
+# after the call's, it deadlocked with a stop, pause or failure holding the row
+# and withdrawing the queued calls. A change committed while the claim waited is
+# what the claim reads (the locked row is the current one).
 _CLAIM = text(f"""
-    WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:gate_class, :gate_key))
+    WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:gate_class, :gate_key)),
+    c AS MATERIALIZED (
+        SELECT id, status, deleted_at, pause_reason, agent_id, org_id, spec FROM campaigns
+        WHERE id = (SELECT campaign_id FROM calls WHERE id = :call_id AND status = :queued)
+        FOR KEY SHARE)
     UPDATE calls AS k SET status = :dialing
-    FROM campaigns AS c, gate
+    FROM c, gate
     WHERE k.id = :call_id AND k.status = :queued AND c.id = k.campaign_id
     RETURNING k.participant_id, k.campaign_id, k.contact_id, k.attempt, k.to_number,
         k.from_number, c.status, c.deleted_at, c.pause_reason, c.agent_id, c.org_id,
@@ -78,13 +88,22 @@ _REQUEUE = text("""
 
 # Ending the call also reads (and locks) its participant and what the retry
 # policy and the refill decision need; the campaign's row is held FOR KEY
-# SHARE until the commit (a stop waits for this result or goes first).
+# SHARE until the commit (a stop waits for this result or goes first). That
+# row is locked before the call's (ARCHITECTURE.md, "Locks"): taken after it,
+# the result deadlocked with a failure of the campaign, which holds the row
+# and closes the calls holding a channel.
 _END_CALL = text(f"""
-    WITH ended AS (
+    WITH campaign AS MATERIALIZED (
+        SELECT id FROM campaigns
+        WHERE id = (SELECT campaign_id FROM calls
+                    WHERE id = :call_id AND status = ANY(:holding))
+        FOR KEY SHARE),
+    ended AS (
         UPDATE calls SET status = :ended, outcome = :outcome, ended_at = :now,
             duration_s = :duration_s, goal_achieved = :goal_achieved, detail = :detail,
             recording_url = :recording_url, transcript_url = :transcript_url, cost = :cost
         WHERE id = :call_id AND status = ANY(:holding) AND placed_at IS NOT NULL
+          AND EXISTS (SELECT FROM campaign)
         RETURNING participant_id, campaign_id, attempt)
     SELECT e.participant_id, e.campaign_id, e.attempt, c.status AS campaign_status,
         c.org_id, {SPEC_DIGEST} AS spec_digest, p.attempts, p.phone, p.status AS participant_status,

@@ -1,6 +1,7 @@
 """What the engine reads to dispatch a campaign: which to tick, the row lock of one
-dispatch, its caller IDs, its spec's text, its run of dispatch failures, and the
-per-number facts of eligibility (DNC, recent answers, frequency caps)."""
+dispatch (and of a refused call's put-back), its caller IDs, its spec's text, its run
+of dispatch failures, and the per-number facts of eligibility (DNC, recent answers,
+frequency caps)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,18 @@ def lock_for_dispatch(session: Session, campaign_id: str, *,
         return None
     campaign, digest, execution_number, cap = row
     return campaign, digest, execution_number, cap
+
+
+_LOCK_TO_FAIL = text("SELECT 1 FROM campaigns WHERE id = :id FOR UPDATE")
+_LOCK_KEY = text("SELECT 1 FROM campaigns WHERE id = :id FOR KEY SHARE")
+
+
+def lock_before_refusal(session: Session, campaign_id: str, *, may_fail: bool) -> None:
+    """The campaign's row, taken before a refused call's and its participant's: FOR UPDATE
+    when this refusal may fail the campaign (``campaign_state.fail``'s own lock, taken
+    first rather than as an upgrade of the KEY SHARE the skip's foreign key takes, which
+    a second refusal may hold too), else FOR KEY SHARE (what that foreign key takes)."""
+    run_core(session, _LOCK_TO_FAIL if may_fail else _LOCK_KEY, {"id": campaign_id})
 
 
 def active_numbers(session: Session, phone_number_ids: Iterable[str], *,

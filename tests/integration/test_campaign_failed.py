@@ -185,6 +185,23 @@ def test_a_provider_refusing_every_call_for_good_fails_the_campaign(
     assert client.calls(campaign_id) == []
 
 
+def test_the_refusal_that_reaches_the_threshold_fails_the_campaign(
+        world: World, client: DialerClient) -> None:
+    """The provider refused the run's first DIALER_FAIL_AFTER_PROVIDER_REFUSALS calls
+    (docs/contract.md §4): the refusal being recorded is one of them."""
+    with_settings(world, fail_after_provider_refusals=2)
+    refuse_with(world, Refusing())
+    campaign_id, _ = launch_with_number(world, client, contacts=3)
+    tick(world.rt)
+    first, second, _ = world.dispatcher.dialed()
+    assert dial(world.rt, first) == "returned:provider_refused"
+    assert status_of(client, campaign_id) == "running"
+    assert dial(world.rt, second) == "returned:provider_refused"
+    campaign = client.get(campaign_id).campaign
+    assert campaign.status == "failed"
+    assert campaign.error is not None and "refused the first 2 calls" in campaign.error
+
+
 def test_refusals_that_may_pass_never_fail_the_campaign(
         world: World, client: DialerClient) -> None:
     with_settings(world, fail_after_provider_refusals=2)

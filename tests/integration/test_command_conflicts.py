@@ -1,5 +1,6 @@
 """A command that loses a deadlock is run again, not reported as a failure: a stop
-deletes the queued calls that dials may be claiming at that moment."""
+deletes the queued calls another transaction may hold while it waits for the campaign's
+row, as the dial's claim did before it took that row first (test_dispatch_lock_order.py)."""
 
 from __future__ import annotations
 

@@ -191,9 +191,11 @@ def in_transaction(rt: Runtime, org: OrgRef, campaign_id: str, command: str,
                     _claim(session, command_id, campaign_id, command, now)
                 return handler(session)
         except OperationalError as exc:
-            # A stop deletes the queued calls a dial may be claiming: PostgreSQL breaks
-            # such a deadlock by aborting one side. The command is one transaction, all
-            # rolled back: running it again is safe, and it goes through.
+            # A stop deletes the queued calls a dial may be claiming. The claim now takes
+            # the campaign's row before the call's (ARCHITECTURE.md, "Locks"), so that
+            # deadlock is gone; kept for any other: PostgreSQL breaks one by aborting a
+            # side. The command is one transaction, all rolled back: running it again is
+            # safe, and it goes through.
             if not is_lost_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
                 raise
             log.info("command %s of campaign %s lost a lock conflict; running it again",

@@ -8,9 +8,11 @@ campaign is completed in the same transaction when it was the last open
 participant. Two last results committing at once may each see the other
 still open: then the next tick completes the campaign (it checks every
 running campaign). The campaign's row is held ``FOR KEY SHARE`` until the
-commit: a stop (``FOR UPDATE``) waits for this result or goes first, so a
-retry is never scheduled in a campaign stopped meanwhile. Ticks and refills
-lock it ``FOR NO KEY UPDATE``, which does not conflict.
+commit, taken before the call's (ARCHITECTURE.md, "Locks"): a stop or a
+failure (``FOR UPDATE``) waits for this result or goes first, so a retry is
+never scheduled in a campaign stopped meanwhile, and a call the failure closed
+is found closed. Ticks and refills lock it ``FOR NO KEY UPDATE``, which does
+not conflict.
 """
 
 from __future__ import annotations
