@@ -3,7 +3,7 @@ the agent a campaign needs to start, and one real worker seeing a pacing edit.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -144,6 +144,37 @@ def test_paused_takes_the_calendar_and_the_policy_and_due_contacts_follow(client
         client.update_campaign(campaign_id, {"phone_number_ids": [], "agent_id": "b",
                                              "pacing": {"channels": 2}})
     assert info.value.errors == [("agent_id", "the agent never changes once set")]
+
+
+@pytest.mark.parametrize("offset", ["Z", "+02:00"])
+def test_an_edit_repairing_a_broken_stored_spec_keeps_its_start(client, database_url, offset):
+    # A paused campaign that started at its scheduled time, an hour ago, its start
+    # stored as given (...Z or +02:00), and a spec that no longer parses (a bound
+    # tightened since, or a hand edit of the row). The repair changes the pacing only:
+    # the start it restates is not a change (no refusal while paused, no past-start
+    # check, no calendar move of waiting contacts).
+    campaign_id = client.start(new_campaign(client)).id
+    client.pause(campaign_id)
+    started = (client.now() - timedelta(hours=1)).replace(microsecond=0)
+    given = (started.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
+             if offset == "Z" else started.astimezone(timezone(timedelta(hours=2))).isoformat())
+    assert given.endswith(offset)
+    later = client.now() + timedelta(days=3)
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "UPDATE campaigns SET scheduled_at = :at, spec = jsonb_set(jsonb_set(spec, "
+            "'{scheduled_at}', to_jsonb(CAST(:given AS text))), '{pacing,channels}', '-5') "
+            "WHERE id = :id"), {"at": started, "given": given, "id": campaign_id})
+        conn.execute(sa.text("UPDATE participants SET next_attempt_at = :at"), {"at": later})
+    events = len(client.events(campaign_id))
+    view = client.update_campaign(campaign_id, {"pacing": {"channels": 3}})
+    assert (view.status, view.channels, view.scheduled_at) == ("paused", 3, started)
+    assert actions(client, campaign_id)[events:] == [("updated", "pacing.channels")]
+    with engine.connect() as conn:
+        waiting = conn.execute(sa.text("SELECT min(next_attempt_at) FROM participants"))
+        assert waiting.scalar_one() == later
+    engine.dispose()
 
 
 def test_nothing_changes_once_ended(client):

@@ -108,7 +108,7 @@ def _changes(stored: dict[str, Any], merged: dict[str, Any]) -> list[str]:
     try:
         after = CampaignSpec.model_validate(merged)
     except pydantic.ValidationError:
-        return [field for field in editing.changed_fields(stored, merged)
+        return [field for field in editing.changed_fields(_as_read(stored), _as_read(merged))
                 if not _restates(stored, merged, field.split("."))]
     return editing.changed_fields(_as_read(stored), _comparable(after))
 
@@ -162,19 +162,35 @@ def _parses(raw: Any) -> bool:
     return True
 
 
-def _as_read(stored: dict[str, Any]) -> dict[str, Any]:
-    """A stored spec as the spec reads it (one that no longer parses, which the edit may
-    be repairing, is compared as it is)."""
+def _as_read(raw: dict[str, Any]) -> dict[str, Any]:
+    """A spec as the spec reads it. One that does not parse (a stored one the edit may
+    be repairing, a merged one the edit is refused for) is compared as it is, but for
+    its start, read as every start is compared (_utc_start): else a start kept as it
+    was given (...Z, +02:00) would differ from the same instant read, and count as
+    changed, refused while paused and checked for the past."""
     try:
-        return _comparable(CampaignSpec.model_validate(stored))
+        return _comparable(CampaignSpec.model_validate(raw))
     except pydantic.ValidationError:
-        return stored
+        if "scheduled_at" not in raw:
+            return raw
+        return {**raw, "scheduled_at": _utc_start(raw["scheduled_at"])}
 
 
 def _comparable(spec: CampaignSpec) -> dict[str, Any]:
     """The spec's JSON form with its start as a UTC instant: JSON keeps the offset it
     was given, and the same instant given at another offset is the same start."""
     dumped = spec.model_dump(mode="json")
-    if spec.scheduled_at is not None:
-        dumped["scheduled_at"] = spec.scheduled_at.astimezone(UTC).isoformat()
+    dumped["scheduled_at"] = _utc_start(dumped["scheduled_at"])
     return dumped
+
+
+def _utc_start(value: Any) -> Any:
+    """A start as compared: an instant with an offset, in UTC; anything else (null, a
+    value the spec refuses) as it is."""
+    at = _instant(value)
+    if at is None or at.tzinfo is None:
+        return value
+    try:
+        return at.astimezone(UTC).isoformat()
+    except OverflowError:  # 9999-12-31T23:00-14:00 is past datetime's range in UTC
+        return value
