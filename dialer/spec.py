@@ -124,7 +124,9 @@ class Schedule(_Strict):
     def _supported_holidays(cls, value: list[date]) -> list[date]:
         for day in value:
             _check_date(day)
-        return value
+        # A set of dates, kept sorted once each as allowed_days are: the same holidays in
+        # another order are the same spec (digest, edits: docs/contract.md §2b).
+        return sorted(set(value))
 
     @field_validator("allowed_days")
     @classmethod

@@ -1,10 +1,11 @@
 """The edit rules end to end (docs/contract.md §2b): hypothesis draws a campaign status
 and a patch of one to three spec fields, sometimes with an invalid value or a current
-value restated in another form (the same instant at another offset), and the real
-``update_campaign`` on the real PostgreSQL must accept it exactly when every changed
-field may change in that status (dialer/editing.py's table) and every value is valid;
-a refusal names every offending field and changes nothing; an acceptance stores the
-new values and records one ``updated`` event naming exactly the changed fields.
+value restated in another form (the same instant at another offset, the same days or
+holidays in another order), and the real ``update_campaign`` on the real PostgreSQL
+must accept it exactly when every changed field may change in that status
+(dialer/editing.py's table) and every value is valid; a refusal names every offending
+field and changes nothing; an acceptance stores the new values and records one
+``updated`` event naming exactly the changed fields.
 
 The oracle below is written from the contract, not from the code under test: a patch
 merges into the stored spec, a new ``pacing.preset`` starts the pacing afresh and fills
@@ -95,7 +96,8 @@ FIELDS: dict[str, tuple[Values, Values]] = {
         lambda _: st.lists(st.sampled_from(days), min_size=1, unique=True).map(
             lambda picked: sorted(picked, key=days.index)),
         const([], ["someday"])),
-    "schedule.holidays": (const([], ["2026-12-25"]), const(["1990-01-01"])),
+    "schedule.holidays": (const([], ["2026-12-25"], ["2026-12-25", "2027-01-01"]),
+                          const(["1990-01-01"])),
     "schedule.start_date": (const(None, "2026-01-05", "2026-03-02"), const("1999-12-31")),
     "schedule.end_date": (const(None, "2026-04-30", "2026-12-31"), const("2101-01-01")),
     "schedule.recurrence": (const(None, "daily", "weekly", "monthly"), const("hourly")),
@@ -130,7 +132,9 @@ class Stack:
         ``scheduled_first``: created scheduled (a draft never is)."""
         client = self.client
         audience, _, empty, _ = self.ctx_ids
-        overrides: dict[str, Any] = {"agent_id": "agent-1" if with_agent else None}
+        overrides: dict[str, Any] = {"agent_id": "agent-1" if with_agent else None,
+                                     # two, so that a restatement has an order to change
+                                     "schedule": {"holidays": ["2026-12-25", "2027-01-01"]}}
         if status == C.SCHEDULED or (scheduled_first and status != C.DRAFT):
             # As a remote sender writes it (stored as ...Z).
             overrides["scheduled_at"] = (client.now() + timedelta(days=1)).isoformat()
@@ -183,6 +187,8 @@ def restated(field: str, value: Any) -> Any:
         return instant(value).astimezone(ZoneInfo("America/New_York")).isoformat()
     if field == "schedule.allowed_days":
         return [*reversed(value), value[0]]  # another order, a day twice
+    if field == "schedule.holidays":
+        return [*reversed(value), *value[:1]]  # another order, a date twice
     if field in FLOATS and value == int(value):
         return int(value)
     return value
@@ -192,6 +198,8 @@ def canonical(field: str, value: Any) -> Any:
     """A drawn value in the form the stored spec keeps (the instant stays as given)."""
     if field == "schedule.allowed_days" and isinstance(value, list):
         return sorted(set(value), key=days.index)
+    if field == "schedule.holidays" and isinstance(value, list):
+        return sorted(set(value))  # ISO dates sort as the dates do
     if field in FLOATS and isinstance(value, int):
         return float(value)
     return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -110,6 +110,20 @@ def test_spec_object_round_trips_through_json():
     spec = CampaignSpec(name="x", timezone="America/New_York")
     again = parse_campaign_spec(spec.model_dump(mode="json"), now=NOW)
     assert again == spec
+
+
+@given(st.lists(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)),
+                max_size=8), st.randoms())
+def test_holidays_are_a_set_of_dates_in_order(days, random):
+    # Any order, any day twice: the same holidays, read sorted once each (so a patch
+    # restating them in another order changes nothing, docs/contract.md §2b).
+    shuffled = [*days, *days[:2]]
+    random.shuffle(shuffled)
+    spec = parse_campaign_spec({"name": "x", "schedule": {
+        "holidays": [d.isoformat() for d in shuffled]}}, now=NOW)
+    assert spec.schedule.holidays == sorted(set(days))
+    assert spec == parse_campaign_spec({"name": "x", "schedule": {
+        "holidays": [d.isoformat() for d in days]}}, now=NOW)
 
 
 @settings(deadline=None)  # the first call loads the holiday calendars
