@@ -9,8 +9,11 @@
 - ix_participants_due (campaign_id, status, next_attempt_at) now INCLUDEs id: the
   funnel and the executions join participants to calls by id.
 
-The rebuild holds a lock that blocks writes to calls while it runs (seconds per
-million calls: bench/RESULTS.md, issue 14): upgrade with the dialer paused.
+DROP INDEX takes an ACCESS EXCLUSIVE lock on its table, calls and then participants:
+every read and write of either waits from its drop until the upgrade commits
+(models/db.py runs the pending revisions in one transaction), the indexes' rebuilds
+included (seconds per million calls: bench/RESULTS.md, issue 14). Upgrade with the
+dialer paused; the console's and the API's reads wait as well.
 
 Revision ID: 0008
 Revises: 0007
