@@ -103,9 +103,10 @@ def test_two_refusals_for_good_at_once_fail_the_campaign_without_a_deadlock(
     counting = sa.create_engine(world.database_url)
     try:
         with counting.begin() as conn:
-            # Each refusal counts the run's refusals (reading executions) after it has
-            # recorded its own and before it fails the campaign: held there together.
-            conn.execute(sa.text("LOCK TABLE executions IN ACCESS EXCLUSIVE MODE"))
+            # Each refusal records its skip, then counts the run's refusals and fails the
+            # campaign: held at its skip together (as they were before the campaign's
+            # row was taken first; now one of them waits for that row instead).
+            conn.execute(sa.text("LOCK TABLE skips IN ACCESS EXCLUSIVE MODE"))
             refusing.go.set()
             wait_for(lambda: sessions_waiting_for_a_lock(world) >= len(held),
                      timeout_s=WAIT_S, what="both refusals waiting for a lock")
@@ -397,3 +398,30 @@ def test_a_last_result_that_finds_the_campaign_row_held_leaves_its_completion_to
         assert events[-1] == "scheduled" and scheduled_at > world.clock.now()
         assert world.query("SELECT status, cycle, attempts FROM participants") == [
             ("pending", cycle + 1, 0)]
+
+
+def test_a_refusal_for_good_after_the_run_placed_a_call_does_not_wait_for_the_campaign(
+        world: World) -> None:
+    """A run that has placed a call cannot fail for refusals: such a refusal takes the
+    campaign's row KEY SHARE, as a put-back does, not FOR UPDATE, so it does not wait
+    for the campaign's dials and results (here, a transaction holding the row KEY
+    SHARE as they do)."""
+    with_settings(world, fail_after_provider_refusals=1, provider_timeout_s=WAIT_S * 2)
+    campaign_id = world.launch(2)
+    world.clock.advance(60)
+    tick(world.rt)
+    first, second = world.dispatcher.dialed()
+    assert dial(world.rt, first) == "placed"
+    refusing = Refusing(set())
+    world.rt = dataclasses.replace(world.rt, provider_factory=lambda _: refusing)
+    holder = sa.create_engine(world.database_url)
+    try:
+        with holder.begin() as conn:
+            conn.execute(sa.text("SELECT 1 FROM campaigns WHERE id = :c FOR KEY SHARE"),
+                         {"c": campaign_id})
+            dials, answers = in_threads(lambda: dial(world.rt, second))
+            dials[0].join(WAIT_S)
+            assert answers == ["returned:provider_refused"], answers
+    finally:
+        holder.dispose()
+    assert status_of_campaign(world, campaign_id) == "running"
