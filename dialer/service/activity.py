@@ -1,10 +1,10 @@
 """What happened in a campaign after a cursor: the event stream's one read.
 
 The campaign's status is read first, in the same unit of work as the rows: rows
-committed together with a terminal status (the last result completes the campaign)
-are then among the rows. Another organisation's campaign is NotFound; a deleted one
-of the caller's answers with ``status`` None and its rows (a stream says "deleted"
-after sending what it had not yet sent).
+committed together with a terminal status, or before it (the last result completes
+the campaign, or the tick after it) are then among the rows. Another organisation's
+campaign is NotFound; a deleted one of the caller's answers with ``status`` None and
+its rows (a stream says "deleted" after sending what it had not yet sent).
 """
 
 from __future__ import annotations

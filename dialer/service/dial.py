@@ -136,8 +136,10 @@ def _unplace(rt: Runtime, session: Session, claimed: Claimed, refused: Refused) 
     # FOR UPDATE; taken only then, after the call's and the participant's rows, it
     # deadlocked with a second refusal doing the same, or with a failure of the
     # campaign waiting for this call.
-    may_fail = refused.permanent and rt.settings.fail_after_provider_refusals > 0
-    store_dispatch.lock_before_refusal(session, claimed.campaign_id, may_fail=may_fail)
+    # A run that has placed a call cannot fail so: then KEY SHARE (lock_before_refusal).
+    may_fail = store_dispatch.lock_before_refusal(
+        session, claimed.campaign_id,
+        may_fail=refused.permanent and rt.settings.fail_after_provider_refusals > 0)
     failed = None
     if calls.delete_refused(session, claimed.call_id):
         campaign_state.restore_after_putback(

@@ -159,7 +159,8 @@ def _complete_late(session: Session, row: Row[Any], *, outcome: str, now: dateti
     if in_flight:
         note += ("; attempt " + ", ".join(map(str, in_flight))
                  + " already placed, cannot be undone")
-    # With a call of its own still in flight, that call's result completes the campaign.
+    # With a call of its own still in flight, that call's result (or the tick after it)
+    # completes the campaign.
     if not others_open and not in_flight and row.campaign_status == st.CampaignStatus.RUNNING:
-        campaign_state.complete_if_done(session, row.campaign_id, now=now)
+        campaign_state.complete_if_done(session, row.campaign_id, now=now, wait=False)
     return note

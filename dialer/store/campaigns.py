@@ -28,9 +28,12 @@ def get(session: Session, campaign_id: str, *, lock: bool = False,
     return session.scalar(query)
 
 
-def lock_running(session: Session, campaign_id: str) -> Campaign | None:
+def lock_running(session: Session, campaign_id: str, *, wait: bool = True) -> Campaign | None:
+    """The running campaign's row FOR UPDATE; None when it is not running, or (unless
+    ``wait``) when another transaction holds the row in any mode."""
     return session.scalar(select(Campaign).where(
-        Campaign.id == campaign_id, Campaign.status == CampaignStatus.RUNNING).with_for_update())
+        Campaign.id == campaign_id, Campaign.status == CampaignStatus.RUNNING)
+        .with_for_update(skip_locked=not wait))
 
 
 def lock_due_scheduled(session: Session, *, now: datetime) -> list[str]:

@@ -50,16 +50,41 @@ def lock_for_dispatch(session: Session, campaign_id: str, *,
     return campaign, digest, execution_number, cap
 
 
-_LOCK_TO_FAIL = text("SELECT 1 FROM campaigns WHERE id = :id FOR UPDATE")
 _LOCK_KEY = text("SELECT 1 FROM campaigns WHERE id = :id FOR KEY SHARE")
 
+# Whether a call of the current run reached the provider (as in _REFUSED_IN_RUN), read
+# without a lock; then the row FOR UPDATE when none did, else FOR KEY SHARE. One round trip.
+_LOCK_TO_FAIL_UNLESS_PLACED = text("""
+    WITH run AS (SELECT max(started_at) AS began FROM executions WHERE campaign_id = :id),
+    placed AS MATERIALIZED (
+        SELECT EXISTS (SELECT 1 FROM calls k, run WHERE k.campaign_id = :id
+                         AND k.placed_at >= run.began
+                         AND (k.provider_call_id IS NOT NULL OR k.ended_at IS NOT NULL)) AS yes),
+    to_fail AS (SELECT 1 FROM campaigns
+                WHERE id = :id AND NOT (SELECT yes FROM placed) FOR UPDATE),
+    kept AS (SELECT 1 FROM campaigns
+             WHERE id = :id AND (SELECT yes FROM placed) FOR KEY SHARE)
+    SELECT (SELECT yes FROM placed) AS placed,
+        (SELECT count(*) FROM to_fail) + (SELECT count(*) FROM kept) AS locked
+""")
 
-def lock_before_refusal(session: Session, campaign_id: str, *, may_fail: bool) -> None:
-    """The campaign's row, taken before a refused call's and its participant's: FOR UPDATE
-    when this refusal may fail the campaign (``campaign_state.fail``'s own lock, taken
-    first rather than as an upgrade of the KEY SHARE the skip's foreign key takes, which
-    a second refusal may hold too), else FOR KEY SHARE (what that foreign key takes)."""
-    run_core(session, _LOCK_TO_FAIL if may_fail else _LOCK_KEY, {"id": campaign_id})
+
+def lock_before_refusal(session: Session, campaign_id: str, *, may_fail: bool) -> bool:
+    """The campaign's row, taken before a refused call's and its participant's; whether
+    this refusal may still fail the campaign.
+
+    FOR UPDATE when it may (``campaign_state.fail``'s own lock, taken first rather than
+    as an upgrade of the KEY SHARE the skip's foreign key takes, which a second refusal
+    may hold too); else FOR KEY SHARE (what that foreign key takes), so the refusal does
+    not wait for the campaign's dials and results. A refusal for good may fail the
+    campaign (``may_fail``) only while no call of the run has reached the provider: that
+    is read first, unlocked, in the same statement. Once true it stays true for the run;
+    a run begun meanwhile is counted again by the refusals under the lock
+    (``refusals_in_run``), so reading it early only ever errs towards failing later."""
+    if not may_fail:
+        run_core(session, _LOCK_KEY, {"id": campaign_id})
+        return False
+    return not run_core(session, _LOCK_TO_FAIL_UNLESS_PLACED, {"id": campaign_id}).one().placed
 
 
 def active_numbers(session: Session, phone_number_ids: Iterable[str], *,

@@ -109,11 +109,18 @@ def fail(session: Session, campaign_id: str, *, now: datetime, reason: str,
     return True
 
 
-def complete_if_done(session: Session, campaign_id: str, *, now: datetime) -> bool:
-    """Complete a running campaign with no open participant left."""
+def complete_if_done(session: Session, campaign_id: str, *, now: datetime,
+                     wait: bool = True) -> bool:
+    """Complete a running campaign with no open participant left.
+
+    A result (``wait=False``) holds the campaign's row KEY SHARE and its call's and
+    participant's rows already: it completes the campaign only if the row is free, never
+    waiting for it (ARCHITECTURE.md, "Locks"); held (by a tick failing the campaign, a
+    late answer waiting for that participant, a dial's claim), the completion is left to
+    the next tick or sweep, which call this in a transaction of their own (``wait``)."""
     if members.has_open_participant(session, campaign_id):
         return False
-    campaign = campaigns.lock_running(session, campaign_id)
+    campaign = campaigns.lock_running(session, campaign_id, wait=wait)
     # Asked again under the lock: contacts added (or requeued) by a transaction that held
     # it meanwhile are open participants now (steps/leads.py).
     if campaign is None or members.has_open_participant(session, campaign_id):

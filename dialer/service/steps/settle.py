@@ -5,14 +5,17 @@ outcome, the sweep with ``failed`` for a call silent past its deadline.
 One transaction: ending the call also reads (and locks) its participant and
 what the retry policy needs; the participant's update follows, and the
 campaign is completed in the same transaction when it was the last open
-participant. Two last results committing at once may each see the other
-still open: then the next tick completes the campaign (it checks every
-running campaign). The campaign's row is held ``FOR KEY SHARE`` until the
-commit, taken before the call's (ARCHITECTURE.md, "Locks"): a stop or a
-failure (``FOR UPDATE``) waits for this result or goes first, so a retry is
-never scheduled in a campaign stopped meanwhile, and a call the failure closed
-is found closed. Ticks and refills lock it ``FOR NO KEY UPDATE``, which does
-not conflict.
+participant, if its row is free. Two last results committing at once may
+each see the other still open, and the row may be held (by a tick about to
+fail the campaign, a late answer, a dial's claim): then the next tick
+completes the campaign (it checks every running campaign). The campaign's
+row is held ``FOR KEY SHARE`` until the commit, taken before the call's
+(ARCHITECTURE.md, "Locks"): a stop or a failure (``FOR UPDATE``) waits for
+this result or goes first, so a retry is never scheduled in a campaign
+stopped meanwhile, and a call the failure closed is found closed. Ticks and
+refills lock it ``FOR NO KEY UPDATE``, which does not conflict. Completion
+asks for it ``FOR UPDATE SKIP LOCKED``: waiting there, holding the call and
+the participant, deadlocked.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ def end_call(rt: Runtime, session: Session, call_id: str, *, outcome: str,
     status, others_open = _settle_participant(session, entry, row, outcome=outcome,
                                               goal_achieved=goal_achieved, now=now)
     if status in PARTICIPANT_TERMINAL and not others_open:
-        campaign_state.complete_if_done(session, row.campaign_id, now=now)
+        campaign_state.complete_if_done(session, row.campaign_id, now=now, wait=False)
     channels = entry.spec.pacing.channels
     return Ended(call_id=call_id, campaign_id=row.campaign_id, attempt=row.attempt,
                  outcome=outcome, entry=entry,
