@@ -52,14 +52,19 @@ def lock_for_dispatch(session: Session, campaign_id: str, *,
 
 _LOCK_KEY = text("SELECT 1 FROM campaigns WHERE id = :id FOR KEY SHARE")
 
-# Whether a call of the current run reached the provider (as in _REFUSED_IN_RUN), read
-# without a lock; then the row FOR UPDATE when none did, else FOR KEY SHARE. One round trip.
-_LOCK_TO_FAIL_UNLESS_PLACED = text("""
-    WITH run AS (SELECT max(started_at) AS began FROM executions WHERE campaign_id = :id),
-    placed AS MATERIALIZED (
-        SELECT EXISTS (SELECT 1 FROM calls k, run WHERE k.campaign_id = :id
-                         AND k.placed_at >= run.began
-                         AND (k.provider_call_id IS NOT NULL OR k.ended_at IS NOT NULL)) AS yes),
+# The campaign's current run (``run.began``), and whether a call of that run reached
+# the provider (an id of its, or a result): one definition for the refusal's lock and
+# for the count of refusals that may fail the campaign.
+_CURRENT_RUN = "run AS (SELECT max(started_at) AS began FROM executions WHERE campaign_id = :id)"
+_RUN_PLACED = """EXISTS (SELECT 1 FROM calls k, run WHERE k.campaign_id = :id
+                  AND k.placed_at >= run.began
+                  AND (k.provider_call_id IS NOT NULL OR k.ended_at IS NOT NULL))"""
+
+# Whether a call of the current run reached the provider, read without a lock; then
+# the row FOR UPDATE when none did, else FOR KEY SHARE. One round trip.
+_LOCK_TO_FAIL_UNLESS_PLACED = text(f"""
+    WITH {_CURRENT_RUN},
+    placed AS MATERIALIZED (SELECT {_RUN_PLACED} AS yes),
     to_fail AS (SELECT 1 FROM campaigns
                 WHERE id = :id AND NOT (SELECT yes FROM placed) FOR UPDATE),
     kept AS (SELECT 1 FROM campaigns
@@ -103,15 +108,13 @@ def latest_action(session: Session, campaign_id: str) -> str | None:
 
 
 # Refusals counted up to :enough (LIMIT), placements since the run began.
-_REFUSED_IN_RUN = text("""
-    WITH run AS (SELECT max(started_at) AS began FROM executions WHERE campaign_id = :id)
+_REFUSED_IN_RUN = text(f"""
+    WITH {_CURRENT_RUN}
     SELECT
         (SELECT count(*) FROM (
             SELECT 1 FROM skips s, run WHERE s.campaign_id = :id AND s.reason = :reason
               AND s.at >= run.began LIMIT :enough) counted) AS refused,
-        EXISTS (SELECT 1 FROM calls k, run WHERE k.campaign_id = :id
-                  AND k.placed_at >= run.began
-                  AND (k.provider_call_id IS NOT NULL OR k.ended_at IS NOT NULL)) AS placed
+        {_RUN_PLACED} AS placed
 """)
 
 
