@@ -99,7 +99,15 @@ def _broker_transport_options(settings: Settings) -> dict[str, float]:
 
     return {"visibility_timeout": settings.broker_visibility_timeout_s,
             "unacked_restore_interval": settings.broker_restore_interval_s,
-            "unacked_restore_throttle": 1, **redis_timeouts(settings)}
+            "unacked_restore_throttle": 1,
+            # A scan holds a Redis lock for a few round trips; a worker killed while
+            # holding it would stop every worker's scans until it expires (kombu: five
+            # minutes, past a short call's deadline, so a result reserved by the dead
+            # worker came back after its call was closed as failed). One interval
+            # bounds that; two scans overlapping are harmless, each restore being a
+            # transaction on the reservation.
+            "unacked_mutex_expire": settings.broker_restore_interval_s,
+            **redis_timeouts(settings)}
 
 
 def _enable_signing(celery_app: Celery, settings: Settings) -> None:
